@@ -1,0 +1,222 @@
+"""The embedded, AutoQL-compatible management API.
+
+Paths, authentication, bodies and errors follow ../shared/reference/management-api.md, which
+fixes what AutoQL's Webhooks page (autoql-webhooks-doc.txt) leaves open.
+"""
+
+import hmac
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI, Query, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer
+from pydantic import Field
+
+from management_api import schemas
+from management_api.delivery import deliver_test_event
+from management_api.models import Environment, LogSequence, Webhook, WebhookLog, new_secret
+
+ENVIRONMENTS = tuple(Environment.values)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, errors: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.errors = errors
+
+
+def configured_keys() -> dict[str, str]:
+    return {
+        Environment.SANDBOX: settings.AUTOQL_SANDBOX_API_KEY,
+        Environment.PRODUCTION: settings.AUTOQL_PRODUCTION_API_KEY,
+    }
+
+
+class KeyAndToken(HttpBearer):
+    """The `key` query parameter and the bearer token, both required on every call.
+
+    Runs before the body is read, so a caller without credentials learns nothing else: first
+    401, then 404 for an environment that does not exist, then 403 for a key of the other one.
+    """
+
+    def __call__(self, request: HttpRequest) -> Any:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise ApiError(401, "Send your token in the header 'Authorization: Bearer <token>'.")
+        return self.authenticate(request, token.strip())
+
+    def authenticate(self, request: HttpRequest, token: str) -> str:
+        key = request.GET.get("key", "")
+        token_ok = hmac.compare_digest(token.encode(), settings.AUTOQL_TOKEN.encode())
+        # Compare with every key, always, so the time taken says nothing about which matched.
+        matches = [env for env, k in configured_keys().items() if hmac.compare_digest(key.encode(), k.encode())]
+        if not key:
+            raise ApiError(401, "Add your API key as the 'key' query parameter.")
+        if not matches or not token_ok:
+            raise ApiError(401, "The API key or the token is not valid.")
+        path_environment = (request.resolver_match.kwargs if request.resolver_match else {}).get("environment")
+        if path_environment is None:
+            return matches[0]
+        if path_environment not in ENVIRONMENTS:
+            raise ApiError(404, f"There is no environment '{path_environment}'; use 'sandbox' or 'production'.")
+        if path_environment not in matches:
+            raise ApiError(
+                403,
+                f"This is the {matches[0]} API key; the {path_environment} environment needs the "
+                f"{path_environment} API key.",
+            )
+        return path_environment
+
+
+api = NinjaAPI(
+    title="AutoQL management API (embedded)",
+    version="1",
+    description="Webhooks of the sandbox and production environments. Every call needs the "
+    "environment's API key as `key` and `Authorization: Bearer <token>`.",
+    auth=KeyAndToken(),
+    urls_namespace="management_api",
+    docs_decorator=login_required,
+)
+
+
+def error_response(request: HttpRequest, status: int, message: str,
+                   errors: dict[str, list[str]] | None = None) -> HttpResponse:
+    body: dict[str, Any] = {"message": message, "reference_id": f"1.1.{status}"}
+    if errors:
+        body["errors"] = errors
+    return api.create_response(request, body, status=status)
+
+
+def ok(data: Any, status: int = 200) -> tuple[int, dict[str, Any]]:
+    return status, {"data": data, "message": "Success", "reference_id": f"1.1.{status}"}
+
+
+@api.exception_handler(ApiError)
+def on_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+    return error_response(request, exc.status, exc.message, exc.errors)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        loc = [str(part) for part in error.get("loc", ())]
+        # ("body", "<param>", "url") -> "url"; ("query", "limit") -> "limit"
+        field = ".".join(loc[2:] if loc[:1] == ["body"] else loc[1:]) or "body"
+        message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
+        errors.setdefault(field, []).append(message)
+    field, messages = next(iter(errors.items()))
+    return error_response(request, 400, f"{field}: {messages[0]}", errors)
+
+
+@api.exception_handler(AuthenticationError)
+def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error_response(request, 401, "The API key or the token is not valid.")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400:
+        return error_response(request, 400, "The request body is not valid JSON.")
+    return error_response(request, exc.status_code, str(exc))
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(request, 404, "Not found.")
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # Logged in full for the operator; the caller gets one sentence and never a stack trace.
+    import logging
+
+    logging.getLogger("management_api").exception("Unexpected error in %s", request.path)
+    return error_response(request, 500, "The management API failed unexpectedly; try again.")
+
+
+def webhook_or_404(environment: str) -> Webhook:
+    webhook = Webhook.objects.filter(environment=environment).first()
+    if webhook is None:
+        raise ApiError(404, f"No webhook is configured for {environment}; create one first.")
+    return webhook
+
+
+KEY = Query(..., description="API key of the environment in the path")
+ERRORS = {frozenset({400, 401, 403, 404}): schemas.ErrorOut}
+
+
+@api.get("/webhooks", response={200: schemas.WebhookListEnvelope, 401: schemas.ErrorOut},
+         summary="List the webhooks of the key's environment")
+def list_webhooks(request: HttpRequest, key: str = KEY):
+    items = [schemas.webhook_data(w) for w in Webhook.objects.filter(environment=request.auth)]
+    return ok({"items": items})
+
+
+@api.put("/webhooks/{environment}",
+         response={200: schemas.WebhookEnvelope, 201: schemas.WebhookEnvelope, **ERRORS},
+         summary="Create the environment's webhook, or change its URL")
+def put_webhook(request: HttpRequest, environment: str, payload: schemas.WebhookIn, key: str = KEY):
+    with transaction.atomic():
+        webhook = Webhook.objects.select_for_update().filter(environment=request.auth).first()
+        if webhook is None:
+            webhook = Webhook.objects.create(environment=request.auth, url=payload.url, secret=new_secret())
+            return ok(schemas.webhook_data(webhook), 201)
+        webhook.url = payload.url
+        webhook.save(update_fields=["url", "updated_at"])
+    return ok(schemas.webhook_data(webhook))
+
+
+@api.put("/webhooks/{environment}/secret", response={200: schemas.WebhookEnvelope, **ERRORS},
+         summary="Replace the environment's webhook secret")
+def regenerate_secret(request: HttpRequest, environment: str, payload: schemas.EmptyIn | None = None,
+                      key: str = KEY):
+    with transaction.atomic():
+        webhook = webhook_or_404(request.auth)
+        webhook.secret = new_secret()
+        webhook.save(update_fields=["secret", "updated_at"])
+    return ok(schemas.webhook_data(webhook))
+
+
+@api.delete("/webhooks/{environment}", response={200: schemas.NullEnvelope, **ERRORS},
+            summary="Delete the environment's webhook")
+def delete_webhook(request: HttpRequest, environment: str, key: str = KEY):
+    webhook_or_404(request.auth).delete()
+    return ok(None)
+
+
+@api.post("/webhooks/{environment}/test", response={200: schemas.TestEnvelope, **ERRORS},
+          summary="Send one signed test event and report what the receiver answered")
+def test_connection(request: HttpRequest, environment: str, payload: schemas.EmptyIn | None = None,
+                    key: str = KEY):
+    log, result = deliver_test_event(webhook_or_404(request.auth))
+    return ok({
+        "success": result.success, "status_code": result.status_code, "response": result.response,
+        "error": result.error, "duration_ms": result.duration_ms, "log_id": str(log.pk),
+    })
+
+
+class LogQuery(Schema):
+    offset: int = Field(0, ge=0, description="rows to skip, newest first")
+    limit: int = Field(10, ge=1, le=100, description="rows per page, 1 to 100")
+
+
+@api.get("/webhooks/{environment}/logs", response={200: schemas.LogPageEnvelope, **ERRORS},
+         summary="One page of the environment's delivery log, newest first")
+def list_logs(request: HttpRequest, environment: str, paging: Query[LogQuery], key: str = KEY):
+    sequence = LogSequence.of(request.auth)
+    # Newest first by sequence number: an index range at any depth, no OFFSET scan, no COUNT.
+    upper = sequence.last - paging.offset
+    lower = max(upper - paging.limit, sequence.first - 1)
+    rows = WebhookLog.objects.filter(environment=request.auth, seq__gt=lower, seq__lte=upper).order_by("-seq")
+    return ok({
+        "items": [schemas.log_data(row) for row in rows],
+        "pagination": {"offset": paging.offset, "limit": paging.limit, "total_items": max(sequence.total, 0)},
+    })

@@ -1,0 +1,108 @@
+import secrets
+import uuid
+
+from django.db import models, transaction
+from django.db.models import F
+
+
+class Environment(models.TextChoices):
+    SANDBOX = "sandbox", "Sandbox"
+    PRODUCTION = "production", "Production"
+
+
+def new_secret() -> str:
+    # 32 bytes of randomness, URL-safe so receivers can paste it into any config file.
+    return secrets.token_urlsafe(32)
+
+
+class Webhook(models.Model):
+    """The one webhook of an environment: where deliveries go and the secret that signs them."""
+
+    environment = models.CharField(max_length=16, choices=Environment.choices, unique=True)
+    url = models.URLField(max_length=2048)
+    secret = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.get_environment_display()} webhook to {self.url}"
+
+
+class LogSequence(models.Model):
+    """Per-environment numbering of log rows, so paging never counts or scans the table.
+
+    Rows of an environment are numbered 1, 2, 3, ... without gaps (retention only ever removes
+    the oldest), so "offset O, limit L, newest first" is the key range
+    (last - O - L, last - O], read straight off the (environment, seq) index at any depth, and
+    the total is last - first + 1.
+    """
+
+    environment = models.CharField(max_length=16, choices=Environment.choices, unique=True)
+    first = models.BigIntegerField(default=1)
+    last = models.BigIntegerField(default=0)
+
+    @property
+    def total(self) -> int:
+        return self.last - self.first + 1
+
+    @classmethod
+    def of(cls, environment: str) -> "LogSequence":
+        sequence, _ = cls.objects.get_or_create(environment=environment)
+        return sequence
+
+    @classmethod
+    def take_next(cls, environment: str) -> int:
+        """Reserve the next number; call inside the transaction that writes the row."""
+        cls.objects.get_or_create(environment=environment)
+        # The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) until commit,
+        # so two writers can never be handed the same number.
+        cls.objects.filter(environment=environment).update(last=F("last") + 1)
+        return cls.objects.get(environment=environment).last
+
+
+class LogStatus(models.TextChoices):
+    SUCCESS = "success", "Success"
+    FAILURE = "failure", "Failure"
+
+
+class LogType(models.TextChoices):
+    TEST = "test", "Test"
+    DATA_ALERT = "data_alert", "Data alert"
+
+
+class WebhookLog(models.Model):
+    """One delivery attempt, as the logs table shows it."""
+
+    environment = models.CharField(max_length=16, choices=Environment.choices)
+    seq = models.BigIntegerField(editable=False)
+    delivery_id = models.UUIDField(default=uuid.uuid4, db_index=True)
+    attempt = models.PositiveIntegerField(default=1)
+    project_id = models.CharField(max_length=200, null=True, blank=True)
+    type = models.CharField(max_length=32, choices=LogType.choices)
+    event = models.CharField(max_length=100)
+    status = models.CharField(max_length=16, choices=LogStatus.choices)
+    code = models.PositiveSmallIntegerField(null=True, blank=True)
+    url = models.URLField(max_length=2048)
+    duration_ms = models.PositiveIntegerField(default=0)
+    error = models.TextField(null=True, blank=True)
+    response = models.JSONField(null=True, blank=True)
+    request_headers = models.JSONField(default=dict)
+    request_body = models.TextField(default="")
+    response_headers = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["environment", "seq"], name="webhooklog_environment_seq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.url}: {self.status}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.seq is None:
+            with transaction.atomic():
+                self.seq = LogSequence.take_next(self.environment)
+                super().save(*args, **kwargs)
+            return
+        super().save(*args, **kwargs)

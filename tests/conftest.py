@@ -1,0 +1,14 @@
+import pytest
+from django.conf import settings
+
+
+@pytest.fixture
+def allow_loopback(settings):
+    """Let deliveries reach the receivers the tests start on 127.0.0.1 and ::1."""
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128"]
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address():
+    # Receivers listen on the IPv4 loopback only; "localhost" could resolve to ::1 first.
+    return ("127.0.0.1", 0)
