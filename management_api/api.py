@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Query, Schema
+from ninja.responses import Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 from pydantic import Field
@@ -94,8 +95,8 @@ def error_response(request: HttpRequest, status: int, message: str,
     return api.create_response(request, body, status=status)
 
 
-def ok(data: Any, status: int = 200) -> tuple[int, dict[str, Any]]:
-    return status, {"data": data, "message": "Success", "reference_id": f"1.1.{status}"}
+def ok(data: Any, status: int = 200) -> Status:
+    return Status(status, {"data": data, "message": "Success", "reference_id": f"1.1.{status}"})
 
 
 @api.exception_handler(ApiError)

@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "management_api.middleware.JsonErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"

@@ -84,3 +84,15 @@ def test_it_follows_changed_credentials(api, settings):
     settings.AUTOQL_SANDBOX_API_KEY = "rotated-key"
     assert api.call("GET", "/webhooks", key="rotated-key").status_code == 200
     assert api.call("GET", "/webhooks", key="").status_code == 401
+
+
+def test_a_wrong_method_gets_the_error_body(api):
+    response = api.call("POST", "/webhooks")
+    assert response.status_code == 405
+    assert response.json() == {"message": "This path does not take that HTTP method.", "reference_id": "1.1.405"}
+
+
+def test_an_unknown_path_gets_the_error_body(api):
+    response = api.call("GET", "/webhooks/sandbox/nothing-here")
+    assert response.status_code == 404
+    assert response.json()["reference_id"] == "1.1.404"

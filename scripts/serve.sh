@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs the portal (gunicorn) and the delivery worker side by side; Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PORT="${PORT:-8000}"
+
+.venv/bin/python manage.py db_worker --queue-name default &
+worker=$!
+.venv/bin/gunicorn portal.wsgi --bind "127.0.0.1:${PORT}" --workers 2 --threads 4 \
+  --timeout 60 --access-logfile - &
+web=$!
+
+stop() { kill "$worker" "$web" 2>/dev/null || true; wait "$worker" "$web" 2>/dev/null || true; }
+trap stop INT TERM EXIT
+echo "Portal: http://127.0.0.1:${PORT}/   (Ctrl-C stops the portal and the delivery worker)"
+wait -n "$worker" "$web"

@@ -1,0 +1,115 @@
+"""GET /webhooks/{environment}/logs: newest first, offset/limit, total_items."""
+
+import pytest
+
+from management_api.models import LogSequence, WebhookLog
+
+
+def write_logs(count: int, environment: str = "sandbox") -> list[WebhookLog]:
+    return [
+        WebhookLog.objects.create(
+            environment=environment, type="data_alert", event="data_alert.true", status="success",
+            code=200, url="https://hooks.example.com/", project_id=f"p{i}", response={"n": i},
+        )
+        for i in range(count)
+    ]
+
+
+def page(api, query="", environment="sandbox"):
+    return api.call("GET", f"/webhooks/{environment}/logs", query=query, environment=environment)
+
+
+def test_an_empty_log(api):
+    response = page(api)
+    assert response.status_code == 200
+    assert response.json() == {
+        "data": {"items": [], "pagination": {"offset": 0, "limit": 10, "total_items": 0}},
+        "message": "Success", "reference_id": "1.1.200",
+    }
+
+
+def test_it_returns_newest_first_ten_by_default(api):
+    logs = write_logs(12)
+    data = page(api).json()["data"]
+    assert [row["project_id"] for row in data["items"]] == [f"p{i}" for i in range(11, 1, -1)]
+    assert data["pagination"] == {"offset": 0, "limit": 10, "total_items": 12}
+    row = data["items"][0]
+    assert row["id"] == str(logs[11].pk)
+    assert set(row) >= {"id", "environment", "project_id", "type", "event", "status", "code", "created_at",
+                        "url", "duration_ms", "error", "response"}
+    assert row["response"] == {"n": 11}
+
+
+def test_offset_and_limit_walk_every_row_once(api):
+    write_logs(23)
+    seen = []
+    for offset in range(0, 30, 7):
+        seen += [r["project_id"] for r in page(api, f"&offset={offset}&limit=7").json()["data"]["items"]]
+    assert seen == [f"p{i}" for i in range(22, -1, -1)]
+
+
+@pytest.mark.parametrize("limit", [1, 100])
+def test_limit_edges_are_accepted(api, limit):
+    write_logs(101)
+    data = page(api, f"&limit={limit}").json()["data"]
+    assert len(data["items"]) == limit
+    assert data["pagination"]["limit"] == limit
+
+
+def test_the_last_partial_page(api):
+    write_logs(25)
+    data = page(api, "&offset=20&limit=10").json()["data"]
+    assert [r["project_id"] for r in data["items"]] == ["p4", "p3", "p2", "p1", "p0"]
+
+
+def test_an_offset_past_the_end_gives_an_empty_page(api):
+    write_logs(3)
+    data = page(api, "&offset=3").json()["data"]
+    assert data["items"] == [] and data["pagination"]["total_items"] == 3
+    assert page(api, "&offset=1000000").json()["data"]["items"] == []
+
+
+@pytest.mark.parametrize("query,field", [
+    ("&limit=0", "limit"), ("&limit=101", "limit"), ("&limit=-1", "limit"), ("&limit=abc", "limit"),
+    ("&limit=1.5", "limit"), ("&offset=-1", "offset"), ("&offset=abc", "offset"), ("&offset=1.5", "offset"),
+    ("&limit=", "limit"),
+])
+def test_bad_paging_is_refused(api, query, field):
+    response = page(api, query)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["reference_id"] == "1.1.400"
+    assert field in body["errors"]
+    assert body["message"].startswith(f"{field}: ")
+
+
+def test_each_environment_has_its_own_log(api):
+    write_logs(2, "sandbox")
+    write_logs(5, "production")
+    assert page(api).json()["data"]["pagination"]["total_items"] == 2
+    data = page(api, environment="production").json()["data"]
+    assert data["pagination"]["total_items"] == 5
+    assert {r["environment"] for r in data["items"]} == {"production"}
+
+
+def test_paging_reads_a_key_range_and_never_counts_or_offsets(api, django_assert_max_num_queries):
+    write_logs(30)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        page(api, "&offset=20&limit=5")
+    sql = " ".join(q["sql"].upper() for q in queries.captured_queries)
+    assert "COUNT(" not in sql
+    assert "OFFSET" not in sql
+    assert len(queries.captured_queries) <= 3
+
+
+def test_rows_after_retention_trimmed_the_oldest_still_page(api):
+    write_logs(10)
+    # Retention removes the oldest rows and moves the first number on.
+    WebhookLog.objects.filter(seq__lte=4).delete()
+    LogSequence.objects.filter(environment="sandbox").update(first=5)
+    data = page(api, "&offset=4&limit=10").json()["data"]
+    assert [r["project_id"] for r in data["items"]] == ["p5", "p4"]
+    assert data["pagination"]["total_items"] == 6
