@@ -119,6 +119,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
+CSRF_FAILURE_VIEW = "webhooks_app.errors.csrf_failure"
 
 
 # --- HTTPS --------------------------------------------------------------------------------------
@@ -146,7 +147,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # Not the manifest storage: it refuses to render any page until collectstatic has run, and
+    # the tests and a first checkout serve straight from static/.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # Serve straight from static/ when collectstatic has not run (tests, a first checkout).
 WHITENOISE_USE_FINDERS = True

@@ -10,3 +10,8 @@ urlpatterns = [
     path("autoql/management/api/v1/notifications/", api.urls),
     path("", include("webhooks_app.urls")),
 ]
+
+handler400 = "webhooks_app.errors.bad_request"
+handler403 = "webhooks_app.errors.permission_denied"
+handler404 = "webhooks_app.errors.page_not_found"
+handler500 = "webhooks_app.errors.server_error"

@@ -1,0 +1,172 @@
+// The Webhooks tab's behaviour. No inline script anywhere (Content-Security-Policy): every hook
+// is a data- attribute handled here by event delegation, so htmx-swapped content just works.
+(function () {
+  "use strict";
+
+  const modal = () => document.getElementById("modal");
+  const modalContent = () => document.getElementById("modal-content");
+  let opener = null;
+
+  function openModal() {
+    const dialog = modal();
+    if (dialog && !dialog.open) {
+      opener = document.activeElement;
+      dialog.showModal();
+    }
+  }
+
+  function closeModal() {
+    const dialog = modal();
+    if (dialog && dialog.open) dialog.close();
+  }
+
+  function focusFirst(container) {
+    const target = container.querySelector("[autofocus], input, select, textarea, button");
+    if (target) target.focus();
+  }
+
+  function busy(message) {
+    const box = document.createElement("div");
+    box.className = "busy";
+    box.setAttribute("role", "status");
+    const spinner = document.createElement("span");
+    spinner.className = "spinner big";
+    spinner.setAttribute("aria-hidden", "true");
+    const text = document.createElement("p");
+    text.textContent = message;
+    const title = document.createElement("h2");
+    title.id = "modal-title";
+    title.className = "sr-only";
+    title.textContent = message;
+    box.append(title, spinner, text);
+    return box;
+  }
+
+  function toast(message) {
+    const el = document.getElementById("toast");
+    if (!el || !message) return;
+    el.textContent = message;
+    el.hidden = false;
+    clearTimeout(el._timer);
+    el._timer = setTimeout(() => { el.hidden = true; }, 4000);
+  }
+
+  // Buttons that open the modal: show it at once, with a busy state while the request runs.
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    const source = event.detail.elt;
+    if (!source || !source.hasAttribute || !source.hasAttribute("data-opens-modal")) return;
+    const message = source.getAttribute("data-opens-modal") || "Loading…";
+    modalContent().replaceChildren(busy(message));
+    openModal();
+  });
+
+  document.addEventListener("htmx:afterSwap", (event) => {
+    if (event.detail.target && event.detail.target.id === "modal-content") {
+      openModal();
+      focusFirst(event.detail.target);
+    }
+  });
+
+  // A change that succeeded: the server swapped the card in place and asks to close the modal.
+  document.body.addEventListener("webhooks:changed", (event) => {
+    closeModal();
+    toast(event.detail && event.detail.message);
+  });
+
+  // The request never reached the server, or it answered with nothing htmx could swap.
+  document.addEventListener("htmx:sendError", () => {
+    closeModal();
+    const banner = document.getElementById("banner");
+    if (banner) {
+      banner.innerHTML = "";
+      const div = document.createElement("div");
+      div.className = "banner";
+      div.setAttribute("role", "alert");
+      div.textContent = "The portal could not be reached. Check your connection and try again.";
+      banner.append(div);
+    }
+  });
+
+  document.addEventListener("close", (event) => {
+    if (event.target === modal() && opener && document.contains(opener)) opener.focus();
+  }, true);
+
+  document.addEventListener("click", async (event) => {
+    const closer = event.target.closest("[data-close-modal]");
+    if (closer) { closeModal(); return; }
+
+    // A click on the dialog's backdrop closes it, like Esc does.
+    if (event.target === modal()) { closeModal(); return; }
+
+    const expander = event.target.closest("[data-expand]");
+    if (expander) {
+      const detail = document.getElementById(expander.getAttribute("data-expand"));
+      const open = expander.getAttribute("aria-expanded") === "true";
+      expander.setAttribute("aria-expanded", String(!open));
+      if (detail) detail.hidden = open;
+      return;
+    }
+
+    const copier = event.target.closest("[data-copy-url]");
+    if (copier) {
+      event.preventDefault();
+      const token = JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"];
+      try {
+        const response = await fetch(copier.getAttribute("data-copy-url"), {
+          method: "POST", headers: { "X-CSRFToken": token }, credentials: "same-origin",
+        });
+        if (!response.ok) throw new Error(String(response.status));
+        await copyText(await response.text());
+        toast("Secret key copied to the clipboard.");
+      } catch (error) {
+        toast("Copying failed; use Reveal and copy the key by hand.");
+      }
+    }
+  });
+
+  async function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(text);
+      return;
+    }
+    // Plain HTTP on an intranet host has no Clipboard API: fall back to a hidden selection.
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.className = "sr-only";
+    document.body.append(area);
+    area.select();
+    document.execCommand("copy");
+    area.remove();
+  }
+
+  // Dates arrive in UTC; show them in the reader's own time zone, with "3 minutes ago".
+  const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+  function ago(date) {
+    const seconds = Math.round((date - Date.now()) / 1000);
+    const units = [["year", 31536000], ["month", 2592000], ["day", 86400], ["hour", 3600], ["minute", 60]];
+    for (const [unit, size] of units) {
+      if (Math.abs(seconds) >= size) return relative.format(Math.round(seconds / size), unit);
+    }
+    return relative.format(seconds, "second");
+  }
+  function localiseTimes(root) {
+    root.querySelectorAll("time[data-local]").forEach((el) => {
+      const date = new Date(el.getAttribute("datetime"));
+      if (isNaN(date)) return;
+      const local = date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
+      el.title = date.toISOString();
+      if (el.hasAttribute("data-relative")) {
+        el.textContent = local + " ";
+        const small = document.createElement("span");
+        small.className = "muted";
+        small.textContent = "(" + ago(date) + ")";
+        el.append(small);
+      } else {
+        el.textContent = local;
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", () => localiseTimes(document));
+  document.addEventListener("htmx:afterSettle", (event) => localiseTimes(event.detail.elt || document));
+})();

@@ -1,0 +1,24 @@
+import json
+from datetime import datetime
+from typing import Any
+
+from django import template
+from django.utils.dateparse import parse_datetime
+
+register = template.Library()
+
+
+@register.filter
+def pretty_json(value: Any) -> str:
+    """A logged response as people read it: indented JSON, or the text as it came."""
+    if value is None:
+        return "(no response body)"
+    if isinstance(value, (dict, list, int, float, bool)):
+        return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False)
+    return str(value)
+
+
+@register.filter
+def as_datetime(value: str | None) -> datetime | None:
+    """The API's ISO 8601 timestamps, as datetimes the date filters can format."""
+    return parse_datetime(value) if value else None
