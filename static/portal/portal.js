@@ -34,11 +34,10 @@
     spinner.setAttribute("aria-hidden", "true");
     const text = document.createElement("p");
     text.textContent = message;
-    const title = document.createElement("h2");
-    title.id = "modal-title";
-    title.className = "sr-only";
-    title.textContent = message;
-    box.append(title, spinner, text);
+    // No #modal-title here: htmx would carry this element's attributes over to the heading
+    // that replaces it. The dialog's aria-label names it until that heading arrives.
+    modal().setAttribute("aria-label", message);
+    box.append(spinner, text);
     return box;
   }
 
@@ -84,6 +83,25 @@
       div.setAttribute("role", "alert");
       div.textContent = "The portal could not be reached. Check your connection and try again.";
       banner.append(div);
+    }
+  });
+
+  // showModal() makes the page behind inert, but Tab can still leave for the browser's own UI:
+  // keep it cycling through the dialog's controls.
+  document.addEventListener("keydown", (event) => {
+    const dialog = modal();
+    if (event.key !== "Tab" || !dialog || !dialog.open) return;
+    const focusable = [...dialog.querySelectorAll("a[href], button:not([disabled]), input:not([type=hidden]), select, textarea, [tabindex]:not([tabindex='-1'])")]
+      .filter((el) => el.offsetParent !== null);
+    if (!focusable.length) return;
+    const first = focusable[0];
+    const last = focusable[focusable.length - 1];
+    if (event.shiftKey && (document.activeElement === first || !dialog.contains(document.activeElement))) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && (document.activeElement === last || !dialog.contains(document.activeElement))) {
+      event.preventDefault();
+      first.focus();
     }
   });
 

@@ -1,0 +1,49 @@
+"""Playwright drives Debian's Chromium (Playwright's own browser download cannot work offline)."""
+
+import os
+
+import pytest
+from django.contrib.auth.models import Permission, User
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+            "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 900}, "locale": "en-GB",
+            "timezone_id": "Europe/London"}
+
+
+@pytest.fixture
+def portal(live_server, transactional_db):
+    return live_server.url
+
+
+def sign_in(page, portal_url, username, password):
+    page.goto(f"{portal_url}/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Webhooks", exact=True).wait_for()
+
+
+@pytest.fixture
+def as_manager(page, portal):
+    user = User.objects.create_user("maria", password="manager-pass-1")
+    user.user_permissions.add(Permission.objects.get(codename="manage_webhooks"))
+    sign_in(page, portal, "maria", "manager-pass-1")
+    return page
+
+
+@pytest.fixture
+def as_viewer(page, portal):
+    User.objects.create_user("victor", password="viewer-pass-1")
+    sign_in(page, portal, "victor", "viewer-pass-1")
+    return page

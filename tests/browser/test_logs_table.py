@@ -1,0 +1,72 @@
+"""The logs table: toggle, paging, page size, back button and reload, as a person uses them."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from management_api.models import WebhookLog
+
+pytestmark = pytest.mark.browser
+
+
+def write_logs(count, environment):
+    for i in range(count):
+        WebhookLog.objects.create(environment=environment, type="data_alert", event="data_alert.true",
+                                  status="success", code=200, url="https://h.example.com/",
+                                  project_id=f"{environment}-{i}", response={"row": i, "html": "<b>x</b>"})
+
+
+def test_toggle_paging_and_history(as_manager, portal):
+    write_logs(2, "sandbox")
+    write_logs(30, "production")
+    page = as_manager
+    page.reload()
+    logs = page.locator("#logs")
+    for header in ("Project ID", "Type", "Event", "Status", "Code", "Created At"):
+        expect(logs.get_by_role("columnheader", name=header)).to_be_visible()
+    expect(logs.locator(".log-row")).to_have_count(2)
+
+    logs.get_by_role("link", name="Production").click()
+    expect(page).to_have_url(re.compile(r"env=production"))
+    expect(logs.locator(".log-row")).to_have_count(10)
+    expect(logs).to_contain_text("Page 1 of 3")
+    expect(logs.locator(".log-row").first).to_contain_text("production-29")
+
+    logs.get_by_role("link", name="Next").click()
+    expect(logs).to_contain_text("Page 2 of 3")
+    expect(logs.locator(".log-row").first).to_contain_text("production-19")
+    expect(page).to_have_url(re.compile(r"page=2"))
+
+    logs.get_by_label("Rows per page").select_option("25")
+    expect(logs).to_contain_text("Page 1 of 2")
+    expect(logs.locator(".log-row")).to_have_count(25)
+    expect(page).to_have_url(re.compile(r"size=25"))
+
+    logs.get_by_role("link", name="Next").click()
+    expect(logs.locator(".log-row")).to_have_count(5)
+    page.reload()
+    expect(logs).to_contain_text("Page 2 of 2")
+    expect(logs.locator(".log-row")).to_have_count(5)
+
+    page.go_back()
+    expect(logs).to_contain_text("Page 1 of 2")
+    page.go_back()
+    expect(logs).to_contain_text("Page 2 of 3")
+
+    logs.get_by_role("link", name="Previous").click()
+    expect(logs).to_contain_text("Page 1 of 3")
+
+    # A row expands to its response, escaped, and collapses again.
+    first = logs.locator(".log-row").first
+    first.get_by_role("button").click()
+    detail = logs.locator(".log-detail").first
+    expect(detail).to_be_visible()
+    expect(detail.get_by_label("Logged response")).to_contain_text('"html": "<b>x</b>"')
+    first.get_by_role("button").click()
+    expect(detail).to_be_hidden()
+
+
+def test_the_empty_state(as_manager, portal):
+    expect(as_manager.locator("#logs")).to_contain_text("No sandbox deliveries yet.")
+    expect(as_manager.locator("#logs")).to_contain_text("Page 1 of 1")

@@ -1,0 +1,50 @@
+"""Start a second, real instance of this project (gunicorn on 127.0.0.1) for upstream-mode tests."""
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_instance(tmp_path: Path, **extra_env: str):
+    """Yields (base_url, environment) of a fresh instance with its own SQLite database."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOQL_", "DATABASE_URL", "PYTEST"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="portal.settings", DATABASE_URL=f"sqlite:///{tmp_path / 'other.sqlite3'}",
+        SECRET_KEY=secrets.token_urlsafe(32), AUTOQL_SANDBOX_API_KEY=secrets.token_urlsafe(24),
+        AUTOQL_PRODUCTION_API_KEY=secrets.token_urlsafe(24), AUTOQL_TOKEN=secrets.token_urlsafe(24),
+        SECURE_SSL_REDIRECT="false", SESSION_COOKIE_SECURE="false", CSRF_COOKIE_SECURE="false",
+        SECURE_HSTS_SECONDS="0", **extra_env,
+    )
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    process = subprocess.Popen([str(gunicorn), "portal.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+                                "--threads", "4", "--log-level", "warning"], cwd=ROOT, env=env)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("the second instance did not start within 20 s")
+        yield f"http://127.0.0.1:{port}", env
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -1,0 +1,58 @@
+"""AUTOQL_DOMAIN set: this portal manages the webhooks of another running instance over HTTP."""
+
+import pytest
+import requests
+
+from management_api.models import Webhook, WebhookLog
+from tests.instances import running_instance
+from tests.receiver import VerifyingReceiver
+
+API = "/autoql/management/api/v1/notifications"
+
+
+@pytest.fixture
+def other(tmp_path, settings):
+    with running_instance(tmp_path, WEBHOOK_ALLOWED_NETWORKS="127.0.0.0/8") as (url, env):
+        settings.AUTOQL_DOMAIN = url
+        settings.AUTOQL_SANDBOX_API_KEY = env["AUTOQL_SANDBOX_API_KEY"]
+        settings.AUTOQL_PRODUCTION_API_KEY = env["AUTOQL_PRODUCTION_API_KEY"]
+        settings.AUTOQL_TOKEN = env["AUTOQL_TOKEN"]
+        yield url, env
+
+
+def remote_webhooks(url, env, environment="sandbox"):
+    key = env[f"AUTOQL_{environment.upper()}_API_KEY"]
+    response = requests.get(f"{url}{API}/webhooks", params={"key": key},
+                            headers={"Authorization": f"Bearer {env['AUTOQL_TOKEN']}"}, timeout=10)
+    return response.json()["data"]["items"]
+
+
+def test_every_card_action_reaches_the_other_instance(manager_client, other, httpserver):
+    url, env = other
+    response = manager_client.post("/webhooks/sandbox/generate", {"url": httpserver.url_for("/hook")})
+    assert response.status_code == 302
+    [remote] = remote_webhooks(url, env)
+    assert remote["url"] == httpserver.url_for("/hook")
+    assert not Webhook.objects.exists()  # nothing was stored locally
+
+    html = manager_client.get("/").content.decode()
+    assert httpserver.url_for("/hook") in html and remote["secret"][-4:] in html
+
+    receiver = VerifyingReceiver(secret=remote["secret"])
+    httpserver.expect_request("/hook").respond_with_handler(receiver)
+    html = manager_client.post("/webhooks/sandbox/test").content.decode()
+    assert "Connection succeeded" in html and receiver.received[0]["problem"] is None
+    assert not WebhookLog.objects.exists()
+    assert ">test</td>" in manager_client.get("/?env=sandbox").content.decode()
+
+    manager_client.post("/webhooks/sandbox/regenerate")
+    assert remote_webhooks(url, env)[0]["secret"] != remote["secret"]
+
+    manager_client.post("/webhooks/sandbox/delete")
+    assert remote_webhooks(url, env) == []
+
+
+def test_wrong_credentials_for_the_other_instance_show_a_banner(manager_client, other, settings):
+    settings.AUTOQL_TOKEN = "not-the-token"
+    html = manager_client.get("/").content.decode()
+    assert "refused the portal&#x27;s credentials; check AUTOQL_TOKEN" in html
