@@ -18,7 +18,7 @@ from ninja.security import HttpBearer
 from pydantic import Field
 
 from management_api import schemas
-from management_api.delivery import deliver_test_event
+from management_api import delivery
 from management_api.models import Environment, LogSequence, Webhook, WebhookLog, new_secret
 
 ENVIRONMENTS = tuple(Environment.values)
@@ -197,7 +197,7 @@ def delete_webhook(request: HttpRequest, environment: str, key: str = KEY):
           summary="Send one signed test event and report what the receiver answered")
 def test_connection(request: HttpRequest, environment: str, payload: schemas.EmptyIn | None = None,
                     key: str = KEY):
-    log, result = deliver_test_event(webhook_or_404(request.auth))
+    log, result = delivery.deliver_test_event(webhook_or_404(request.auth))
     return ok({
         "success": result.success, "status_code": result.status_code, "response": result.response,
         "error": result.error, "duration_ms": result.duration_ms, "log_id": str(log.pk),
@@ -221,3 +221,44 @@ def list_logs(request: HttpRequest, environment: str, paging: Query[LogQuery], k
         "items": [schemas.log_data(row) for row in rows],
         "pagination": {"offset": paging.offset, "limit": paging.limit, "total_items": max(sequence.total, 0)},
     })
+
+
+# This project's own calls (AutoQL's page has none): queue an event, resend a logged delivery,
+# and enable a webhook that was disabled after failing for too long.
+
+ERRORS_409 = {**ERRORS, 409: schemas.ErrorOut}
+
+
+@api.post("/webhooks/{environment}/events", response={202: schemas.QueuedEnvelope, **ERRORS_409},
+          summary="Queue one delivery of a data alert event to the environment's webhook")
+def queue_event(request: HttpRequest, environment: str, payload: schemas.EventIn, key: str = KEY):
+    webhook_or_404(request.auth)
+    try:
+        queued = delivery.queue_event(request.auth, payload.event, payload.payload.model_dump(),
+                                      project_id=payload.payload.project_id)
+    except delivery.WebhookDisabled as e:
+        raise ApiError(409, f"{e} Enable it first.")
+    return ok({"delivery_id": str(queued.id), "status": queued.state}, 202)
+
+
+@api.post("/webhooks/{environment}/logs/{log_id}/resend", response={202: schemas.QueuedEnvelope, **ERRORS_409},
+          summary="Attempt a logged delivery again, with the same delivery id")
+def resend(request: HttpRequest, environment: str, log_id: str, key: str = KEY):
+    log = WebhookLog.objects.filter(environment=request.auth, pk=int(log_id) if log_id.isdigit() else None).first()
+    if log is None:
+        raise ApiError(404, f"There is no {request.auth} log row {log_id}.")
+    webhook = webhook_or_404(request.auth)
+    if webhook.disabled_at:
+        raise ApiError(409, f"The {request.auth} webhook is disabled: {webhook.disabled_reason} Enable it first.")
+    try:
+        queued = delivery.resend(log)
+    except delivery.Delivery.DoesNotExist:
+        raise ApiError(409, f"The delivery of log row {log_id} is no longer kept, so it cannot be resent.")
+    return ok({"delivery_id": str(queued.id), "status": queued.state}, 202)
+
+
+@api.put("/webhooks/{environment}/enable", response={200: schemas.WebhookEnvelope, **ERRORS},
+         summary="Enable a webhook that was disabled after failing for too long")
+def enable_webhook(request: HttpRequest, environment: str, payload: schemas.EmptyIn | None = None,
+                   key: str = KEY):
+    return ok(schemas.webhook_data(delivery.enable(webhook_or_404(request.auth))))

@@ -3,6 +3,7 @@ import uuid
 
 from django.db import models, transaction
 from django.db.models import F
+from django.utils import timezone
 
 
 class Environment(models.TextChoices):
@@ -23,6 +24,10 @@ class Webhook(models.Model):
     secret = models.CharField(max_length=128)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set at the first failed data alert delivery after a success, cleared by the next success.
+    failing_since = models.DateTimeField(null=True, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.TextField(blank=True, default="")
 
     def __str__(self) -> str:
         return f"{self.get_environment_display()} webhook to {self.url}"
@@ -51,12 +56,12 @@ class LogSequence(models.Model):
         return sequence
 
     @classmethod
-    def take_next(cls, environment: str) -> int:
-        """Reserve the next number; call inside the transaction that writes the row."""
+    def take_next(cls, environment: str, count: int = 1) -> int:
+        """Reserve the next `count` numbers and return the last; call inside the writing transaction."""
         cls.objects.get_or_create(environment=environment)
         # The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) until commit,
         # so two writers can never be handed the same number.
-        cls.objects.filter(environment=environment).update(last=F("last") + 1)
+        cls.objects.filter(environment=environment).update(last=F("last") + count)
         return cls.objects.get(environment=environment).last
 
 
@@ -89,7 +94,9 @@ class WebhookLog(models.Model):
     request_headers = models.JSONField(default=dict)
     request_body = models.TextField(default="")
     response_headers = models.JSONField(default=dict)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # When the next attempt of this delivery is due, if this attempt failed and one is scheduled.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         constraints = [
@@ -106,3 +113,56 @@ class WebhookLog(models.Model):
                 super().save(*args, **kwargs)
             return
         super().save(*args, **kwargs)
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", "Waiting for its next attempt"
+    IN_FLIGHT = "in_flight", "Being attempted"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Given up"
+
+
+class Delivery(models.Model):
+    """One event for one environment's webhook, attempted until it is accepted or given up.
+
+    Its id is the AutoQL-Delivery-Id header, the same on every attempt, so receivers can drop
+    duplicates. The queue only nudges; this row is the truth about what is due, which is what
+    lets a delivery cut off by a killed worker be found and attempted again.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    environment = models.CharField(max_length=16, choices=Environment.choices)
+    type = models.CharField(max_length=32, choices=LogType.choices)
+    event = models.CharField(max_length=100)
+    project_id = models.CharField(max_length=200, null=True, blank=True)
+    payload = models.JSONField(default=dict)
+    state = models.CharField(max_length=16, choices=DeliveryState.choices, default=DeliveryState.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # An attempt in flight past this moment was cut off (its worker died) and is due again.
+    leased_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        indexes = [models.Index(fields=["state", "next_attempt_at"]), models.Index(fields=["state", "leased_until"])]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.id} ({self.state})"
+
+
+class DemoReceipt(models.Model):
+    """What the built-in demo receiver got: one row per request, kept for the demo page."""
+
+    environment = models.CharField(max_length=16, choices=Environment.choices)
+    delivery_id = models.CharField(max_length=64, blank=True, default="")
+    event = models.CharField(max_length=100, blank=True, default="")
+    verified = models.BooleanField(default=False)
+    problem = models.TextField(blank=True, default="")
+    headers = models.JSONField(default=dict)
+    body = models.TextField(blank=True, default="")
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.delivery_id} ({'verified' if self.verified else 'rejected'})"

@@ -36,6 +36,9 @@ class WebhookOut(Schema):
     secret: str
     created_at: str
     updated_at: str
+    # This project's own additions: a webhook that failed for too long stops receiving deliveries.
+    disabled: bool = False
+    disabled_reason: str | None = None
 
 
 class WebhookList(Schema):
@@ -66,6 +69,10 @@ class LogRow(Schema):
     response: Any
     delivery_id: str
     attempt: int
+    next_attempt_at: str | None
+    request_headers: dict[str, str]
+    request_body: str
+    response_headers: dict[str, str]
 
 
 class Pagination(Schema):
@@ -104,6 +111,44 @@ class LogPageEnvelope(Envelope):
     data: LogPage
 
 
+class QueryResult(Schema):
+    reference_id: str = "1.1.200"
+    message: str = "ok"
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class DataAlertPayload(Schema):
+    """A data alert, as AutoQL delivers it (../shared/reference/management-api.md)."""
+
+    model_config = {"extra": "forbid"}
+
+    notification_id: str = Field(min_length=1, max_length=200)
+    data_alert_id: str = Field(min_length=1, max_length=200)
+    project_id: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=500)
+    message: str = Field("", max_length=5000)
+    users: list[str] = Field(default_factory=list, max_length=1000)
+    created_at: int = Field(ge=0, strict=True, description="epoch seconds")
+    data_return_query: str = Field("", max_length=5000)
+    query_result: QueryResult = Field(default_factory=QueryResult)
+
+
+class EventIn(Schema):
+    model_config = {"extra": "forbid"}
+
+    event: str = Field(pattern=r"^data_alert\.[a-z_]{1,40}$", description="e.g. data_alert.true")
+    payload: DataAlertPayload
+
+
+class QueuedOut(Schema):
+    delivery_id: str
+    status: str
+
+
+class QueuedEnvelope(Envelope):
+    data: QueuedOut
+
+
 class ErrorOut(Schema):
     message: str
     reference_id: str
@@ -117,6 +162,8 @@ def webhook_data(webhook: Webhook) -> dict[str, Any]:
         "secret": webhook.secret,
         "created_at": iso(webhook.created_at),
         "updated_at": iso(webhook.updated_at),
+        "disabled": webhook.disabled_at is not None,
+        "disabled_reason": webhook.disabled_reason or None,
     }
 
 
@@ -136,4 +183,8 @@ def log_data(log: WebhookLog) -> dict[str, Any]:
         "response": log.response,
         "delivery_id": str(log.delivery_id),
         "attempt": log.attempt,
+        "next_attempt_at": iso(log.next_attempt_at) if log.next_attempt_at else None,
+        "request_headers": log.request_headers,
+        "request_body": log.request_body,
+        "response_headers": log.response_headers,
     }

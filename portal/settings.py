@@ -60,10 +60,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "ninja",
-    "django_tasks",
-    "django_tasks_db",
+    # Before django_tasks_db: its db_worker command is extended in management_api.
     "management_api",
     "webhooks_app",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -102,6 +103,8 @@ TEMPLATES = [
 # --- Database -----------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory, for the test database: the tests start real worker processes on it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
     # The web server and the delivery worker write to one file at once: wait for the lock rather
     # than fail with "database is locked", and take it at BEGIN so a reader never has to upgrade.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -177,6 +180,8 @@ WEBHOOK_DELIVERY_DEADLINE = env.float("WEBHOOK_DELIVERY_DEADLINE", default=10.0)
 WEBHOOK_RESPONSE_MAX_BYTES = 64 * 1024
 # A webhook failing with no success for this long is disabled until a manager enables it again.
 WEBHOOK_DISABLE_AFTER_DAYS = env.float("WEBHOOK_DISABLE_AFTER_DAYS", default=5.0)
+# How often each worker looks for deliveries cut off by a worker that died, in seconds.
+WEBHOOK_RECOVERY_INTERVAL = env.float("WEBHOOK_RECOVERY_INTERVAL", default=30.0)
 
 
 # --- Tasks (delivery queue) ---------------------------------------------------------------------

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from management_api import demo
 from management_api.api import api
 
 urlpatterns = [
@@ -8,6 +9,9 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     # The embedded management API, at the paths a real AutoQL domain serves it.
     path("autoql/management/api/v1/notifications/", api.urls),
+    # The built-in receiver for demos (see management_api/demo.py).
+    path("demo/receiver/", demo.receipts, name="demo_receipts"),
+    path("demo/receiver/<str:environment>", demo.receive, name="demo_receiver"),
     path("", include("webhooks_app.urls")),
 ]
 

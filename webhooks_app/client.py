@@ -21,6 +21,8 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
 API_PATH = "/autoql/management/api/v1/notifications"
+UNEXPECTED = ("The management API answered in a shape the portal does not know; "
+              "check that AUTOQL_DOMAIN points at an AutoQL management API.")
 ENVIRONMENTS = ("sandbox", "production")
 
 
@@ -151,7 +153,10 @@ class ManagementApi:
     # The six calls of AutoQL's Webhooks page, in its order.
 
     def get_webhook(self, environment: str) -> dict[str, Any] | None:
-        items = self._call("GET", "/webhooks", environment)["items"]
+        data = self._call("GET", "/webhooks", environment)
+        items = data.get("items") if isinstance(data, dict) else None
+        if not isinstance(items, list) or not all(isinstance(w, dict) and "url" in w for w in items):
+            raise ManagementApiError(UNEXPECTED)
         return next((w for w in items if w.get("environment", environment) == environment), None)
 
     def put_webhook(self, environment: str, url: str) -> dict[str, Any]:
@@ -166,6 +171,19 @@ class ManagementApi:
     def test_connection(self, environment: str) -> dict[str, Any]:
         return self._call("POST", f"/webhooks/{environment}/test", environment, json={})
 
+    # This project's own additions (management-api.md, "Two more calls").
+
+    def resend(self, environment: str, log_id: str) -> dict[str, Any]:
+        return self._call("POST", f"/webhooks/{environment}/logs/{log_id}/resend", environment, json={})
+
+    def enable_webhook(self, environment: str) -> dict[str, Any]:
+        return self._call("PUT", f"/webhooks/{environment}/enable", environment, json={})
+
     def logs(self, environment: str, offset: int, limit: int) -> dict[str, Any]:
-        return self._call("GET", f"/webhooks/{environment}/logs", environment,
+        data = self._call("GET", f"/webhooks/{environment}/logs", environment,
                           params={"offset": offset, "limit": limit})
+        try:
+            assert isinstance(data["items"], list) and isinstance(data["pagination"]["total_items"], int)
+        except (AssertionError, KeyError, TypeError):
+            raise ManagementApiError(UNEXPECTED)
+        return data

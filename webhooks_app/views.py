@@ -60,7 +60,8 @@ def _logs_context(request: HttpRequest, api: ManagementApi) -> dict[str, Any]:
     page = max(1, _int(request.GET.get("page"), 1))
     context: dict[str, Any] = {"env": environment, "size": size, "page": page, "sizes": PAGE_SIZES,
                                "environments": [(e, LABELS[e]) for e in ENVIRONMENTS], "rows": [],
-                               "logs_error": None, "pages": 1, "total": 0}
+                               "logs_error": None, "pages": 1, "total": 0,
+                               "is_manager": request.user.has_perm("webhooks_app.manage_webhooks")}
     try:
         data = api.logs(environment, offset=(page - 1) * size, limit=size)
     except ManagementApiError as e:
@@ -206,3 +207,38 @@ def reveal_secret(request: HttpRequest, environment: str) -> HttpResponse:
                       {"environment": environment, "secret": webhook["secret"], "revealed": True})
     response["Cache-Control"] = "no-store"
     return response
+
+
+@require_POST
+@login_required
+def resend_delivery(request: HttpRequest, environment: str, log_id: str) -> HttpResponse:
+    environment = _environment(environment)
+    _require_manager(request)
+    try:
+        ManagementApi().resend(environment, log_id)
+    except ManagementApiError as e:
+        return _banner(request, f"Resending failed: {e}")
+    if not request.htmx:
+        return redirect(f"{reverse('webhooks_tab')}?env={environment}")
+    response = HttpResponse(status=204)
+    return trigger_client_event(response, "webhooks:queued",
+                                {"message": "Resend queued: the worker sends it in a moment."})
+
+
+@require_POST
+@login_required
+def enable_webhook(request: HttpRequest, environment: str) -> HttpResponse:
+    environment = _environment(environment)
+    _require_manager(request)
+    try:
+        webhook = ManagementApi().enable_webhook(environment)
+    except ManagementApiError as e:
+        return _api_failure(request, environment, "Enabling the webhook", e)
+    return _card_response(request, environment, webhook, f"{LABELS[environment]} webhook enabled.")
+
+
+def _banner(request: HttpRequest, message: str) -> HttpResponse:
+    if not request.htmx:
+        return render(request, "error.html", {"status": 502, "message": message}, status=502)
+    response = render(request, "_banner.html", {"banner": message}, status=502)
+    return reswap(retarget(response, "#banner"), "innerHTML")

@@ -72,6 +72,12 @@
     toast(event.detail && event.detail.message);
   });
 
+  // A resend was queued: say so, and look at the logs again once the worker had time to send it.
+  document.body.addEventListener("webhooks:queued", (event) => {
+    toast(event.detail && event.detail.message);
+    setTimeout(() => document.body.dispatchEvent(new CustomEvent("logs:refresh")), 2500);
+  });
+
   // The request never reached the server, or it answered with nothing htmx could swap.
   document.addEventListener("htmx:sendError", () => {
     closeModal();

@@ -13,6 +13,7 @@ def test_it_lists_only_the_webhook_of_the_keys_environment(api):
 
     assert [i["url"] for i in sandbox_items] == ["https://sandbox.example.com/hook"]
     assert [i["url"] for i in production_items] == ["https://prod.example.com/hook"]
-    assert set(sandbox_items[0]) == {"environment", "url", "secret", "created_at", "updated_at"}
+    assert set(sandbox_items[0]) >= {"environment", "url", "secret", "created_at", "updated_at"}
+    assert sandbox_items[0]["disabled"] is False
     assert sandbox_items[0]["environment"] == "sandbox"
     assert sandbox_items[0]["created_at"].endswith("Z")

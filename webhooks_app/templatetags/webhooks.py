@@ -22,3 +22,12 @@ def pretty_json(value: Any) -> str:
 def as_datetime(value: str | None) -> datetime | None:
     """The API's ISO 8601 timestamps, as datetimes the date filters can format."""
     return parse_datetime(value) if value else None
+
+
+@register.filter
+def pretty_json_text(value: str) -> str:
+    """A JSON document kept as text (a request body), indented when it parses."""
+    try:
+        return json.dumps(json.loads(value), indent=2, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return value

@@ -1,0 +1,44 @@
+"""django-tasks-db's `db_worker`, plus recovery of deliveries cut off by a worker that died.
+
+django-tasks-db leaves a task claimed by a killed worker as running for ever. Deliveries keep
+their own lease (management_api.models.Delivery.leased_until), so this worker looks for expired
+leases when it starts and every WEBHOOK_RECOVERY_INTERVAL seconds after, and queues those
+deliveries again: at least once, even across SIGKILL. management_api precedes django_tasks_db in
+INSTALLED_APPS, which makes this command the one `manage.py db_worker` runs.
+"""
+
+import logging
+import threading
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
+
+from management_api.delivery import recover_stalled
+
+logger = logging.getLogger("management_api.worker")
+
+
+def _recover_forever(stop: threading.Event) -> None:
+    while True:
+        try:
+            close_old_connections()
+            recover_stalled()
+        except Exception:
+            logger.exception("Recovering stalled deliveries failed; trying again later")
+        if stop.wait(settings.WEBHOOK_RECOVERY_INTERVAL):
+            break
+    connection.close()
+
+
+class Command(DbWorkerCommand):
+    help = DbWorkerCommand.help + " Also re-queues webhook deliveries cut off by a stopped worker."
+
+    def handle(self, *args, **options) -> None:
+        stop = threading.Event()
+        recovery = threading.Thread(target=_recover_forever, args=(stop,), name="delivery-recovery", daemon=True)
+        recovery.start()
+        try:
+            super().handle(*args, **options)
+        finally:
+            stop.set()

@@ -1,0 +1,68 @@
+"""The built-in demo receiver and `seed_demo`."""
+
+import json
+import time
+
+import pytest
+from django.core.management import call_command
+
+from management_api.models import DemoReceipt, Delivery, LogSequence, Webhook, WebhookLog
+from management_api.signing import sign
+
+
+def post(client, environment, secret, body=b'{"event":"test","payload":{}}', timestamp=None):
+    timestamp = timestamp or str(int(time.time() * 1000))
+    return client.post(f"/demo/receiver/{environment}", data=body, content_type="application/json",
+                       HTTP_AUTOQL_TIMESTAMP=timestamp, HTTP_AUTOQL_SIGNATURE=sign(secret, timestamp, body),
+                       HTTP_AUTOQL_EVENT="test", HTTP_AUTOQL_DELIVERY_ID="d-1")
+
+
+def test_it_accepts_a_delivery_signed_with_the_current_secret(client, db):
+    Webhook.objects.create(environment="sandbox", url="http://127.0.0.1:8000/demo/receiver/sandbox", secret="s" * 43)
+    response = post(client, "sandbox", "s" * 43)
+    assert response.status_code == 200 and response.json() == {"message": "ok"}
+    receipt = DemoReceipt.objects.get()
+    assert receipt.verified and receipt.delivery_id == "d-1" and receipt.event == "test"
+    assert receipt.headers["AutoQL-Signature"]
+
+
+def test_it_rejects_an_old_secret_and_an_old_timestamp(client, db):
+    Webhook.objects.create(environment="sandbox", url="http://x/", secret="new" * 15)
+    response = post(client, "sandbox", "old" * 15)
+    assert response.status_code == 401 and response.json() == {"error": "AutoQL-Signature does not match"}
+    stale = str(int(time.time() * 1000) - 6 * 60 * 1000)
+    response = post(client, "sandbox", "new" * 15, timestamp=stale)
+    assert response.status_code == 401 and "5 minutes" in response.json()["error"]
+    assert DemoReceipt.objects.filter(verified=False).count() == 2
+
+
+def test_it_refuses_without_a_webhook_and_for_unknown_environments(client, db):
+    assert post(client, "production", "x").status_code == 401
+    assert post(client, "staging", "x").status_code == 404
+
+
+def test_what_it_received_is_shown_to_signed_in_people(client, admin_client, db):
+    Webhook.objects.create(environment="sandbox", url="http://x/", secret="s" * 43)
+    post(client, "sandbox", "s" * 43, body=json.dumps({"event": "test", "payload": {"hello": "<world>"}}).encode())
+    html = admin_client.get("/demo/receiver/").content.decode()
+    assert "verified" in html and "&quot;hello&quot;: &quot;&lt;world&gt;&quot;" in html
+
+
+def test_seed_demo_points_both_environments_at_the_receiver_and_writes_history(db):
+    call_command("seed_demo", "--base-url", "http://127.0.0.1:8123", "--seed", "7", "--deliveries", "200", verbosity=0)
+    urls = dict(Webhook.objects.values_list("environment", "url"))
+    assert urls == {"sandbox": "http://127.0.0.1:8123/demo/receiver/sandbox",
+                    "production": "http://127.0.0.1:8123/demo/receiver/production"}
+    logs = WebhookLog.objects.all()
+    assert logs.count() >= 200
+    assert logs.filter(type="test").exists() and logs.filter(status="failure").exists()
+    assert logs.filter(attempt__gt=1, status="success").exists()  # retries that recovered
+    assert logs.values("project_id").distinct().count() >= 5
+    span = logs.order_by("created_at").last().created_at - logs.order_by("created_at").first().created_at
+    assert span.days >= 20
+    for environment in ("sandbox", "production"):
+        sequence = LogSequence.of(environment)
+        rows = list(logs.filter(environment=environment).order_by("seq"))
+        assert [r.seq for r in rows] == list(range(1, sequence.last + 1))
+        assert [r.created_at for r in rows] == sorted(r.created_at for r in rows)
+    assert Delivery.objects.filter(pk__in=logs.values("delivery_id")).count() == Delivery.objects.count()

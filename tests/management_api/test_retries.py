@@ -1,0 +1,176 @@
+"""Attempts and retries: each attempt signed afresh and logged; the schedule, 410, Retry-After."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from werkzeug import Response
+
+from management_api import delivery as deliveries
+from management_api.alerts import send_data_alert
+from management_api.models import Delivery, Webhook, WebhookLog
+from management_api.signing import verify
+
+pytestmark = pytest.mark.usefixtures("allow_loopback")
+
+
+@pytest.fixture
+def webhook(db, httpserver):
+    return Webhook.objects.create(environment="sandbox", url=httpserver.url_for("/hook"), secret="s" * 43)
+
+
+class FlakyReceiver:
+    """Answers the given statuses in turn (then 200), verifying every signature."""
+
+    def __init__(self, secret, statuses, headers=None):
+        self.secret, self.statuses, self.headers, self.received = secret, list(statuses), headers or {}, []
+
+    def __call__(self, request):
+        body = request.get_data()
+        self.received.append({"headers": dict(request.headers), "problem": verify(
+            self.secret, request.headers["AutoQL-Timestamp"], request.headers["AutoQL-Signature"], body)})
+        status = self.statuses.pop(0) if self.statuses else 200
+        return Response(json.dumps({"status": status}), status=status, headers=self.headers,
+                        content_type="application/json")
+
+
+def run_until_settled(delivery_id, max_attempts=10):
+    """What the worker does, attempt after attempt, without waiting for the schedule."""
+    for _ in range(max_attempts):
+        state = deliveries.attempt_delivery(str(delivery_id))
+        if state in ("delivered", "failed"):
+            return state
+        Delivery.objects.filter(pk=delivery_id).update(next_attempt_at=timezone.now())
+    return state
+
+
+def test_two_failures_then_success_leave_three_rows_with_one_delivery_id(webhook, httpserver):
+    receiver = FlakyReceiver(webhook.secret, [503, 500])
+    httpserver.expect_request("/hook").respond_with_handler(receiver)
+    queued = send_data_alert("sandbox", "p1", "High Sales", "goal reached", data=[["EMEA", 120]])
+
+    assert run_until_settled(queued.id) == "delivered"
+
+    rows = list(WebhookLog.objects.order_by("seq"))
+    assert [(r.attempt, r.status, r.code) for r in rows] == [(1, "failure", 503), (2, "failure", 500), (3, "success", 200)]
+    assert {r.delivery_id for r in rows} == {queued.id}
+    assert rows[0].next_attempt_at is not None and rows[2].next_attempt_at is None
+    assert [r["problem"] for r in receiver.received] == [None, None, None]
+    ids = {r["headers"]["Autoql-Delivery-Id"] for r in receiver.received}
+    stamps = [r["headers"]["Autoql-Timestamp"] for r in receiver.received]
+    assert ids == {str(queued.id)} and len(set(stamps)) == 3  # same id, signed afresh each time
+    payload = json.loads(rows[2].request_body)["payload"]
+    assert payload["project_id"] == "p1" and payload["query_result"]["data"] == {"rows": [["EMEA", 120]]}
+    assert webhook.secret not in json.dumps(rows[2].request_headers) + rows[2].request_body
+
+
+@pytest.mark.parametrize("status", [302, 400, 404, 429, 500, 503])
+def test_these_answers_are_retried(webhook, httpserver, status):
+    httpserver.expect_request("/hook").respond_with_handler(FlakyReceiver(webhook.secret, [status]))
+    queued = send_data_alert("sandbox", "p1", "t")
+    assert deliveries.attempt_delivery(str(queued.id)) == "pending"
+    delivery = Delivery.objects.get()
+    assert delivery.next_attempt_at > timezone.now()
+
+
+def test_410_stops(webhook, httpserver):
+    httpserver.expect_request("/hook").respond_with_handler(FlakyReceiver(webhook.secret, [410]))
+    queued = send_data_alert("sandbox", "p1", "t")
+    assert deliveries.attempt_delivery(str(queued.id)) == "failed"
+    assert WebhookLog.objects.get().next_attempt_at is None
+
+
+def test_no_response_is_retried(db, settings):
+    Webhook.objects.create(environment="sandbox", url="http://127.0.0.1:9/", secret="s" * 43)
+    queued = send_data_alert("sandbox", "p1", "t")
+    assert deliveries.attempt_delivery(str(queued.id)) == "pending"
+    assert WebhookLog.objects.get().error == "connection refused"
+
+
+def test_the_schedule_runs_out(webhook, httpserver, settings):
+    settings.WEBHOOK_RETRY_SCHEDULE = [1, 1]
+    httpserver.expect_request("/hook").respond_with_handler(FlakyReceiver(webhook.secret, [500] * 10))
+    queued = send_data_alert("sandbox", "p1", "t")
+    assert run_until_settled(queued.id) == "failed"
+    assert WebhookLog.objects.count() == 3
+    assert Delivery.objects.get().attempts == 3
+
+
+def test_retry_delays_follow_the_schedule_with_jitter(settings):
+    settings.WEBHOOK_RETRY_SCHEDULE = [5, 300, 1800]
+    for _ in range(50):
+        assert 4 <= deliveries.retry_delay(1, None) <= 6
+        assert 240 <= deliveries.retry_delay(2, None) <= 360
+    assert deliveries.retry_delay(4, None) is None
+
+
+def test_retry_after_is_honoured_within_bounds(settings):
+    settings.WEBHOOK_RETRY_SCHEDULE = [5, 300, 1800]
+    assert deliveries.retry_delay(1, 120) == 120
+    assert deliveries.retry_delay(1, 0) == 1
+    assert deliveries.retry_delay(1, 10**9) == 1800
+
+
+def test_retry_after_from_the_receiver_sets_the_next_attempt(webhook, httpserver):
+    httpserver.expect_request("/hook").respond_with_handler(
+        FlakyReceiver(webhook.secret, [429], headers={"Retry-After": "120"}))
+    queued = send_data_alert("sandbox", "p1", "t")
+    deliveries.attempt_delivery(str(queued.id))
+    due = Delivery.objects.get().next_attempt_at - timezone.now()
+    assert timedelta(seconds=110) < due <= timedelta(seconds=120)
+
+
+def test_an_attempt_not_yet_due_is_left_alone(webhook, httpserver):
+    queued = send_data_alert("sandbox", "p1", "t")
+    Delivery.objects.filter(pk=queued.id).update(next_attempt_at=timezone.now() + timedelta(minutes=5))
+    assert deliveries.attempt_delivery(str(queued.id)) == "not due"
+    assert len(httpserver.log) == 0
+
+
+def test_a_webhook_failing_past_the_window_is_disabled_and_can_be_enabled(webhook, httpserver, api):
+    httpserver.expect_request("/hook").respond_with_handler(FlakyReceiver(webhook.secret, [500] * 5))
+    queued = send_data_alert("sandbox", "p1", "t")
+    deliveries.attempt_delivery(str(queued.id))
+    Webhook.objects.update(failing_since=timezone.now() - timedelta(days=6))
+    Delivery.objects.update(next_attempt_at=timezone.now())
+    deliveries.attempt_delivery(str(queued.id))
+
+    webhook.refresh_from_db()
+    assert webhook.disabled_at is not None
+    assert "No delivery has succeeded since" in webhook.disabled_reason
+    listed = api.call("GET", "/webhooks").json()["data"]["items"][0]
+    assert listed["disabled"] is True and listed["disabled_reason"] == webhook.disabled_reason
+    # Queued attempts stop while it is disabled.
+    Delivery.objects.update(next_attempt_at=timezone.now())
+    assert deliveries.attempt_delivery(str(queued.id)) == "webhook disabled"
+
+    response = api.call("PUT", "/webhooks/sandbox/enable", {})
+    assert response.status_code == 200 and response.json()["data"]["disabled"] is False
+    webhook.refresh_from_db()
+    assert webhook.disabled_at is None and webhook.failing_since is None
+
+
+def test_a_success_clears_the_failing_clock(webhook, httpserver):
+    httpserver.expect_request("/hook").respond_with_handler(FlakyReceiver(webhook.secret, [500]))
+    queued = send_data_alert("sandbox", "p1", "t")
+    deliveries.attempt_delivery(str(queued.id))
+    assert Webhook.objects.get().failing_since is not None
+    Delivery.objects.update(next_attempt_at=timezone.now())
+    deliveries.attempt_delivery(str(queued.id))
+    assert Webhook.objects.get().failing_since is None
+
+
+def test_a_lease_that_ran_out_is_recovered(webhook):
+    queued = send_data_alert("sandbox", "p1", "t")
+    Delivery.objects.filter(pk=queued.id).update(state="in_flight", leased_until=timezone.now() - timedelta(seconds=1))
+    assert deliveries.recover_stalled() == 1
+    delivery = Delivery.objects.get()
+    assert delivery.state == "pending" and delivery.leased_until is None
+
+
+def test_a_lease_still_running_is_not_touched(webhook):
+    queued = send_data_alert("sandbox", "p1", "t")
+    Delivery.objects.filter(pk=queued.id).update(state="in_flight", leased_until=timezone.now() + timedelta(seconds=30))
+    assert deliveries.recover_stalled() == 0
+    assert Delivery.objects.get().state == "in_flight"

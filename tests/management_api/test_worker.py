@@ -1,0 +1,124 @@
+"""Real `manage.py db_worker` processes delivering to real receivers on 127.0.0.1."""
+
+import collections
+import json
+import threading
+import time
+
+import pytest
+from werkzeug import Response
+
+from django_tasks_db.models import DBTaskResult
+
+from management_api.alerts import send_data_alert
+from management_api.models import Delivery, Webhook, WebhookLog
+from management_api.signing import verify
+from tests.workers import start_worker, wait_for, workers
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class CountingReceiver:
+    """Verifies each delivery, answers the scripted statuses in turn, then 200."""
+
+    def __init__(self, secret, statuses=(), hold_first: threading.Event | None = None):
+        self.secret, self.statuses, self.hold_first = secret, list(statuses), hold_first
+        self.received = []
+        self.first_arrived = threading.Event()
+        self.lock = threading.Lock()
+
+    def __call__(self, request):
+        body = request.get_data()
+        with self.lock:
+            self.received.append({"id": request.headers["AutoQL-Delivery-Id"], "problem": verify(
+                self.secret, request.headers["AutoQL-Timestamp"], request.headers["AutoQL-Signature"], body)})
+            first = len(self.received) == 1
+            status = self.statuses.pop(0) if self.statuses else 200
+        if first:
+            self.first_arrived.set()
+            if self.hold_first:
+                self.hold_first.wait(10)
+        return Response(json.dumps({"message": "ok" if status == 200 else "no"}), status=status,
+                        content_type="application/json")
+
+
+@pytest.fixture
+def webhook(httpserver):
+    return Webhook.objects.create(environment="sandbox", url=httpserver.url_for("/hook"), secret="w" * 43)
+
+
+def test_a_receiver_that_fails_twice_then_recovers(webhook, httpserver, tmp_path):
+    receiver = CountingReceiver(webhook.secret, statuses=[500, 503])
+    httpserver.expect_request("/hook").respond_with_handler(receiver)
+    queued = send_data_alert("sandbox", "p1", "High Sales")
+
+    with workers(1, tmp_path, WEBHOOK_RETRY_SCHEDULE="1,1"):
+        wait_for(lambda: WebhookLog.objects.filter(status="success").exists(), 30, message="the third attempt")
+
+    rows = list(WebhookLog.objects.order_by("seq"))
+    assert [(r.attempt, r.status) for r in rows] == [(1, "failure"), (2, "failure"), (3, "success")]
+    assert {r.delivery_id for r in rows} == {queued.id}
+    assert [r["problem"] for r in receiver.received] == [None] * 3
+    assert Delivery.objects.get().state == "delivered"
+
+
+def test_queued_deliveries_wait_untouched_while_no_worker_runs(webhook, httpserver, tmp_path):
+    receiver = CountingReceiver(webhook.secret)
+    httpserver.expect_request("/hook").respond_with_handler(receiver)
+    queued = [send_data_alert("sandbox", f"p{i}", "t") for i in range(3)]
+    time.sleep(1.5)
+    assert receiver.received == []
+    assert set(Delivery.objects.values_list("state", flat=True)) == {"pending"}
+
+    with workers(1, tmp_path):
+        wait_for(lambda: Delivery.objects.filter(state="delivered").count() == 3, 30, message="3 deliveries")
+    assert sorted(r["id"] for r in receiver.received) == sorted(str(d.id) for d in queued)
+
+
+def test_a_delivery_cut_off_by_sigkill_is_attempted_again_with_the_same_id(webhook, httpserver, tmp_path):
+    release = threading.Event()
+    receiver = CountingReceiver(webhook.secret, hold_first=release)
+    httpserver.expect_request("/hook").respond_with_handler(receiver)
+    queued = send_data_alert("sandbox", "p1", "t")
+
+    killed = start_worker(0, tmp_path, WEBHOOK_DELIVERY_DEADLINE="1")
+    try:
+        assert receiver.first_arrived.wait(30), "the first attempt never arrived"
+        killed.kill()  # SIGKILL, mid-attempt
+        killed.wait(5)
+    finally:
+        release.set()
+    assert Delivery.objects.get().state == "in_flight"
+    assert not WebhookLog.objects.exists()
+
+    with workers(1, tmp_path, WEBHOOK_DELIVERY_DEADLINE="1"):
+        wait_for(lambda: WebhookLog.objects.filter(status="success").exists(), 30, message="the recovered attempt")
+
+    assert [r["id"] for r in receiver.received] == [str(queued.id)] * 2
+    log = WebhookLog.objects.get()
+    assert (log.delivery_id, log.attempt, log.status) == (queued.id, 2, "success")
+
+
+@pytest.mark.parametrize("count", [500])
+def test_two_workers_share_the_queue_and_lose_nothing(webhook, httpserver, tmp_path, count):
+    receiver = CountingReceiver(webhook.secret)
+    httpserver.expect_request("/hook").respond_with_handler(receiver)
+    queued = {str(send_data_alert("sandbox", f"p{i % 7}", f"alert {i}").id) for i in range(count)}
+
+    started = time.monotonic()
+    with workers(2, tmp_path):
+        wait_for(lambda: Delivery.objects.filter(state="delivered").count() == count, 240, interval=0.5,
+                 message=f"{count} deliveries")
+    elapsed = time.monotonic() - started
+
+    arrivals = collections.Counter(r["id"] for r in receiver.received)
+    assert set(arrivals) == queued  # every event arrived, nothing else did
+    duplicates = sum(n - 1 for n in arrivals.values())
+    assert duplicates <= count // 100, f"{duplicates} duplicate arrivals"
+    assert WebhookLog.objects.filter(status="success").count() == count + duplicates
+    # Both workers took tasks from the one queue.
+    worker_ids = {w.rsplit("-", 1)[0] for ids in DBTaskResult.objects.values_list("worker_ids", flat=True) for w in ids}
+    assert worker_ids == {"test-worker-0", "test-worker-1"}
+    for log in (tmp_path / "worker-0.log", tmp_path / "worker-1.log"):
+        assert "Traceback" not in log.read_text()
+    print(f"{count} deliveries by 2 workers in {elapsed:.1f} s; {duplicates} duplicates")

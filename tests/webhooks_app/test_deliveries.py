@@ -1,0 +1,68 @@
+"""What issue 4 adds to the tab: log detail, Resend, and a disabled webhook's card."""
+
+import json
+
+from django.utils import timezone
+
+from management_api.models import Delivery, Webhook, WebhookLog
+from tests.webhooks_app.conftest import HX
+
+
+def logged_delivery():
+    Webhook.objects.create(environment="sandbox", url="https://h.example.com/", secret="s" * 43)
+    delivery = Delivery.objects.create(environment="sandbox", type="data_alert", event="data_alert.true",
+                                       project_id="p1", payload={"title": "x"}, state="failed", attempts=1)
+    return WebhookLog.objects.create(
+        environment="sandbox", delivery_id=delivery.id, attempt=1, project_id="p1", type="data_alert",
+        event="data_alert.true", status="failure", code=503, url="https://h.example.com/", duration_ms=42,
+        error="the receiver answered 503", response={"error": "down"},
+        request_headers={"AutoQL-Signature": "c2lnbmF0dXJl", "AutoQL-Delivery-Id": str(delivery.id)},
+        request_body=json.dumps({"event": "data_alert.true", "payload": {"title": "x"}}),
+        response_headers={"Retry-After": "120"}, next_attempt_at=timezone.now(),
+    )
+
+
+def test_the_expanded_row_shows_the_request_the_response_and_the_attempt(manager_client):
+    log = logged_delivery()
+    html = manager_client.get("/").content.decode()
+    assert "AutoQL-Signature: c2lnbmF0dXJl" in html
+    assert "Retry-After: 120" in html
+    assert "&quot;title&quot;: &quot;x&quot;" in html
+    assert '<span class="muted">Attempt</span> 1' in html
+    assert "Next attempt" in html and str(log.delivery_id) in html
+    assert "s" * 43 not in html
+
+
+def test_resend_queues_a_new_attempt(manager_client):
+    log = logged_delivery()
+    response = manager_client.post(f"/webhooks/sandbox/logs/{log.pk}/resend", **HX)
+    assert response.status_code == 204
+    assert "webhooks:queued" in response["HX-Trigger"]
+    delivery = Delivery.objects.get()
+    assert delivery.state == "pending"
+
+
+def test_a_refused_resend_shows_the_banner(manager_client):
+    Webhook.objects.create(environment="sandbox", url="https://h.example.com/", secret="s" * 43)
+    response = manager_client.post("/webhooks/sandbox/logs/999/resend", **HX)
+    assert response["HX-Retarget"] == "#banner"
+    assert "Resending failed: There is no sandbox log row 999." in response.content.decode()
+
+
+def test_a_viewer_cannot_resend_or_see_the_button(viewer_client):
+    log = logged_delivery()
+    assert ">Resend</button>" not in viewer_client.get("/").content.decode()
+    assert viewer_client.post(f"/webhooks/sandbox/logs/{log.pk}/resend").status_code == 403
+    assert Delivery.objects.get().state == "failed"
+
+
+def test_a_disabled_webhook_says_so_and_why_and_can_be_enabled(manager_client):
+    Webhook.objects.create(environment="production", url="https://p.example.com/", secret="s" * 43,
+                           disabled_at=timezone.now(), disabled_reason="No delivery has succeeded since 2026-11-20.")
+    html = manager_client.get("/").content.decode()
+    assert "Deliveries to this webhook are paused." in html
+    assert "No delivery has succeeded since 2026-11-20." in html
+    response = manager_client.post("/webhooks/production/enable", **HX)
+    assert response["HX-Retarget"] == "#card-production"
+    assert "paused" not in response.content.decode()
+    assert Webhook.objects.get().disabled_at is None

@@ -1,0 +1,69 @@
+"""Real `manage.py db_worker` processes on the test database, for the delivery tests."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_database_url() -> str:
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or "postgres"
+    return f"postgres://{user}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+def worker_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env.update({"DJANGO_SETTINGS_MODULE": "portal.settings", "DATABASE_URL": test_database_url(),
+                "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8", "WEBHOOK_DELIVERY_DEADLINE": "2",
+                "WEBHOOK_RECOVERY_INTERVAL": "0.5", "LOG_LEVEL": "WARNING", **extra})
+    return env
+
+
+@contextmanager
+def workers(count: int = 1, log_dir: Path | None = None, **extra: str):
+    """Start `count` workers; stop them (SIGTERM, then SIGKILL) when the block ends."""
+    processes = [start_worker(i, log_dir, **extra) for i in range(count)]
+    try:
+        yield processes
+    finally:
+        for process in processes:
+            stop_worker(process)
+
+
+def start_worker(index: int = 0, log_dir: Path | None = None, **extra: str) -> subprocess.Popen:
+    log = open(log_dir / f"worker-{index}.log", "w") if log_dir else subprocess.DEVNULL
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--interval", "0.1", "--no-startup-delay", "--no-reload",
+         "--worker-id", f"test-worker-{index}-{time.monotonic_ns()}"],
+        cwd=ROOT, env=worker_env(**extra), stdout=log, stderr=subprocess.STDOUT,
+    )
+
+
+def stop_worker(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+def wait_for(predicate, timeout: float, interval: float = 0.1, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {message}")
