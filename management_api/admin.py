@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from management_api.models import Webhook, WebhookLog
+from management_api.models import Delivery, Webhook, WebhookLog
 
 
 @admin.register(Webhook)
@@ -26,4 +26,18 @@ class WebhookLogAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ("id", "environment", "event", "project_id", "state", "attempts", "next_attempt_at", "created_at")
+    list_filter = ("environment", "state", "type")
+    search_fields = ("id", "project_id")
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False

@@ -7,7 +7,7 @@ PORT="${PORT:-8000}"
 .venv/bin/python manage.py db_worker --queue-name default &
 worker=$!
 .venv/bin/gunicorn portal.wsgi --bind "127.0.0.1:${PORT}" --workers 2 --threads 4 \
-  --timeout 60 --access-logfile - &
+  --timeout 60 &
 web=$!
 
 stop() { kill "$worker" "$web" 2>/dev/null || true; wait "$worker" "$web" 2>/dev/null || true; }

@@ -19,7 +19,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_instance(tmp_path: Path, **extra_env: str):
+def running_instance(tmp_path: Path, log_file: Path | None = None, **extra_env: str):
     """Yields (base_url, environment) of a fresh instance with its own SQLite database."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOQL_", "DATABASE_URL", "PYTEST"))}
@@ -32,8 +32,10 @@ def running_instance(tmp_path: Path, **extra_env: str):
     )
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     gunicorn = Path(sys.executable).parent / "gunicorn"
+    output = open(log_file, "w") if log_file else subprocess.DEVNULL
     process = subprocess.Popen([str(gunicorn), "portal.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-                                "--threads", "4", "--log-level", "warning"], cwd=ROOT, env=env)
+                                "--threads", "4", "--log-level", "warning"], cwd=ROOT, env=env,
+                               stdout=output, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

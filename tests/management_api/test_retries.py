@@ -174,3 +174,13 @@ def test_a_lease_still_running_is_not_touched(webhook):
     Delivery.objects.filter(pk=queued.id).update(state="in_flight", leased_until=timezone.now() + timedelta(seconds=30))
     assert deliveries.recover_stalled() == 0
     assert Delivery.objects.get().state == "in_flight"
+
+
+def test_the_recover_deliveries_command(webhook, capsys):
+    from django.core.management import call_command
+
+    queued = send_data_alert("sandbox", "p1", "t")
+    Delivery.objects.filter(pk=queued.id).update(state="in_flight", leased_until=timezone.now() - timedelta(seconds=1))
+    call_command("recover_deliveries")
+    assert "Queued 1 delivery attempt(s) again." in capsys.readouterr().out
+    assert Delivery.objects.get().state == "pending"

@@ -19,7 +19,7 @@ from management_api.delivery import recover_stalled
 logger = logging.getLogger("management_api.worker")
 
 
-def _recover_forever(stop: threading.Event) -> None:
+def recover_forever(stop: threading.Event) -> None:
     while True:
         try:
             close_old_connections()
@@ -36,7 +36,7 @@ class Command(DbWorkerCommand):
 
     def handle(self, *args, **options) -> None:
         stop = threading.Event()
-        recovery = threading.Thread(target=_recover_forever, args=(stop,), name="delivery-recovery", daemon=True)
+        recovery = threading.Thread(target=recover_forever, args=(stop,), name="delivery-recovery", daemon=True)
         recovery.start()
         try:
             super().handle(*args, **options)

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from management_api.alerts import data_alert_payload
+from management_api.sender import build_body
 from management_api.models import (Delivery, DeliveryState, Environment, LogSequence, LogStatus, LogType,
                                    Webhook, WebhookLog, new_secret)
 
@@ -109,6 +110,6 @@ class Command(BaseCommand):
             request_headers={"Content-Type": "application/json", "AutoQL-Event": delivery.event,
                              "AutoQL-Delivery-Id": str(delivery.id),
                              "AutoQL-Timestamp": str(int(moment.timestamp() * 1000))},
-            request_body="(seeded by seed_demo: not a real request)",
+            request_body=build_body(delivery.event, delivery.payload).decode(),
             response_headers={"Content-Type": "application/json"} if response else {},
         )

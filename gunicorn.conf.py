@@ -1,0 +1,8 @@
+"""gunicorn settings, read from the working directory by `gunicorn portal.wsgi`.
+
+The management API takes its API key in the query string (AutoQL's convention), so the access log
+writes the path without the query: keys must never land in a log file.
+"""
+
+accesslog = "-"
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
