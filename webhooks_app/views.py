@@ -28,9 +28,12 @@ def _environment(value: str) -> str:
     return value
 
 
-def _require_manager(request: HttpRequest) -> None:
+def _managed_environment(request: HttpRequest, environment: str) -> str:
+    """The environment of a change, after checking that it exists and that the user manages webhooks."""
+    environment = _environment(environment)
     if not request.user.has_perm("webhooks_app.manage_webhooks"):
         raise PermissionDenied("Only managers can change webhooks or reveal secrets.")
+    return environment
 
 
 def _int(value: str | None, default: int) -> int:
@@ -114,8 +117,7 @@ def _api_failure(request: HttpRequest, environment: str, action: str, error: Man
 @require_http_methods(["GET", "POST"])
 @login_required
 def generate_key(request: HttpRequest, environment: str) -> HttpResponse:
-    environment = _environment(environment)
-    _require_manager(request)
+    environment = _managed_environment(request, environment)
     form = WebhookUrlForm(request.POST or None, initial={"url": request.GET.get("url", "")})
     context = {"form": form, "environment": environment, "label": LABELS[environment],
                "updating": bool(request.GET.get("url") or request.POST.get("updating"))}
@@ -136,8 +138,7 @@ def generate_key(request: HttpRequest, environment: str) -> HttpResponse:
 @require_POST
 @login_required
 def test_connection(request: HttpRequest, environment: str) -> HttpResponse:
-    environment = _environment(environment)
-    _require_manager(request)
+    environment = _managed_environment(request, environment)
     try:
         result = ManagementApi().test_connection(environment)
     except ManagementApiError as e:
@@ -150,8 +151,7 @@ def test_connection(request: HttpRequest, environment: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def regenerate_secret(request: HttpRequest, environment: str) -> HttpResponse:
-    environment = _environment(environment)
-    _require_manager(request)
+    environment = _managed_environment(request, environment)
     if request.method == "GET":
         return _modal(request, "webhooks_app/_confirm.html", _confirm_context(environment, "regenerate"))
     try:
@@ -164,8 +164,7 @@ def regenerate_secret(request: HttpRequest, environment: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def delete_webhook(request: HttpRequest, environment: str) -> HttpResponse:
-    environment = _environment(environment)
-    _require_manager(request)
+    environment = _managed_environment(request, environment)
     if request.method == "GET":
         return _modal(request, "webhooks_app/_confirm.html", _confirm_context(environment, "delete"))
     try:
@@ -193,8 +192,7 @@ def _confirm_context(environment: str, action: str) -> dict[str, Any]:
 @require_POST
 @login_required
 def reveal_secret(request: HttpRequest, environment: str) -> HttpResponse:
-    environment = _environment(environment)
-    _require_manager(request)
+    environment = _managed_environment(request, environment)
     try:
         webhook = ManagementApi().get_webhook(environment)
     except ManagementApiError as e:
@@ -212,8 +210,7 @@ def reveal_secret(request: HttpRequest, environment: str) -> HttpResponse:
 @require_POST
 @login_required
 def resend_delivery(request: HttpRequest, environment: str, log_id: str) -> HttpResponse:
-    environment = _environment(environment)
-    _require_manager(request)
+    environment = _managed_environment(request, environment)
     try:
         ManagementApi().resend(environment, log_id)
     except ManagementApiError as e:
@@ -228,8 +225,7 @@ def resend_delivery(request: HttpRequest, environment: str, log_id: str) -> Http
 @require_POST
 @login_required
 def enable_webhook(request: HttpRequest, environment: str) -> HttpResponse:
-    environment = _environment(environment)
-    _require_manager(request)
+    environment = _managed_environment(request, environment)
     try:
         webhook = ManagementApi().enable_webhook(environment)
     except ManagementApiError as e:
