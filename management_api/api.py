@@ -214,7 +214,7 @@ class LogQuery(Schema):
 def list_logs(request: HttpRequest, environment: str, paging: Query[LogQuery], key: str = KEY):
     sequence = LogSequence.of(request.auth)
     # Newest first by sequence number: an index range at any depth, no OFFSET scan, no COUNT.
-    upper = sequence.last - paging.offset
+    upper = sequence.last - min(paging.offset, max(sequence.total, 0))
     lower = max(upper - paging.limit, sequence.first - 1)
     rows = WebhookLog.objects.filter(environment=request.auth, seq__gt=lower, seq__lte=upper).order_by("-seq")
     return ok({
@@ -244,7 +244,9 @@ def queue_event(request: HttpRequest, environment: str, payload: schemas.EventIn
 @api.post("/webhooks/{environment}/logs/{log_id}/resend", response={202: schemas.QueuedEnvelope, **ERRORS_409},
           summary="Attempt a logged delivery again, with the same delivery id")
 def resend(request: HttpRequest, environment: str, log_id: str, key: str = KEY):
-    log = WebhookLog.objects.filter(environment=request.auth, pk=int(log_id) if log_id.isdigit() else None).first()
+    # Ids are positive 64-bit integers; anything else names no row (and must not reach the database).
+    valid = log_id.isdigit() and int(log_id) < 2**63
+    log = WebhookLog.objects.filter(environment=request.auth, pk=int(log_id)).first() if valid else None
     if log is None:
         raise ApiError(404, f"There is no {request.auth} log row {log_id}.")
     webhook = webhook_or_404(request.auth)

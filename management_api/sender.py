@@ -169,6 +169,9 @@ def send_signed(url: str, secret: str, event: str, body: bytes, delivery_id: uui
         return result(error=_connection_error_sentence(e, url))
     except requests.exceptions.RequestException as e:
         return result(error=f"the request could not be sent ({type(e).__name__})")
+    except (ValueError, UnicodeError, OSError) as e:
+        # A URL that parses but cannot be sent (an IDNA label too long, a bad port): say so, not crash.
+        return result(error=f"the request could not be sent ({type(e).__name__})")
 
     code = response.status_code
     body_value = _decode_body(raw, cut)

@@ -1,11 +1,15 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from management_api import demo
 from management_api.api import api
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Browsers ask for /favicon.ico on pages that name no icon (the admin's, the API docs).
+    path("favicon.ico", RedirectView.as_view(url=static("portal/favicon.svg"), permanent=True)),
     path("accounts/", include("django.contrib.auth.urls")),
     # The embedded management API, at the paths a real AutoQL domain serves it.
     path("autoql/management/api/v1/notifications/", api.urls),

@@ -11,7 +11,7 @@ import io
 import sys
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 from django.conf import settings
@@ -174,7 +174,8 @@ class ManagementApi:
     # This project's own additions (management-api.md, "Two more calls").
 
     def resend(self, environment: str, log_id: str) -> dict[str, Any]:
-        return self._call("POST", f"/webhooks/{environment}/logs/{log_id}/resend", environment, json={})
+        return self._call("POST", f"/webhooks/{environment}/logs/{quote(log_id, safe='')}/resend", environment,
+                          json={})
 
     def enable_webhook(self, environment: str) -> dict[str, Any]:
         return self._call("PUT", f"/webhooks/{environment}/enable", environment, json={})

@@ -60,7 +60,7 @@ def _logs_context(request: HttpRequest, api: ManagementApi) -> dict[str, Any]:
     environment = environment if environment in ENVIRONMENTS else "sandbox"
     size = _int(request.GET.get("size"), 10)
     size = size if size in PAGE_SIZES else 10
-    page = max(1, _int(request.GET.get("page"), 1))
+    page = min(max(1, _int(request.GET.get("page"), 1)), 10**9)
     context: dict[str, Any] = {"env": environment, "size": size, "page": page, "sizes": PAGE_SIZES,
                                "environments": [(e, LABELS[e]) for e in ENVIRONMENTS], "rows": [],
                                "logs_error": None, "pages": 1, "total": 0,

@@ -92,6 +92,15 @@
     }
   });
 
+  // Links that act as buttons (role="button") answer Space too, as buttons do.
+  document.addEventListener("keydown", (event) => {
+    const target = event.target;
+    if (event.key === " " && target.matches && target.matches("a[role=button][href]")) {
+      event.preventDefault();
+      target.click();
+    }
+  });
+
   // showModal() makes the page behind inert, but Tab can still leave for the browser's own UI:
   // keep it cycling through the dialog's controls.
   document.addEventListener("keydown", (event) => {

@@ -73,6 +73,8 @@ def test_no_request_leaves_the_machine(page, portal, as_manager):
 def test_the_strict_content_security_policy_blocks_nothing_the_tab_uses(page, portal, as_manager):
     problems = []
     page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("response", lambda response: problems.append(f"{response.status} {response.url}")
+            if response.status >= 400 else None)
     response = page.reload()
     assert "script-src 'self'" in response.headers["content-security-policy"]
     page.locator("#card-sandbox").get_by_role("button", name="Generate Key").click()

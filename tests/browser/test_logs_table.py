@@ -33,7 +33,7 @@ def test_toggle_paging_and_history(as_manager, portal):
     expect(logs).to_contain_text("Page 1 of 3")
     expect(logs.locator(".log-row").first).to_contain_text("production-29")
 
-    logs.get_by_role("link", name="Next").click()
+    logs.get_by_role("button", name="Next").click()
     expect(logs).to_contain_text("Page 2 of 3")
     expect(logs.locator(".log-row").first).to_contain_text("production-19")
     expect(page).to_have_url(re.compile(r"page=2"))
@@ -43,7 +43,7 @@ def test_toggle_paging_and_history(as_manager, portal):
     expect(logs.locator(".log-row")).to_have_count(25)
     expect(page).to_have_url(re.compile(r"size=25"))
 
-    logs.get_by_role("link", name="Next").click()
+    logs.get_by_role("button", name="Next").click()
     expect(logs.locator(".log-row")).to_have_count(5)
     page.reload()
     expect(logs).to_contain_text("Page 2 of 2")
@@ -54,7 +54,14 @@ def test_toggle_paging_and_history(as_manager, portal):
     page.go_back()
     expect(logs).to_contain_text("Page 2 of 3")
 
-    logs.get_by_role("link", name="Previous").click()
+    logs.get_by_role("button", name="Previous").click()
+    expect(logs).to_contain_text("Page 1 of 3")
+    # The pager answers the keyboard like buttons do: Space as well as Enter.
+    expect(page.locator(".htmx-settling, .htmx-swapping, .htmx-request")).to_have_count(0)
+    logs.get_by_role("button", name="Next").focus()
+    page.keyboard.press(" ")
+    expect(logs).to_contain_text("Page 2 of 3")
+    logs.get_by_role("button", name="Previous").click()
     expect(logs).to_contain_text("Page 1 of 3")
 
     # A row expands to its response, escaped, and collapses again.

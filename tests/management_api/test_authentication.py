@@ -96,3 +96,9 @@ def test_an_unknown_path_gets_the_error_body(api):
     response = api.call("GET", "/webhooks/sandbox/nothing-here")
     assert response.status_code == 404
     assert response.json()["reference_id"] == "1.1.404"
+
+
+def test_a_disallowed_host_still_gets_the_error_body(client, db):
+    response = client.get("/autoql/management/api/v1/notifications/webhooks", HTTP_HOST="evil.example.com")
+    assert response.status_code == 400
+    assert response.json()["reference_id"] == "1.1.400"

@@ -113,3 +113,10 @@ def test_rows_after_retention_trimmed_the_oldest_still_page(api):
     data = page(api, "&offset=4&limit=10").json()["data"]
     assert [r["project_id"] for r in data["items"]] == ["p5", "p4"]
     assert data["pagination"]["total_items"] == 6
+
+
+def test_huge_offsets_give_an_empty_page_and_never_reach_the_database(api):
+    write_logs(3)
+    response = page(api, f"&offset={10**30}")
+    assert response.status_code == 200
+    assert response.json()["data"]["items"] == []

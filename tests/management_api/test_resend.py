@@ -60,3 +60,8 @@ def test_a_disabled_webhook_refuses_resends(api):
     log = WebhookLog.objects.create(environment="sandbox", type="test", event="test", status="success",
                                     url="https://p.example.com/")
     assert api.call("POST", f"/webhooks/sandbox/logs/{log.pk}/resend").status_code == 409
+
+
+def test_an_id_too_large_for_the_database_is_404(api):
+    api.create()
+    assert api.call("POST", f"/webhooks/sandbox/logs/{10**30}/resend").status_code == 404

@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+from django.core.management import call_command
 from werkzeug import Response
 
 from django_tasks_db.models import DBTaskResult
@@ -50,7 +51,8 @@ def webhook(httpserver):
 def test_a_receiver_that_fails_twice_then_recovers(webhook, httpserver, tmp_path):
     receiver = CountingReceiver(webhook.secret, statuses=[500, 503])
     httpserver.expect_request("/hook").respond_with_handler(receiver)
-    queued = send_data_alert("sandbox", "p1", "High Sales")
+    call_command("send_data_alert", "--environment", "sandbox", "--project-id", "p1", "--title", "High Sales")
+    queued = Delivery.objects.get()
 
     with workers(1, tmp_path, WEBHOOK_RETRY_SCHEDULE="1,1"):
         wait_for(lambda: WebhookLog.objects.filter(status="success").exists(), 30, message="the third attempt")

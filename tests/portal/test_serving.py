@@ -17,3 +17,9 @@ def test_the_access_log_leaves_out_the_query_string(tmp_path):
     text = log.read_text()
     assert "GET /autoql/management/api/v1/notifications/webhooks HTTP/1.1" in text
     assert key not in text and env["AUTOQL_TOKEN"] not in text
+
+
+def test_favicon_ico_leads_to_the_icon(client):
+    response = client.get("/favicon.ico", follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[0][0] == "/static/portal/favicon.svg"

@@ -61,8 +61,8 @@ def test_pages_map_onto_offset_and_limit(manager_client):
     assert "Page 2 of 2" in html
     assert html.count('class="log-row"') == 5
     assert ">proj-4<" in html and ">proj-5<" not in html
-    assert '<span class="btn btn-small" aria-disabled="true">Next</span>' in html
-    assert re.search(r'<a class="btn btn-small" href="\?env=sandbox&amp;size=25&amp;page=1"[^>]*>Previous</a>', html)
+    assert '<span class="btn btn-small" role="button" aria-disabled="true">Next</span>' in html
+    assert re.search(r'<a class="btn btn-small" href="\?env=sandbox&amp;size=25&amp;page=1"[^>]*role="button">Previous</a>', html)
 
 
 def test_bad_paging_parameters_fall_back_to_defaults(manager_client):

@@ -1,0 +1,42 @@
+"""scripts/serve.sh, what `make run` ends with: the portal and the worker together, Ctrl-C stops both."""
+
+import os
+import signal
+import subprocess
+import time
+
+import requests
+
+from tests.instances import ROOT, free_port
+
+
+def test_ctrl_c_stops_the_web_server_and_the_worker(tmp_path):
+    database = f"sqlite:///{tmp_path / 'run.sqlite3'}"
+    env = {**os.environ, "DATABASE_URL": database, "PORT": str(free_port()), "SECURE_SSL_REDIRECT": "false"}
+    subprocess.run([str(ROOT / ".venv/bin/python"), "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    # A session of its own, like a terminal's foreground job: Ctrl-C signals the whole group.
+    process = subprocess.Popen(["bash", "scripts/serve.sh"], cwd=ROOT, env=env, start_new_session=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"http://127.0.0.1:{env['PORT']}/accounts/login/", timeout=5).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.2)
+        else:
+            raise AssertionError("the portal did not start")
+        members = subprocess.run(["pgrep", "-g", str(process.pid), "-a"], capture_output=True, text=True).stdout
+        assert "gunicorn" in members and "db_worker" in members
+
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(20)
+        time.sleep(0.5)
+        left = subprocess.run(["pgrep", "-g", str(process.pid)], capture_output=True, text=True).stdout
+        assert left.strip() == ""
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
