@@ -9,6 +9,7 @@ unless WEBHOOK_ALLOWED_NETWORKS says so. Every failure comes back as one plain s
 import ipaddress
 import json
 import socket
+import ssl
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -21,7 +22,8 @@ from django.utils import timezone
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import NameResolutionError, NewConnectionError
+from urllib3.exceptions import (ConnectTimeoutError, DecodeError, NameResolutionError, NewConnectionError,
+                                ProtocolError, ReadTimeoutError)
 
 from management_api.signing import sign
 
@@ -204,12 +206,9 @@ def _read_capped(response: requests.Response, deadline: float) -> tuple[bytes, b
             sock.settimeout(remaining)
         try:
             chunk = response.raw.read1(min(65536, cap + 1 - size), decode_content=True)
-        except (TimeoutError, socket.timeout) as e:
+        except (TimeoutError, ReadTimeoutError) as e:
             raise _DeadlinePassed from e
-        except Exception as e:
-            # urllib3 wraps a socket timeout in its own error type.
-            if "timed out" in str(e):
-                raise _DeadlinePassed from e
+        except (ProtocolError, DecodeError, OSError) as e:
             raise requests.exceptions.ConnectionError(e) from e
         if not chunk:
             break
@@ -242,23 +241,32 @@ def _retry_after_seconds(value: str | None) -> float | None:
         return None
 
 
+def _causes(error: BaseException):
+    """The error and everything it wraps (requests wraps urllib3, which wraps the socket error)."""
+    seen: set[int] = set()
+    pending: list[BaseException] = [error]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        nested = [getattr(current, "reason", None), current.__cause__, current.__context__, *current.args]
+        pending.extend(e for e in nested if isinstance(e, BaseException))
+
+
 def _connection_error_sentence(error: Exception, url: str) -> str:
-    reason: BaseException | None = error
-    while reason is not None:
+    for reason in _causes(error):
         if isinstance(reason, AddressRefused):
             return reason.sentence
         if isinstance(reason, NameResolutionError):
             return f"the host name of {url} could not be resolved"
         if isinstance(reason, ConnectionRefusedError):
             return "connection refused"
-        if "timed out" in str(reason).lower() and not isinstance(reason, requests.exceptions.ConnectionError):
-            break
-        nested = getattr(reason, "reason", None) or (reason.args[0] if reason.args else None)
-        reason = nested if isinstance(nested, BaseException) else (reason.__cause__ or reason.__context__)
-    if "timed out" in str(error).lower():
-        return f"timed out after {settings.WEBHOOK_DELIVERY_DEADLINE:g} s"
-    if "refused" in str(error).lower():
-        return "connection refused"
-    if "SSL" in str(error) or "certificate" in str(error).lower():
-        return "the receiver's TLS certificate could not be verified"
-    return "the connection failed before the receiver answered"
+        # urllib3's NewConnectionError subclasses ConnectTimeoutError for old callers: not a timeout.
+        timed_out = isinstance(reason, (TimeoutError, ConnectTimeoutError, ReadTimeoutError))
+        if timed_out and not isinstance(reason, NewConnectionError):
+            return f"timed out after {settings.WEBHOOK_DELIVERY_DEADLINE:g} s"
+        if isinstance(reason, ssl.SSLError):
+            return "the TLS handshake with the receiver failed (is its certificate valid?)"
+    return "the connection broke before the receiver answered"

@@ -3,7 +3,6 @@
 import json
 import time
 
-import pytest
 from django.core.management import call_command
 
 from management_api.models import DemoReceipt, Delivery, LogSequence, Webhook, WebhookLog

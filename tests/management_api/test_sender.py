@@ -108,3 +108,32 @@ def test_retry_after_is_read_in_seconds_and_as_a_date():
     assert sender._retry_after_seconds(None) is None
     assert sender._retry_after_seconds("soon") is None
     assert 0 <= sender._retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") < 1
+
+
+def test_a_receiver_that_hangs_up_mid_answer_is_said_plainly(allow_loopback):
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+
+    def hang_up():
+        conn, _ = server.accept()
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial")
+        conn.close()
+
+    thread = threading.Thread(target=hang_up, daemon=True)
+    thread.start()
+    result = send_signed(f"http://127.0.0.1:{server.getsockname()[1]}/", "s", "test", b"{}", uuid.uuid4())
+    thread.join(5)
+    server.close()
+    assert result.success is False
+    assert result.error == "the connection broke before the receiver answered"
+
+
+def test_a_tls_failure_is_said_plainly(allow_loopback, httpserver):
+    # An https URL to a plain-HTTP server: the handshake cannot succeed.
+    httpserver.expect_request("/").respond_with_data("ok")
+    result = send_signed(f"https://127.0.0.1:{httpserver.port}/", "s", "test", b"{}", uuid.uuid4())
+    assert result.error == "the TLS handshake with the receiver failed (is its certificate valid?)"

@@ -110,6 +110,7 @@ def test_reveal_is_a_post(manager_client):
     ("post", "/webhooks/sandbox/test"), ("get", "/webhooks/sandbox/regenerate"),
     ("post", "/webhooks/sandbox/regenerate"), ("get", "/webhooks/sandbox/delete"),
     ("post", "/webhooks/sandbox/delete"), ("post", "/webhooks/sandbox/reveal"),
+    ("post", "/webhooks/sandbox/enable"),
 ])
 def test_a_viewer_is_refused_every_change(viewer_client, method, path):
     secret = "v" * 43
