@@ -5,6 +5,7 @@ fixes what AutoQL's Webhooks page (autoql-webhooks-doc.txt) leaves open.
 """
 
 import hmac
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -12,16 +13,16 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Query, Schema
-from ninja.responses import Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.responses import Status
 from ninja.security import HttpBearer
 from pydantic import Field
 
-from management_api import schemas
-from management_api import delivery
+from management_api import delivery, schemas
 from management_api.models import Environment, LogSequence, Webhook, WebhookLog, new_secret
 
 ENVIRONMENTS = tuple(Environment.values)
+logger = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
@@ -137,9 +138,7 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 @api.exception_handler(Exception)
 def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     # Logged in full for the operator; the caller gets one sentence and never a stack trace.
-    import logging
-
-    logging.getLogger("management_api").exception("Unexpected error in %s", request.path)
+    logger.exception("Unexpected error in %s", request.path)
     return error_response(request, 500, "The management API failed unexpectedly; try again.")
 
 
@@ -166,13 +165,13 @@ def list_webhooks(request: HttpRequest, key: str = KEY):
          summary="Create the environment's webhook, or change its URL")
 def put_webhook(request: HttpRequest, environment: str, payload: schemas.WebhookIn, key: str = KEY):
     with transaction.atomic():
-        webhook = Webhook.objects.select_for_update().filter(environment=request.auth).first()
-        if webhook is None:
-            webhook = Webhook.objects.create(environment=request.auth, url=payload.url, secret=new_secret())
-            return ok(schemas.webhook_data(webhook), 201)
-        webhook.url = payload.url
-        webhook.save(update_fields=["url", "updated_at"])
-    return ok(schemas.webhook_data(webhook))
+        # get_or_create recovers from a concurrent first PUT (unique environment) by reading it back.
+        webhook, created = Webhook.objects.select_for_update().get_or_create(
+            environment=request.auth, defaults={"url": payload.url, "secret": new_secret()})
+        if not created:
+            webhook.url = payload.url
+            webhook.save(update_fields=["url", "updated_at"])
+    return ok(schemas.webhook_data(webhook), 201 if created else 200)
 
 
 @api.put("/webhooks/{environment}/secret", response={200: schemas.WebhookEnvelope, **ERRORS},
