@@ -150,9 +150,11 @@ class ManagementApi:
             return f"The management API failed ({status}); try again in a moment."
         return message or f"The management API answered {status}."
 
-    # The six calls of AutoQL's Webhooks page, in its order.
+    # The six calls of AutoQL's Webhooks page (../shared/reference/autoql-webhooks-doc.txt), in its
+    # order; response bodies as ../shared/reference/management-api.md fixes them.
 
     def get_webhook(self, environment: str) -> dict[str, Any] | None:
+        """GET /webhooks: AutoQL's page, "Accessing Webhook Secret Keys", Using APIs."""
         data = self._call("GET", "/webhooks", environment)
         items = data.get("items") if isinstance(data, dict) else None
         if not isinstance(items, list) or not all(isinstance(w, dict) and "url" in w for w in items):
@@ -160,15 +162,19 @@ class ManagementApi:
         return next((w for w in items if w.get("environment", environment) == environment), None)
 
     def put_webhook(self, environment: str, url: str) -> dict[str, Any]:
+        """PUT /webhooks/{environment}: "Creating and maintaining Webhooks", Create or update."""
         return self._call("PUT", f"/webhooks/{environment}", environment, json={"url": url})
 
     def regenerate_secret(self, environment: str) -> dict[str, Any]:
+        """PUT /webhooks/{environment}/secret: "Regenerate Webhook Secret"."""
         return self._call("PUT", f"/webhooks/{environment}/secret", environment, json={})
 
     def delete_webhook(self, environment: str) -> None:
+        """DELETE /webhooks/{environment}: "Delete"."""
         self._call("DELETE", f"/webhooks/{environment}", environment)
 
     def test_connection(self, environment: str) -> dict[str, Any]:
+        """POST /webhooks/{environment}/test: "Test connection"."""
         return self._call("POST", f"/webhooks/{environment}/test", environment, json={})
 
     # This project's own additions (management-api.md, "Two more calls").
@@ -181,6 +187,7 @@ class ManagementApi:
         return self._call("PUT", f"/webhooks/{environment}/enable", environment, json={})
 
     def logs(self, environment: str, offset: int, limit: int) -> dict[str, Any]:
+        """GET /webhooks/{environment}/logs: "Viewing Webhook Logs", Using APIs."""
         data = self._call("GET", f"/webhooks/{environment}/logs", environment,
                           params={"offset": offset, "limit": limit})
         try:
