@@ -11,11 +11,12 @@ export SECURE_SSL_REDIRECT ?= false
 export SESSION_COOKIE_SECURE ?= false
 export CSRF_COOKIE_SECURE ?= false
 export SECURE_HSTS_SECONDS ?= 0
-# The built-in demo receiver (seed_demo) lives on this machine: let deliveries reach 127.0.0.1.
-# Anywhere else, leave it unset so deliveries only go to public addresses.
-export WEBHOOK_ALLOWED_NETWORKS ?= 127.0.0.0/8
 
-.PHONY: run test install install-dev browser
+.PHONY: run test browser
+
+# For `make run` only: the built-in demo receiver (seed_demo) lives on this machine, so let
+# deliveries reach 127.0.0.1. Anywhere else, leave it unset so deliveries only go to public addresses.
+run: export WEBHOOK_ALLOWED_NETWORKS ?= 127.0.0.0/8
 
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput -v0

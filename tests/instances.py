@@ -28,8 +28,9 @@ def running_instance(tmp_path: Path, log_file: Path | None = None, **extra_env: 
         SECRET_KEY=secrets.token_urlsafe(32), AUTOQL_SANDBOX_API_KEY=secrets.token_urlsafe(24),
         AUTOQL_PRODUCTION_API_KEY=secrets.token_urlsafe(24), AUTOQL_TOKEN=secrets.token_urlsafe(24),
         SECURE_SSL_REDIRECT="false", SESSION_COOKIE_SECURE="false", CSRF_COOKIE_SECURE="false",
-        SECURE_HSTS_SECONDS="0", **extra_env,
+        SECURE_HSTS_SECONDS="0", WEBHOOK_ALLOWED_NETWORKS="",
     )
+    env.update(extra_env)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     gunicorn = Path(sys.executable).parent / "gunicorn"
     output = open(log_file, "w") if log_file else subprocess.DEVNULL
