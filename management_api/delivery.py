@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from management_api.models import Delivery, DeliveryState, LogStatus, LogType, Webhook, WebhookLog
 from management_api.sender import DeliveryResult, build_body, send_signed
+from management_api.tasks import enqueue_attempt
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +70,6 @@ def deliver_test_event(webhook: Webhook) -> tuple[WebhookLog, DeliveryResult]:
 
 def queue_event(environment: str, event: str, payload: dict[str, Any], project_id: str | None = None) -> Delivery:
     """Queue one delivery of `event` to the environment's webhook; the worker sends it."""
-    from management_api.tasks import enqueue_attempt
-
     webhook = Webhook.objects.filter(environment=environment).first()
     if webhook is None:
         raise Webhook.DoesNotExist(f"No webhook is configured for {environment}.")
@@ -85,8 +84,6 @@ def queue_event(environment: str, event: str, payload: dict[str, Any], project_i
 
 def resend(log: WebhookLog) -> Delivery:
     """A new attempt of the delivery that `log` belongs to, as soon as a worker is free."""
-    from management_api.tasks import enqueue_attempt
-
     with transaction.atomic():
         delivery = Delivery.objects.select_for_update().get(pk=log.delivery_id)
         delivery.state = DeliveryState.PENDING
@@ -138,8 +135,6 @@ def retry_delay(attempt: int, retry_after: float | None) -> float | None:
 
 def attempt_delivery(delivery_id: str) -> str:
     """One attempt of a queued delivery, signed afresh; schedules the next one when it fails."""
-    from management_api.tasks import enqueue_attempt
-
     delivery = _claim(delivery_id)
     if delivery is None:
         return "not due"
@@ -202,8 +197,6 @@ def enable(webhook: Webhook) -> Webhook:
 
 def recover_stalled() -> int:
     """Attempt again every delivery whose worker died mid-attempt, or whose nudge was lost."""
-    from management_api.tasks import enqueue_attempt
-
     now = timezone.now()
     recovered = 0
     with transaction.atomic():
