@@ -5,7 +5,7 @@ import time
 
 from django.core.management import call_command
 
-from management_api.models import DemoReceipt, Delivery, LogSequence, Webhook, WebhookLog
+from management_api.models import Delivery, DemoReceipt, LogSequence, Webhook, WebhookLog
 from management_api.signing import sign
 
 

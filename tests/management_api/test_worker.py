@@ -7,9 +7,8 @@ import time
 
 import pytest
 from django.core.management import call_command
-from werkzeug import Response
-
 from django_tasks_db.models import DBTaskResult
+from werkzeug import Response
 
 from management_api.alerts import send_data_alert
 from management_api.models import Delivery, Webhook, WebhookLog

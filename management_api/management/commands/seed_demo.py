@@ -11,9 +11,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from management_api.alerts import data_alert_payload
+from management_api.models import (
+    Delivery,
+    DeliveryState,
+    Environment,
+    LogSequence,
+    LogStatus,
+    LogType,
+    Webhook,
+    WebhookLog,
+    new_secret,
+)
 from management_api.sender import build_body
-from management_api.models import (Delivery, DeliveryState, Environment, LogSequence, LogStatus, LogType,
-                                   Webhook, WebhookLog, new_secret)
 
 PROJECTS = ["sales-emea", "sales-na", "inventory", "marketing", "finance", "support"]
 ALERTS = [
