@@ -12,12 +12,16 @@ MESSAGES = {
 }
 
 
-def _error(request: HttpRequest, status: int) -> HttpResponse:
-    message = MESSAGES[status]
+def error_response(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    """The one error shape of the portal: the banner for htmx requests, a page otherwise."""
     if getattr(request, "htmx", False):
         response = render(request, "_banner.html", {"banner": message}, status=status)
         return reswap(retarget(response, "#banner"), "innerHTML")
     return render(request, "error.html", {"status": status, "message": message}, status=status)
+
+
+def _error(request: HttpRequest, status: int) -> HttpResponse:
+    return error_response(request, MESSAGES[status], status)
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -37,8 +41,4 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    message = "Your session's security token expired; reload the page and try again."
-    if getattr(request, "htmx", False):
-        response = render(request, "_banner.html", {"banner": message}, status=403)
-        return reswap(retarget(response, "#banner"), "innerHTML")
-    return render(request, "error.html", {"status": 403, "message": message}, status=403)
+    return error_response(request, "Your session's security token expired; reload the page and try again.", 403)

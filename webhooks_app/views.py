@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from webhooks_app.client import ENVIRONMENTS, ManagementApi, ManagementApiError
+from webhooks_app.errors import error_response
 from webhooks_app.forms import WebhookUrlForm
 
 PAGE_SIZES = (10, 25, 50, 100)
@@ -214,7 +215,7 @@ def resend_delivery(request: HttpRequest, environment: str, log_id: str) -> Http
     try:
         ManagementApi().resend(environment, log_id)
     except ManagementApiError as e:
-        return _banner(request, f"Resending failed: {e}")
+        return error_response(request, f"Resending failed: {e}", 502)
     if not request.htmx:
         return redirect(f"{reverse('webhooks_tab')}?env={environment}")
     response = HttpResponse(status=204)
@@ -232,9 +233,3 @@ def enable_webhook(request: HttpRequest, environment: str) -> HttpResponse:
         return _api_failure(request, environment, "Enabling the webhook", e)
     return _card_response(request, environment, webhook, f"{LABELS[environment]} webhook enabled.")
 
-
-def _banner(request: HttpRequest, message: str) -> HttpResponse:
-    if not request.htmx:
-        return render(request, "error.html", {"status": 502, "message": message}, status=502)
-    response = render(request, "_banner.html", {"banner": message}, status=502)
-    return reswap(retarget(response, "#banner"), "innerHTML")
