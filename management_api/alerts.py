@@ -9,8 +9,9 @@ from management_api.models import Delivery
 from management_api.schemas import DataAlertPayload
 
 
-def data_alert_payload(project_id: str, title: str, message: str = "", data: Any = None,
-                       users: list[str] | None = None, query: str = "") -> dict[str, Any]:
+def data_alert_payload(
+    project_id: str, title: str, message: str = "", data: Any = None, users: list[str] | None = None, query: str = ""
+) -> dict[str, Any]:
     """The payload of a triggered data alert, in the shape of the contract's example."""
     if isinstance(data, list):
         data = {"rows": data}
@@ -28,8 +29,15 @@ def data_alert_payload(project_id: str, title: str, message: str = "", data: Any
     return payload.model_dump()
 
 
-def send_data_alert(environment: str, project_id: str, title: str, message: str = "", data: Any = None,
-                    users: list[str] | None = None, query: str = "") -> Delivery:
+def send_data_alert(
+    environment: str,
+    project_id: str,
+    title: str,
+    message: str = "",
+    data: Any = None,
+    users: list[str] | None = None,
+    query: str = "",
+) -> Delivery:
     """Queue a `data_alert.true` delivery to the environment's webhook; the worker sends it."""
     payload = data_alert_payload(project_id, title, message, data, users, query)
     return queue_event(environment, "data_alert.true", payload, project_id=project_id)

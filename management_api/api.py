@@ -88,8 +88,9 @@ api = NinjaAPI(
 )
 
 
-def error_response(request: HttpRequest, status: int, message: str,
-                   errors: dict[str, list[str]] | None = None) -> HttpResponse:
+def error_response(
+    request: HttpRequest, status: int, message: str, errors: dict[str, list[str]] | None = None
+) -> HttpResponse:
     body: dict[str, Any] = {"message": message, "reference_id": f"1.1.{status}"}
     if errors:
         body["errors"] = errors
@@ -153,31 +154,39 @@ KEY = Query(..., description="API key of the environment in the path")
 ERRORS = {frozenset({400, 401, 403, 404}): schemas.ErrorOut}
 
 
-@api.get("/webhooks", response={200: schemas.WebhookListEnvelope, 401: schemas.ErrorOut},
-         summary="List the webhooks of the key's environment")
+@api.get(
+    "/webhooks",
+    response={200: schemas.WebhookListEnvelope, 401: schemas.ErrorOut},
+    summary="List the webhooks of the key's environment",
+)
 def list_webhooks(request: HttpRequest, key: str = KEY):
     items = [schemas.webhook_data(w) for w in Webhook.objects.filter(environment=request.auth)]
     return ok({"items": items})
 
 
-@api.put("/webhooks/{environment}",
-         response={200: schemas.WebhookEnvelope, 201: schemas.WebhookEnvelope, **ERRORS},
-         summary="Create the environment's webhook, or change its URL")
+@api.put(
+    "/webhooks/{environment}",
+    response={200: schemas.WebhookEnvelope, 201: schemas.WebhookEnvelope, **ERRORS},
+    summary="Create the environment's webhook, or change its URL",
+)
 def put_webhook(request: HttpRequest, environment: str, payload: schemas.WebhookIn, key: str = KEY):
     with transaction.atomic():
         # get_or_create recovers from a concurrent first PUT (unique environment) by reading it back.
         webhook, created = Webhook.objects.select_for_update().get_or_create(
-            environment=request.auth, defaults={"url": payload.url, "secret": new_secret()})
+            environment=request.auth, defaults={"url": payload.url, "secret": new_secret()}
+        )
         if not created:
             webhook.url = payload.url
             webhook.save(update_fields=["url", "updated_at"])
     return ok(schemas.webhook_data(webhook), 201 if created else 200)
 
 
-@api.put("/webhooks/{environment}/secret", response={200: schemas.WebhookEnvelope, **ERRORS},
-         summary="Replace the environment's webhook secret")
-def regenerate_secret(request: HttpRequest, environment: str, payload: schemas.EmptyIn | None = None,
-                      key: str = KEY):
+@api.put(
+    "/webhooks/{environment}/secret",
+    response={200: schemas.WebhookEnvelope, **ERRORS},
+    summary="Replace the environment's webhook secret",
+)
+def regenerate_secret(request: HttpRequest, environment: str, payload: schemas.EmptyIn | None = None, key: str = KEY):
     with transaction.atomic():
         webhook = webhook_or_404(request.auth)
         webhook.secret = new_secret()
@@ -185,22 +194,33 @@ def regenerate_secret(request: HttpRequest, environment: str, payload: schemas.E
     return ok(schemas.webhook_data(webhook))
 
 
-@api.delete("/webhooks/{environment}", response={200: schemas.NullEnvelope, **ERRORS},
-            summary="Delete the environment's webhook")
+@api.delete(
+    "/webhooks/{environment}",
+    response={200: schemas.NullEnvelope, **ERRORS},
+    summary="Delete the environment's webhook",
+)
 def delete_webhook(request: HttpRequest, environment: str, key: str = KEY):
     webhook_or_404(request.auth).delete()
     return ok(None)
 
 
-@api.post("/webhooks/{environment}/test", response={200: schemas.TestEnvelope, **ERRORS},
-          summary="Send one signed test event and report what the receiver answered")
-def test_connection(request: HttpRequest, environment: str, payload: schemas.EmptyIn | None = None,
-                    key: str = KEY):
+@api.post(
+    "/webhooks/{environment}/test",
+    response={200: schemas.TestEnvelope, **ERRORS},
+    summary="Send one signed test event and report what the receiver answered",
+)
+def test_connection(request: HttpRequest, environment: str, payload: schemas.EmptyIn | None = None, key: str = KEY):
     log, result = delivery.deliver_test_event(webhook_or_404(request.auth))
-    return ok({
-        "success": result.success, "status_code": result.status_code, "response": result.response,
-        "error": result.error, "duration_ms": result.duration_ms, "log_id": str(log.pk),
-    })
+    return ok(
+        {
+            "success": result.success,
+            "status_code": result.status_code,
+            "response": result.response,
+            "error": result.error,
+            "duration_ms": result.duration_ms,
+            "log_id": str(log.pk),
+        }
+    )
 
 
 class LogQuery(Schema):
@@ -208,18 +228,23 @@ class LogQuery(Schema):
     limit: int = Field(10, ge=1, le=100, description="rows per page, 1 to 100")
 
 
-@api.get("/webhooks/{environment}/logs", response={200: schemas.LogPageEnvelope, **ERRORS},
-         summary="One page of the environment's delivery log, newest first")
+@api.get(
+    "/webhooks/{environment}/logs",
+    response={200: schemas.LogPageEnvelope, **ERRORS},
+    summary="One page of the environment's delivery log, newest first",
+)
 def list_logs(request: HttpRequest, environment: str, paging: Query[LogQuery], key: str = KEY):
     sequence = LogSequence.of(request.auth)
     # Newest first by sequence number: an index range at any depth, no OFFSET scan, no COUNT.
     upper = sequence.last - min(paging.offset, max(sequence.total, 0))
     lower = max(upper - paging.limit, sequence.first - 1)
     rows = WebhookLog.objects.filter(environment=request.auth, seq__gt=lower, seq__lte=upper).order_by("-seq")
-    return ok({
-        "items": [schemas.log_data(row) for row in rows],
-        "pagination": {"offset": paging.offset, "limit": paging.limit, "total_items": max(sequence.total, 0)},
-    })
+    return ok(
+        {
+            "items": [schemas.log_data(row) for row in rows],
+            "pagination": {"offset": paging.offset, "limit": paging.limit, "total_items": max(sequence.total, 0)},
+        }
+    )
 
 
 # This project's own calls (AutoQL's page has none): queue an event, resend a logged delivery,
@@ -228,20 +253,27 @@ def list_logs(request: HttpRequest, environment: str, paging: Query[LogQuery], k
 ERRORS_409 = {**ERRORS, 409: schemas.ErrorOut}
 
 
-@api.post("/webhooks/{environment}/events", response={202: schemas.QueuedEnvelope, **ERRORS_409},
-          summary="Queue one delivery of a data alert event to the environment's webhook")
+@api.post(
+    "/webhooks/{environment}/events",
+    response={202: schemas.QueuedEnvelope, **ERRORS_409},
+    summary="Queue one delivery of a data alert event to the environment's webhook",
+)
 def queue_event(request: HttpRequest, environment: str, payload: schemas.EventIn, key: str = KEY):
     webhook_or_404(request.auth)
     try:
-        queued = delivery.queue_event(request.auth, payload.event, payload.payload.model_dump(),
-                                      project_id=payload.payload.project_id)
+        queued = delivery.queue_event(
+            request.auth, payload.event, payload.payload.model_dump(), project_id=payload.payload.project_id
+        )
     except delivery.WebhookDisabled as e:
         raise ApiError(409, f"{e} Enable it first.")
     return ok({"delivery_id": str(queued.id), "status": queued.state}, 202)
 
 
-@api.post("/webhooks/{environment}/logs/{log_id}/resend", response={202: schemas.QueuedEnvelope, **ERRORS_409},
-          summary="Attempt a logged delivery again, with the same delivery id")
+@api.post(
+    "/webhooks/{environment}/logs/{log_id}/resend",
+    response={202: schemas.QueuedEnvelope, **ERRORS_409},
+    summary="Attempt a logged delivery again, with the same delivery id",
+)
 def resend(request: HttpRequest, environment: str, log_id: str, key: str = KEY):
     # Ids are positive 64-bit integers; anything else names no row (and must not reach the database).
     valid = log_id.isdigit() and int(log_id) < 2**63
@@ -258,8 +290,10 @@ def resend(request: HttpRequest, environment: str, log_id: str, key: str = KEY):
     return ok({"delivery_id": str(queued.id), "status": queued.state}, 202)
 
 
-@api.put("/webhooks/{environment}/enable", response={200: schemas.WebhookEnvelope, **ERRORS},
-         summary="Enable a webhook that was disabled after failing for too long")
-def enable_webhook(request: HttpRequest, environment: str, payload: schemas.EmptyIn | None = None,
-                   key: str = KEY):
+@api.put(
+    "/webhooks/{environment}/enable",
+    response={200: schemas.WebhookEnvelope, **ERRORS},
+    summary="Enable a webhook that was disabled after failing for too long",
+)
+def enable_webhook(request: HttpRequest, environment: str, payload: schemas.EmptyIn | None = None, key: str = KEY):
     return ok(schemas.webhook_data(delivery.enable(webhook_or_404(request.auth))))

@@ -25,7 +25,11 @@ class WebhookDisabled(Exception):
 
 
 def record_attempt(
-    webhook: Webhook, *, result: DeliveryResult, delivery: Delivery, attempt: int,
+    webhook: Webhook,
+    *,
+    result: DeliveryResult,
+    delivery: Delivery,
+    attempt: int,
     next_attempt_at: datetime | None = None,
 ) -> WebhookLog:
     # The signature is kept (it proves what was sent); the secret itself is never stored here.
@@ -59,9 +63,14 @@ def test_payload(environment: str) -> dict[str, Any]:
 
 def deliver_test_event(webhook: Webhook) -> tuple[WebhookLog, DeliveryResult]:
     """One signed `test` delivery, sent now and logged; test events are never retried."""
-    delivery = Delivery.objects.create(environment=webhook.environment, type=LogType.TEST, event="test",
-                                       payload=test_payload(webhook.environment), attempts=1,
-                                       state=DeliveryState.IN_FLIGHT)
+    delivery = Delivery.objects.create(
+        environment=webhook.environment,
+        type=LogType.TEST,
+        event="test",
+        payload=test_payload(webhook.environment),
+        attempts=1,
+        state=DeliveryState.IN_FLIGHT,
+    )
     result = send_signed(webhook.url, webhook.secret, "test", build_body("test", delivery.payload), delivery.id)
     delivery.state = DeliveryState.DELIVERED if result.success else DeliveryState.FAILED
     delivery.save(update_fields=["state", "updated_at"])
@@ -76,8 +85,14 @@ def queue_event(environment: str, event: str, payload: dict[str, Any], project_i
     if webhook.disabled_at:
         raise WebhookDisabled(f"The {environment} webhook is disabled: {webhook.disabled_reason}")
     with transaction.atomic():
-        delivery = Delivery.objects.create(environment=environment, type=LogType.DATA_ALERT, event=event,
-                                           payload=payload, project_id=project_id, next_attempt_at=timezone.now())
+        delivery = Delivery.objects.create(
+            environment=environment,
+            type=LogType.DATA_ALERT,
+            event=event,
+            payload=payload,
+            project_id=project_id,
+            next_attempt_at=timezone.now(),
+        )
         enqueue_attempt(delivery)
     return delivery
 
@@ -145,8 +160,9 @@ def attempt_delivery(delivery_id: str) -> str:
         delivery.save(update_fields=["state", "leased_until", "updated_at"])
         return "no webhook" if webhook is None else "webhook disabled"
 
-    result = send_signed(webhook.url, webhook.secret, delivery.event,
-                         build_body(delivery.event, delivery.payload), delivery.id)
+    result = send_signed(
+        webhook.url, webhook.secret, delivery.event, build_body(delivery.event, delivery.payload), delivery.id
+    )
     delay = retry_delay(delivery.attempts, result.retry_after) if is_retryable(result) else None
     next_at = timezone.now() + timedelta(seconds=delay) if delay is not None else None
     with transaction.atomic():
@@ -180,8 +196,7 @@ def _track_health(webhook: Webhook, result: DeliveryResult) -> None:
     if webhook.disabled_at is None and now - webhook.failing_since > window:
         webhook.disabled_at = now
         webhook.disabled_reason = (
-            f"No delivery has succeeded since {webhook.failing_since:%Y-%m-%d %H:%M} UTC "
-            f"(last error: {result.error})."
+            f"No delivery has succeeded since {webhook.failing_since:%Y-%m-%d %H:%M} UTC (last error: {result.error})."
         )
         webhook.save(update_fields=["disabled_at", "disabled_reason"])
         logger.warning("Disabled the %s webhook: %s", webhook.environment, webhook.disabled_reason)
@@ -201,7 +216,8 @@ def recover_stalled() -> int:
     recovered = 0
     with transaction.atomic():
         stalled = Delivery.objects.select_for_update(skip_locked=True).filter(
-            state=DeliveryState.IN_FLIGHT, leased_until__lt=now)
+            state=DeliveryState.IN_FLIGHT, leased_until__lt=now
+        )
         for delivery in stalled:
             delivery.state = DeliveryState.PENDING
             delivery.next_attempt_at = now

@@ -18,8 +18,14 @@ from management_api.models import DemoReceipt, Environment, Webhook
 from management_api.signing import verify
 
 KEEP_RECEIPTS = 500
-SHOWN_HEADERS = ("Content-Type", "User-Agent", "AutoQL-Timestamp", "AutoQL-Signature", "AutoQL-Event",
-                 "AutoQL-Delivery-Id")
+SHOWN_HEADERS = (
+    "Content-Type",
+    "User-Agent",
+    "AutoQL-Timestamp",
+    "AutoQL-Signature",
+    "AutoQL-Event",
+    "AutoQL-Delivery-Id",
+)
 
 
 @csrf_exempt  # called by the delivery sender, which signs instead
@@ -29,17 +35,28 @@ def receive(request: HttpRequest, environment: str) -> HttpResponse:
         raise Http404("No such environment")
     webhook = Webhook.objects.filter(environment=environment).first()
     body = request.body
-    problem = "no webhook is configured for this environment" if webhook is None else verify(
-        webhook.secret, request.headers.get("AutoQL-Timestamp", ""),
-        request.headers.get("AutoQL-Signature", ""), body)
+    problem = (
+        "no webhook is configured for this environment"
+        if webhook is None
+        else verify(
+            webhook.secret,
+            request.headers.get("AutoQL-Timestamp", ""),
+            request.headers.get("AutoQL-Signature", ""),
+            body,
+        )
+    )
     DemoReceipt.objects.create(
-        environment=environment, verified=problem is None, problem=problem or "",
+        environment=environment,
+        verified=problem is None,
+        problem=problem or "",
         delivery_id=request.headers.get("AutoQL-Delivery-Id", "")[:64],
         event=request.headers.get("AutoQL-Event", "")[:100],
         headers={name: request.headers[name] for name in SHOWN_HEADERS if name in request.headers},
-        body=body[:64 * 1024].decode("utf-8", errors="replace"),
+        body=body[: 64 * 1024].decode("utf-8", errors="replace"),
     )
-    stale = DemoReceipt.objects.filter(environment=environment).order_by("-received_at")[KEEP_RECEIPTS:KEEP_RECEIPTS + 100]
+    stale = DemoReceipt.objects.filter(environment=environment).order_by("-received_at")[
+        KEEP_RECEIPTS : KEEP_RECEIPTS + 100
+    ]
     DemoReceipt.objects.filter(pk__in=[r.pk for r in stale]).delete()
     if problem:
         return JsonResponse({"error": problem}, status=401)

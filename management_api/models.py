@@ -46,6 +46,9 @@ class LogSequence(models.Model):
     first = models.BigIntegerField(default=1)
     last = models.BigIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.environment} log rows {self.first}..{self.last}"
+
     @property
     def total(self) -> int:
         return self.last - self.first + 1

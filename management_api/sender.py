@@ -157,14 +157,17 @@ def send_signed(url: str, secret: str, event: str, body: bytes, delivery_id: uui
         kwargs.setdefault("response", None)
         kwargs.setdefault("error", None)
         duration_ms = int((time.monotonic() - started) * 1000)
-        return DeliveryResult(duration_ms=duration_ms, request_headers=headers,
-                              request_body=body.decode(), **kwargs)
+        return DeliveryResult(duration_ms=duration_ms, request_headers=headers, request_body=body.decode(), **kwargs)
 
     timed_out = f"timed out after {deadline_s:g} s"
     try:
         with _new_session() as session:
             response = session.post(
-                url, data=body, headers=headers, allow_redirects=False, stream=True,
+                url,
+                data=body,
+                headers=headers,
+                allow_redirects=False,
+                stream=True,
                 timeout=(min(5.0, deadline_s), deadline_s),
             )
             with response:
@@ -184,8 +187,12 @@ def send_signed(url: str, secret: str, event: str, body: bytes, delivery_id: uui
     code = response.status_code
     body_value = _decode_body(raw, cut)
     response_headers = dict(response.headers)
-    common = dict(status_code=code, response=body_value, response_headers=response_headers,
-                  retry_after=_retry_after_seconds(response.headers.get("Retry-After")))
+    common = dict(
+        status_code=code,
+        response=body_value,
+        response_headers=response_headers,
+        retry_after=_retry_after_seconds(response.headers.get("Retry-After")),
+    )
     if 300 <= code < 400:
         location = response.headers.get("Location", "nowhere")
         return result(error=f"redirects are not followed ({code} to {location})", **common)

@@ -172,9 +172,7 @@ AUTOQL_API_TIMEOUT = (5.0, env.float("AUTOQL_API_TIMEOUT", default=20.0))
 
 # --- Webhook delivery (the embedded API's side) -------------------------------------------------
 WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
-WEBHOOK_RETRY_SCHEDULE = env.list(
-    "WEBHOOK_RETRY_SCHEDULE", cast=int, default=[5, 300, 1800, 7200, 18000, 36000, 36000]
-)
+WEBHOOK_RETRY_SCHEDULE = env.list("WEBHOOK_RETRY_SCHEDULE", cast=int, default=[5, 300, 1800, 7200, 18000, 36000, 36000])
 # One delivery attempt never takes longer than this, connect and body included.
 WEBHOOK_DELIVERY_DEADLINE = env.float("WEBHOOK_DELIVERY_DEADLINE", default=10.0)
 # Receivers' answers are stored for the logs; a larger body is cut at this many bytes.

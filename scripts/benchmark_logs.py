@@ -48,12 +48,22 @@ def main() -> None:
         last = LogSequence.take_next("sandbox", args.rows)
         first_seq = last - args.rows + 1
         for start in range(0, args.rows, batch):
-            WebhookLog.objects.bulk_create([
-                WebhookLog(environment="sandbox", seq=first_seq + i, type="data_alert", event="data_alert.true",
-                           status="success", code=200, url="https://hooks.example.com/", project_id=f"p{i % 50}",
-                           response={"message": "ok"})
-                for i in range(start, min(start + batch, args.rows))
-            ])
+            WebhookLog.objects.bulk_create(
+                [
+                    WebhookLog(
+                        environment="sandbox",
+                        seq=first_seq + i,
+                        type="data_alert",
+                        event="data_alert.true",
+                        status="success",
+                        code=200,
+                        url="https://hooks.example.com/",
+                        project_id=f"p{i % 50}",
+                        response={"message": "ok"},
+                    )
+                    for i in range(start, min(start + batch, args.rows))
+                ]
+            )
     print(f"filled in {time.perf_counter() - started:.1f} s")
 
     client = Client()
@@ -69,7 +79,7 @@ def main() -> None:
     def naive_page(offset: int) -> None:
         rows = WebhookLog.objects.filter(environment="sandbox").order_by("-created_at", "-id")
         total = rows.count()
-        assert total == args.rows and list(rows[offset:offset + limit])
+        assert total == args.rows and list(rows[offset : offset + limit])
 
     def median_ms(fn, offset: int) -> float:
         fn(offset)  # warm up
@@ -83,8 +93,13 @@ def main() -> None:
     # Interleaved in one run, so machine noise falls on every figure alike.
     api_first, api_last = median_ms(api_page, 0), median_ms(api_page, last_offset)
     naive_first, naive_last = median_ms(naive_page, 0), median_ms(naive_page, last_offset)
-    print(f"API   first page {api_first:8.2f} ms   last page {api_last:8.2f} ms   last/first {api_last / api_first:6.2f}")
-    print(f"naive first page {naive_first:8.2f} ms   last page {naive_last:8.2f} ms   last/first {naive_last / naive_first:6.2f}")
+    print(
+        f"API   first page {api_first:8.2f} ms   last page {api_last:8.2f} ms   last/first {api_last / api_first:6.2f}"
+    )
+    print(
+        f"naive first page {naive_first:8.2f} ms   last page {naive_last:8.2f} ms   "
+        f"last/first {naive_last / naive_first:6.2f}"
+    )
     print(f"last page: naive / API = {naive_last / api_last:.1f}x")
     scratch.cleanup()
 

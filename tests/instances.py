@@ -24,19 +24,40 @@ def running_instance(tmp_path: Path, log_file: Path | None = None, **extra_env: 
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOQL_", "DATABASE_URL", "PYTEST"))}
     env.update(
-        DJANGO_SETTINGS_MODULE="portal.settings", DATABASE_URL=f"sqlite:///{tmp_path / 'other.sqlite3'}",
-        SECRET_KEY=secrets.token_urlsafe(32), AUTOQL_SANDBOX_API_KEY=secrets.token_urlsafe(24),
-        AUTOQL_PRODUCTION_API_KEY=secrets.token_urlsafe(24), AUTOQL_TOKEN=secrets.token_urlsafe(24),
-        SECURE_SSL_REDIRECT="false", SESSION_COOKIE_SECURE="false", CSRF_COOKIE_SECURE="false",
-        SECURE_HSTS_SECONDS="0", WEBHOOK_ALLOWED_NETWORKS="",
+        DJANGO_SETTINGS_MODULE="portal.settings",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'other.sqlite3'}",
+        SECRET_KEY=secrets.token_urlsafe(32),
+        AUTOQL_SANDBOX_API_KEY=secrets.token_urlsafe(24),
+        AUTOQL_PRODUCTION_API_KEY=secrets.token_urlsafe(24),
+        AUTOQL_TOKEN=secrets.token_urlsafe(24),
+        SECURE_SSL_REDIRECT="false",
+        SESSION_COOKIE_SECURE="false",
+        CSRF_COOKIE_SECURE="false",
+        SECURE_HSTS_SECONDS="0",
+        WEBHOOK_ALLOWED_NETWORKS="",
     )
     env.update(extra_env)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     gunicorn = Path(sys.executable).parent / "gunicorn"
-    output = open(log_file, "w") if log_file else subprocess.DEVNULL
-    process = subprocess.Popen([str(gunicorn), "portal.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-                                "--threads", "4", "--log-level", "warning"], cwd=ROOT, env=env,
-                               stdout=output, stderr=subprocess.STDOUT)
+    output = open(log_file, "w") if log_file else subprocess.DEVNULL  # noqa: SIM115 (the process owns it)
+    process = subprocess.Popen(
+        [
+            str(gunicorn),
+            "portal.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--threads",
+            "4",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

@@ -19,8 +19,9 @@ class VerifyingReceiver:
 
     def __call__(self, request: Request) -> Response:
         body = request.get_data()
-        problem = verify(self.secret, request.headers.get("AutoQL-Timestamp", ""),
-                         request.headers.get("AutoQL-Signature", ""), body)
+        problem = verify(
+            self.secret, request.headers.get("AutoQL-Timestamp", ""), request.headers.get("AutoQL-Signature", ""), body
+        )
         self.received.append({"headers": dict(request.headers), "body": body, "problem": problem})
         if self.delay:
             time.sleep(self.delay)

@@ -23,9 +23,17 @@ def test_database_url() -> str:
 
 def worker_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.update({"DJANGO_SETTINGS_MODULE": "portal.settings", "DATABASE_URL": test_database_url(),
-                "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8", "WEBHOOK_DELIVERY_DEADLINE": "2",
-                "WEBHOOK_RECOVERY_INTERVAL": "0.5", "LOG_LEVEL": "WARNING", **extra})
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "portal.settings",
+            "DATABASE_URL": test_database_url(),
+            "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
+            "WEBHOOK_DELIVERY_DEADLINE": "2",
+            "WEBHOOK_RECOVERY_INTERVAL": "0.5",
+            "LOG_LEVEL": "WARNING",
+            **extra,
+        }
+    )
     return env
 
 
@@ -41,11 +49,23 @@ def workers(count: int = 1, log_dir: Path | None = None, **extra: str):
 
 
 def start_worker(index: int = 0, log_dir: Path | None = None, **extra: str) -> subprocess.Popen:
-    log = open(log_dir / f"worker-{index}.log", "w") if log_dir else subprocess.DEVNULL
+    log = open(log_dir / f"worker-{index}.log", "w") if log_dir else subprocess.DEVNULL  # noqa: SIM115 (the worker owns it)
     return subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--interval", "0.1", "--no-startup-delay", "--no-reload",
-         "--worker-id", f"test-worker-{index}-{time.monotonic_ns()}"],
-        cwd=ROOT, env=worker_env(**extra), stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "manage.py",
+            "db_worker",
+            "--interval",
+            "0.1",
+            "--no-startup-delay",
+            "--no-reload",
+            "--worker-id",
+            f"test-worker-{index}-{time.monotonic_ns()}",
+        ],
+        cwd=ROOT,
+        env=worker_env(**extra),
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
 
 

@@ -21,8 +21,10 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
 API_PATH = "/autoql/management/api/v1/notifications"
-UNEXPECTED = ("The management API answered in a shape the portal does not know; "
-              "check that AUTOQL_DOMAIN points at an AutoQL management API.")
+UNEXPECTED = (
+    "The management API answered in a shape the portal does not know; "
+    "check that AUTOQL_DOMAIN points at an AutoQL management API."
+)
 ENVIRONMENTS = ("sandbox", "production")
 
 
@@ -107,24 +109,32 @@ class ManagementApi:
             self.session.mount(f"https://{settings.EMBEDDED_API_HOST}/", _embedded_adapter())
 
     def _key(self, environment: str) -> str:
-        return {"sandbox": settings.AUTOQL_SANDBOX_API_KEY, "production": settings.AUTOQL_PRODUCTION_API_KEY}[environment]
+        return {"sandbox": settings.AUTOQL_SANDBOX_API_KEY, "production": settings.AUTOQL_PRODUCTION_API_KEY}[
+            environment
+        ]
 
-    def _call(self, method: str, path: str, environment: str, *, json: Any = None,
-              params: dict[str, Any] | None = None) -> Any:
+    def _call(
+        self, method: str, path: str, environment: str, *, json: Any = None, params: dict[str, Any] | None = None
+    ) -> Any:
         try:
             response = self.session.request(
-                method, f"{self.base_url}{path}", json=json,
+                method,
+                f"{self.base_url}{path}",
+                json=json,
                 params={"key": self._key(environment), **(params or {})},
                 headers={"Authorization": f"Bearer {settings.AUTOQL_TOKEN}", "Accept": "application/json"},
-                timeout=settings.AUTOQL_API_TIMEOUT, allow_redirects=False,
+                timeout=settings.AUTOQL_API_TIMEOUT,
+                allow_redirects=False,
             )
         except requests.exceptions.Timeout:
             raise ManagementApiError(
-                f"The management API did not answer within {settings.AUTOQL_API_TIMEOUT[1]:g} seconds; try again.")
+                f"The management API did not answer within {settings.AUTOQL_API_TIMEOUT[1]:g} seconds; try again."
+            )
         except requests.exceptions.RequestException:
             raise ManagementApiError(
                 f"The management API at {self.base_url.split(API_PATH)[0]} could not be reached; "
-                "check AUTOQL_DOMAIN and that the service is up.")
+                "check AUTOQL_DOMAIN and that the service is up."
+            )
         try:
             body = response.json()
         except ValueError:
@@ -132,20 +142,27 @@ class ManagementApi:
         if not isinstance(body, dict):
             raise ManagementApiError(
                 f"The management API answered {response.status_code} with something that is not JSON; "
-                "check that AUTOQL_DOMAIN points at an AutoQL management API.", response.status_code)
+                "check that AUTOQL_DOMAIN points at an AutoQL management API.",
+                response.status_code,
+            )
         if response.ok:
             return body.get("data")
-        raise ManagementApiError(self._sentence(response.status_code, body, environment),
-                                 response.status_code, body.get("errors") or {})
+        raise ManagementApiError(
+            self._sentence(response.status_code, body, environment), response.status_code, body.get("errors") or {}
+        )
 
     def _sentence(self, status: int, body: dict[str, Any], environment: str) -> str:
         message = body.get("message") or ""
         if status == 401:
-            return ("The management API refused the portal's credentials; check AUTOQL_TOKEN and "
-                    f"AUTOQL_{environment.upper()}_API_KEY.")
+            return (
+                "The management API refused the portal's credentials; check AUTOQL_TOKEN and "
+                f"AUTOQL_{environment.upper()}_API_KEY."
+            )
         if status == 403:
-            return (f"The management API says the {environment} API key belongs to another environment; "
-                    f"check AUTOQL_{environment.upper()}_API_KEY. ({message})")
+            return (
+                f"The management API says the {environment} API key belongs to another environment; "
+                f"check AUTOQL_{environment.upper()}_API_KEY. ({message})"
+            )
         if status >= 500:
             return f"The management API failed ({status}); try again in a moment."
         return message or f"The management API answered {status}."
@@ -180,16 +197,16 @@ class ManagementApi:
     # This project's own additions (management-api.md, "Two more calls").
 
     def resend(self, environment: str, log_id: str) -> dict[str, Any]:
-        return self._call("POST", f"/webhooks/{environment}/logs/{quote(log_id, safe='')}/resend", environment,
-                          json={})
+        return self._call("POST", f"/webhooks/{environment}/logs/{quote(log_id, safe='')}/resend", environment, json={})
 
     def enable_webhook(self, environment: str) -> dict[str, Any]:
         return self._call("PUT", f"/webhooks/{environment}/enable", environment, json={})
 
     def logs(self, environment: str, offset: int, limit: int) -> dict[str, Any]:
         """GET /webhooks/{environment}/logs: "Viewing Webhook Logs", Using APIs."""
-        data = self._call("GET", f"/webhooks/{environment}/logs", environment,
-                          params={"offset": offset, "limit": limit})
+        data = self._call(
+            "GET", f"/webhooks/{environment}/logs", environment, params={"offset": offset, "limit": limit}
+        )
         try:
             assert isinstance(data["items"], list) and isinstance(data["pagination"]["total_items"], int)
         except (AssertionError, KeyError, TypeError):

@@ -5,10 +5,14 @@ class WebhookUrlForm(forms.Form):
     # The management API validates too, and its field errors are shown here the same way; this
     # catches the obvious mistakes without a round trip.
     url = forms.CharField(
-        label="URL", max_length=2048, strip=True,
+        label="URL",
+        max_length=2048,
+        strip=True,
         widget=forms.URLInput(attrs={"placeholder": "https://hooks.example.com/autoql", "autocomplete": "url"}),
-        error_messages={"required": "Enter the URL of your webhook receiver.",
-                        "max_length": "The URL is longer than 2048 characters."},
+        error_messages={
+            "required": "Enter the URL of your webhook receiver.",
+            "max_length": "The URL is longer than 2048 characters.",
+        },
     )
 
     def clean_url(self) -> str:

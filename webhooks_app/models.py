@@ -12,3 +12,6 @@ class WebhooksAccess(models.Model):
         managed = False
         default_permissions = ()
         permissions = [("manage_webhooks", "Can manage webhooks")]
+
+    def __str__(self) -> str:
+        return "Webhooks access"

@@ -50,8 +50,11 @@ def _mask(secret: str) -> str:
 
 def _card_context(request: HttpRequest, environment: str, webhook: dict | None, error: str | None = None) -> dict:
     return {
-        "environment": environment, "label": LABELS[environment], "webhook": webhook,
-        "masked_secret": _mask(webhook["secret"]) if webhook else "", "card_error": error,
+        "environment": environment,
+        "label": LABELS[environment],
+        "webhook": webhook,
+        "masked_secret": _mask(webhook["secret"]) if webhook else "",
+        "card_error": error,
         "is_manager": request.user.has_perm("webhooks_app.manage_webhooks"),
     }
 
@@ -62,10 +65,18 @@ def _logs_context(request: HttpRequest, api: ManagementApi) -> dict[str, Any]:
     size = _int(request.GET.get("size"), 10)
     size = size if size in PAGE_SIZES else 10
     page = min(max(1, _int(request.GET.get("page"), 1)), 10**9)
-    context: dict[str, Any] = {"env": environment, "size": size, "page": page, "sizes": PAGE_SIZES,
-                               "environments": [(e, LABELS[e]) for e in ENVIRONMENTS], "rows": [],
-                               "logs_error": None, "pages": 1, "total": 0,
-                               "is_manager": request.user.has_perm("webhooks_app.manage_webhooks")}
+    context: dict[str, Any] = {
+        "env": environment,
+        "size": size,
+        "page": page,
+        "sizes": PAGE_SIZES,
+        "environments": [(e, LABELS[e]) for e in ENVIRONMENTS],
+        "rows": [],
+        "logs_error": None,
+        "pages": 1,
+        "total": 0,
+        "is_manager": request.user.has_perm("webhooks_app.manage_webhooks"),
+    }
     try:
         data = api.logs(environment, offset=(page - 1) * size, limit=size)
     except ManagementApiError as e:
@@ -88,7 +99,9 @@ def webhooks_tab(request: HttpRequest) -> HttpResponse:
         try:
             cards.append(_card_context(request, environment, api.get_webhook(environment)))
         except ManagementApiError as e:
-            cards.append(_card_context(request, environment, None, f"Loading the {LABELS[environment]} webhook failed: {e}"))
+            cards.append(
+                _card_context(request, environment, None, f"Loading the {LABELS[environment]} webhook failed: {e}")
+            )
     return render(request, "webhooks_app/webhooks_tab.html", {"cards": cards, **logs})
 
 
@@ -111,8 +124,12 @@ def _modal(request: HttpRequest, template: str, context: dict, status: int = 200
 
 
 def _api_failure(request: HttpRequest, environment: str, action: str, error: ManagementApiError) -> HttpResponse:
-    return _modal(request, "webhooks_app/_action_failed.html",
-                  {"label": LABELS[environment], "action": action, "error": error.message}, status=502)
+    return _modal(
+        request,
+        "webhooks_app/_action_failed.html",
+        {"label": LABELS[environment], "action": action, "error": error.message},
+        status=502,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -120,8 +137,12 @@ def _api_failure(request: HttpRequest, environment: str, action: str, error: Man
 def generate_key(request: HttpRequest, environment: str) -> HttpResponse:
     environment = _managed_environment(request, environment)
     form = WebhookUrlForm(request.POST or None, initial={"url": request.GET.get("url", "")})
-    context = {"form": form, "environment": environment, "label": LABELS[environment],
-               "updating": bool(request.GET.get("url") or request.POST.get("updating"))}
+    context = {
+        "form": form,
+        "environment": environment,
+        "label": LABELS[environment],
+        "updating": bool(request.GET.get("url") or request.POST.get("updating")),
+    }
     if request.method == "POST" and form.is_valid():
         try:
             webhook = ManagementApi().put_webhook(environment, form.cleaned_data["url"])
@@ -144,8 +165,11 @@ def test_connection(request: HttpRequest, environment: str) -> HttpResponse:
         result = ManagementApi().test_connection(environment)
     except ManagementApiError as e:
         return _api_failure(request, environment, "The test connection", e)
-    response = _modal(request, "webhooks_app/_test_result.html",
-                      {"label": LABELS[environment], "environment": environment, "result": result})
+    response = _modal(
+        request,
+        "webhooks_app/_test_result.html",
+        {"label": LABELS[environment], "environment": environment, "result": result},
+    )
     return trigger_client_event(response, "logs:refresh", {})
 
 
@@ -178,16 +202,26 @@ def delete_webhook(request: HttpRequest, environment: str) -> HttpResponse:
 def _confirm_context(environment: str, action: str) -> dict[str, Any]:
     label = LABELS[environment]
     if action == "regenerate":
-        return {"environment": environment, "label": label, "button": "Regenerate", "danger": False,
-                "title": f"Regenerate the {label} secret?",
-                "url": reverse("regenerate_secret", args=[environment]),
-                "text": f"A new {label} secret replaces the current one at once. Deliveries signed with "
-                        "the new secret fail verification until your receiver uses it."}
-    return {"environment": environment, "label": label, "button": "Delete", "danger": True,
-            "title": f"Delete the {label} webhook?",
-            "url": reverse("delete_webhook", args=[environment]),
-            "text": f"The {label} URL and secret are removed and {label} data alerts are no longer "
-                    "delivered. Its logs stay."}
+        return {
+            "environment": environment,
+            "label": label,
+            "button": "Regenerate",
+            "danger": False,
+            "title": f"Regenerate the {label} secret?",
+            "url": reverse("regenerate_secret", args=[environment]),
+            "text": f"A new {label} secret replaces the current one at once. Deliveries signed with "
+            "the new secret fail verification until your receiver uses it.",
+        }
+    return {
+        "environment": environment,
+        "label": label,
+        "button": "Delete",
+        "danger": True,
+        "title": f"Delete the {label} webhook?",
+        "url": reverse("delete_webhook", args=[environment]),
+        "text": f"The {label} URL and secret are removed and {label} data alerts are no longer "
+        "delivered. Its logs stay.",
+    }
 
 
 @require_POST
@@ -202,8 +236,11 @@ def reveal_secret(request: HttpRequest, environment: str) -> HttpResponse:
         raise Http404("No webhook")
     if request.GET.get("format") == "text":
         return HttpResponse(webhook["secret"], content_type="text/plain", headers={"Cache-Control": "no-store"})
-    response = render(request, "webhooks_app/_secret.html",
-                      {"environment": environment, "secret": webhook["secret"], "revealed": True})
+    response = render(
+        request,
+        "webhooks_app/_secret.html",
+        {"environment": environment, "secret": webhook["secret"], "revealed": True},
+    )
     response["Cache-Control"] = "no-store"
     return response
 
@@ -219,8 +256,9 @@ def resend_delivery(request: HttpRequest, environment: str, log_id: str) -> Http
     if not request.htmx:
         return redirect(f"{reverse('webhooks_tab')}?env={environment}")
     response = HttpResponse(status=204)
-    return trigger_client_event(response, "webhooks:queued",
-                                {"message": "Resend queued: the worker sends it in a moment."})
+    return trigger_client_event(
+        response, "webhooks:queued", {"message": "Resend queued: the worker sends it in a moment."}
+    )
 
 
 @require_POST
@@ -232,4 +270,3 @@ def enable_webhook(request: HttpRequest, environment: str) -> HttpResponse:
     except ManagementApiError as e:
         return _api_failure(request, environment, "Enabling the webhook", e)
     return _card_response(request, environment, webhook, f"{LABELS[environment]} webhook enabled.")
-

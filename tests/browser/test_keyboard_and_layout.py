@@ -45,12 +45,20 @@ def test_generate_key_with_the_keyboard_alone(as_manager, portal):
 
 @pytest.mark.parametrize("width", [1280, 390])
 def test_no_sideways_scrolling(as_manager, portal, width):
-    Webhook.objects.create(environment="sandbox", url="https://a-rather-long-host-name.example.com/" + "p" * 120,
-                           secret="s" * 43)
+    Webhook.objects.create(
+        environment="sandbox", url="https://a-rather-long-host-name.example.com/" + "p" * 120, secret="s" * 43
+    )
     for i in range(12):
-        WebhookLog.objects.create(environment="sandbox", type="data_alert", event="data_alert.true",
-                                  status="failure", code=503, url="https://h.example.com/",
-                                  project_id=f"project-{i}", response={"error": "x" * 300})
+        WebhookLog.objects.create(
+            environment="sandbox",
+            type="data_alert",
+            event="data_alert.true",
+            status="failure",
+            code=503,
+            url="https://h.example.com/",
+            project_id=f"project-{i}",
+            response={"error": "x" * 300},
+        )
     page = as_manager
     page.set_viewport_size({"width": width, "height": 844})
     page.reload()
@@ -73,8 +81,10 @@ def test_no_request_leaves_the_machine(page, portal, as_manager):
 def test_the_strict_content_security_policy_blocks_nothing_the_tab_uses(page, portal, as_manager):
     problems = []
     page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-    page.on("response", lambda response: problems.append(f"{response.status} {response.url}")
-            if response.status >= 400 else None)
+    page.on(
+        "response",
+        lambda response: problems.append(f"{response.status} {response.url}") if response.status >= 400 else None,
+    )
     response = page.reload()
     assert "script-src 'self'" in response.headers["content-security-policy"]
     page.locator("#card-sandbox").get_by_role("button", name="Generate Key").click()

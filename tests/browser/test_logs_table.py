@@ -12,9 +12,16 @@ pytestmark = pytest.mark.browser
 
 def write_logs(count, environment):
     for i in range(count):
-        WebhookLog.objects.create(environment=environment, type="data_alert", event="data_alert.true",
-                                  status="success", code=200, url="https://h.example.com/",
-                                  project_id=f"{environment}-{i}", response={"row": i, "html": "<b>x</b>"})
+        WebhookLog.objects.create(
+            environment=environment,
+            type="data_alert",
+            event="data_alert.true",
+            status="success",
+            code=200,
+            url="https://h.example.com/",
+            project_id=f"{environment}-{i}",
+            response={"row": i, "html": "<b>x</b>"},
+        )
 
 
 def test_toggle_paging_and_history(as_manager, portal):

@@ -15,11 +15,22 @@ class ApiClient:
         self.client = client
 
     def key_for(self, environment: str) -> str:
-        return {"sandbox": settings.AUTOQL_SANDBOX_API_KEY,
-                "production": settings.AUTOQL_PRODUCTION_API_KEY}[environment]
+        return {"sandbox": settings.AUTOQL_SANDBOX_API_KEY, "production": settings.AUTOQL_PRODUCTION_API_KEY}[
+            environment
+        ]
 
-    def call(self, method: str, path: str, body: Any = None, *, key: str | None = None,
-             environment: str = "sandbox", token: str | None = None, query: str = "", raw: bytes | None = None):
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        key: str | None = None,
+        environment: str = "sandbox",
+        token: str | None = None,
+        query: str = "",
+        raw: bytes | None = None,
+    ):
         key = self.key_for(environment) if key is None else key
         token = settings.AUTOQL_TOKEN if token is None else token
         url = f"{API}{path}?key={key}{query}"

@@ -18,8 +18,7 @@ CALLS = [
 def test_it_requires_the_key(api, method, path):
     response = api.call(method, path, {"url": "https://a.example.com"}, key="")
     assert response.status_code == 401
-    assert response.json() == {"message": "Add your API key as the 'key' query parameter.",
-                               "reference_id": "1.1.401"}
+    assert response.json() == {"message": "Add your API key as the 'key' query parameter.", "reference_id": "1.1.401"}
 
 
 @pytest.mark.parametrize("method,path", CALLS)
@@ -45,15 +44,18 @@ def test_it_rejects_a_wrong_token(api, method, path):
 
 
 def test_it_rejects_a_basic_authorization_header(api, client, settings):
-    response = client.get(f"/autoql/management/api/v1/notifications/webhooks?key={settings.AUTOQL_SANDBOX_API_KEY}",
-                          HTTP_AUTHORIZATION=f"Basic {settings.AUTOQL_TOKEN}")
+    response = client.get(
+        f"/autoql/management/api/v1/notifications/webhooks?key={settings.AUTOQL_SANDBOX_API_KEY}",
+        HTTP_AUTHORIZATION=f"Basic {settings.AUTOQL_TOKEN}",
+    )
     assert response.status_code == 401
 
 
 @pytest.mark.parametrize("method,path", [c for c in CALLS if "sandbox" in c[1]])
 def test_it_rejects_a_sandbox_key_on_a_production_path(api, method, path):
-    response = api.call(method, path.replace("sandbox", "production"), {"url": "https://a.example.com"},
-                        environment="sandbox")
+    response = api.call(
+        method, path.replace("sandbox", "production"), {"url": "https://a.example.com"}, environment="sandbox"
+    )
     assert response.status_code == 403
     body = response.json()
     assert body["reference_id"] == "1.1.403"

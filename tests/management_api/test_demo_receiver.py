@@ -11,9 +11,15 @@ from management_api.signing import sign
 
 def post(client, environment, secret, body=b'{"event":"test","payload":{}}', timestamp=None):
     timestamp = timestamp or str(int(time.time() * 1000))
-    return client.post(f"/demo/receiver/{environment}", data=body, content_type="application/json",
-                       HTTP_AUTOQL_TIMESTAMP=timestamp, HTTP_AUTOQL_SIGNATURE=sign(secret, timestamp, body),
-                       HTTP_AUTOQL_EVENT="test", HTTP_AUTOQL_DELIVERY_ID="d-1")
+    return client.post(
+        f"/demo/receiver/{environment}",
+        data=body,
+        content_type="application/json",
+        HTTP_AUTOQL_TIMESTAMP=timestamp,
+        HTTP_AUTOQL_SIGNATURE=sign(secret, timestamp, body),
+        HTTP_AUTOQL_EVENT="test",
+        HTTP_AUTOQL_DELIVERY_ID="d-1",
+    )
 
 
 def test_it_accepts_a_delivery_signed_with_the_current_secret(client, db):
@@ -50,8 +56,10 @@ def test_what_it_received_is_shown_to_signed_in_people(client, admin_client, db)
 def test_seed_demo_points_both_environments_at_the_receiver_and_writes_history(db):
     call_command("seed_demo", "--base-url", "http://127.0.0.1:8123", "--seed", "7", "--deliveries", "200", verbosity=0)
     urls = dict(Webhook.objects.values_list("environment", "url"))
-    assert urls == {"sandbox": "http://127.0.0.1:8123/demo/receiver/sandbox",
-                    "production": "http://127.0.0.1:8123/demo/receiver/production"}
+    assert urls == {
+        "sandbox": "http://127.0.0.1:8123/demo/receiver/sandbox",
+        "production": "http://127.0.0.1:8123/demo/receiver/production",
+    }
     logs = WebhookLog.objects.all()
     assert logs.count() >= 200
     assert logs.filter(type="test").exists() and logs.filter(status="failure").exists()

@@ -33,20 +33,23 @@ def test_it_answers_404_without_a_webhook(api):
     assert not Delivery.objects.exists() and not DBTaskResult.objects.exists()
 
 
-@pytest.mark.parametrize("body,field", [
-    ({"event": "data_alert.true"}, "payload"),
-    ({"payload": event()["payload"]}, "event"),
-    ({**event(), "event": "user.deleted"}, "event"),
-    ({**event(), "event": "data_alert."}, "event"),
-    (event(title=""), "payload.title"),
-    (event(created_at="yesterday"), "payload.created_at"),
-    (event(created_at=True), "payload.created_at"),
-    (event(created_at=-5), "payload.created_at"),
-    (event(users="user1"), "payload.users"),
-    (event(project_id=None), "payload.project_id"),
-    (event(surprise=1), "payload.surprise"),
-    ({**event(), "extra": 1}, "extra"),
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"event": "data_alert.true"}, "payload"),
+        ({"payload": event()["payload"]}, "event"),
+        ({**event(), "event": "user.deleted"}, "event"),
+        ({**event(), "event": "data_alert."}, "event"),
+        (event(title=""), "payload.title"),
+        (event(created_at="yesterday"), "payload.created_at"),
+        (event(created_at=True), "payload.created_at"),
+        (event(created_at=-5), "payload.created_at"),
+        (event(users="user1"), "payload.users"),
+        (event(project_id=None), "payload.project_id"),
+        (event(surprise=1), "payload.surprise"),
+        ({**event(), "extra": 1}, "extra"),
+    ],
+)
 def test_a_malformed_event_gets_field_errors_and_queues_nothing(api, body, field):
     api.create()
     response = api.call("POST", "/webhooks/sandbox/events", body)

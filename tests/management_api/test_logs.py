@@ -8,8 +8,14 @@ from management_api.models import LogSequence, WebhookLog
 def write_logs(count: int, environment: str = "sandbox") -> list[WebhookLog]:
     return [
         WebhookLog.objects.create(
-            environment=environment, type="data_alert", event="data_alert.true", status="success",
-            code=200, url="https://hooks.example.com/", project_id=f"p{i}", response={"n": i},
+            environment=environment,
+            type="data_alert",
+            event="data_alert.true",
+            status="success",
+            code=200,
+            url="https://hooks.example.com/",
+            project_id=f"p{i}",
+            response={"n": i},
         )
         for i in range(count)
     ]
@@ -24,7 +30,8 @@ def test_an_empty_log(api):
     assert response.status_code == 200
     assert response.json() == {
         "data": {"items": [], "pagination": {"offset": 0, "limit": 10, "total_items": 0}},
-        "message": "Success", "reference_id": "1.1.200",
+        "message": "Success",
+        "reference_id": "1.1.200",
     }
 
 
@@ -35,8 +42,20 @@ def test_it_returns_newest_first_ten_by_default(api):
     assert data["pagination"] == {"offset": 0, "limit": 10, "total_items": 12}
     row = data["items"][0]
     assert row["id"] == str(logs[11].pk)
-    assert set(row) >= {"id", "environment", "project_id", "type", "event", "status", "code", "created_at",
-                        "url", "duration_ms", "error", "response"}
+    assert set(row) >= {
+        "id",
+        "environment",
+        "project_id",
+        "type",
+        "event",
+        "status",
+        "code",
+        "created_at",
+        "url",
+        "duration_ms",
+        "error",
+        "response",
+    }
     assert row["response"] == {"n": 11}
 
 
@@ -69,11 +88,20 @@ def test_an_offset_past_the_end_gives_an_empty_page(api):
     assert page(api, "&offset=1000000").json()["data"]["items"] == []
 
 
-@pytest.mark.parametrize("query,field", [
-    ("&limit=0", "limit"), ("&limit=101", "limit"), ("&limit=-1", "limit"), ("&limit=abc", "limit"),
-    ("&limit=1.5", "limit"), ("&offset=-1", "offset"), ("&offset=abc", "offset"), ("&offset=1.5", "offset"),
-    ("&limit=", "limit"),
-])
+@pytest.mark.parametrize(
+    "query,field",
+    [
+        ("&limit=0", "limit"),
+        ("&limit=101", "limit"),
+        ("&limit=-1", "limit"),
+        ("&limit=abc", "limit"),
+        ("&limit=1.5", "limit"),
+        ("&offset=-1", "offset"),
+        ("&offset=abc", "offset"),
+        ("&offset=1.5", "offset"),
+        ("&limit=", "limit"),
+    ],
+)
 def test_bad_paging_is_refused(api, query, field):
     response = page(api, query)
     assert response.status_code == 400

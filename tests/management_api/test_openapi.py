@@ -21,8 +21,11 @@ def test_the_schema_is_served_to_signed_in_people(admin_client):
     assert response.status_code == 200
     paths = response.json()["paths"]
     assert set(paths) >= {
-        f"{PREFIX}webhooks", f"{PREFIX}webhooks/{{environment}}", f"{PREFIX}webhooks/{{environment}}/secret",
-        f"{PREFIX}webhooks/{{environment}}/test", f"{PREFIX}webhooks/{{environment}}/logs",
+        f"{PREFIX}webhooks",
+        f"{PREFIX}webhooks/{{environment}}",
+        f"{PREFIX}webhooks/{{environment}}/secret",
+        f"{PREFIX}webhooks/{{environment}}/test",
+        f"{PREFIX}webhooks/{{environment}}/logs",
     }
     logs = paths[f"{PREFIX}webhooks/{{environment}}/logs"]["get"]
     limit = next(p for p in logs["parameters"] if p["name"] == "limit")

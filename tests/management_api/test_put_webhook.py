@@ -30,18 +30,21 @@ def test_changing_the_url_keeps_the_secret(api):
     assert Webhook.objects.count() == 1
 
 
-@pytest.mark.parametrize("url,fragment", [
-    ("ftp://files.example.com/hook", "http:// or https://"),
-    ("javascript:alert(1)", "http:// or https://"),
-    ("hooks.example.com/autoql", "http:// or https://"),
-    ("https://", "no host"),
-    ("http:///path", "no host"),
-    ("", "Enter the URL"),
-    ("https://example.com/" + "a" * 2040, "longer than 2048"),
-    ("https://exa mple.com/", "spaces"),
-    ("https://example.com:99999/", "not valid"),
-    ("https://user:pw@example.com/", "user name or password"),
-])
+@pytest.mark.parametrize(
+    "url,fragment",
+    [
+        ("ftp://files.example.com/hook", "http:// or https://"),
+        ("javascript:alert(1)", "http:// or https://"),
+        ("hooks.example.com/autoql", "http:// or https://"),
+        ("https://", "no host"),
+        ("http:///path", "no host"),
+        ("", "Enter the URL"),
+        ("https://example.com/" + "a" * 2040, "longer than 2048"),
+        ("https://exa mple.com/", "spaces"),
+        ("https://example.com:99999/", "not valid"),
+        ("https://user:pw@example.com/", "user name or password"),
+    ],
+)
 def test_it_refuses_a_bad_url_and_stores_nothing(api, url, fragment):
     response = api.call("PUT", "/webhooks/sandbox", {"url": url})
     assert response.status_code == 400

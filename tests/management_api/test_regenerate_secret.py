@@ -14,8 +14,10 @@ def test_it_replaces_the_secret_and_keeps_the_url(api):
 def test_it_answers_404_when_no_webhook_is_configured(api):
     response = api.call("PUT", "/webhooks/sandbox/secret", {})
     assert response.status_code == 404
-    assert response.json() == {"message": "No webhook is configured for sandbox; create one first.",
-                               "reference_id": "1.1.404"}
+    assert response.json() == {
+        "message": "No webhook is configured for sandbox; create one first.",
+        "reference_id": "1.1.404",
+    }
 
 
 def test_it_leaves_the_other_environment_alone(api):

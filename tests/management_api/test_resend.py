@@ -39,16 +39,18 @@ def test_an_unknown_log_is_404(api):
 def test_a_log_of_the_other_environment_is_404(api):
     api.create("sandbox")
     api.create("production")
-    log = WebhookLog.objects.create(environment="production", type="test", event="test", status="success",
-                                    url="https://p.example.com/")
+    log = WebhookLog.objects.create(
+        environment="production", type="test", event="test", status="success", url="https://p.example.com/"
+    )
     response = api.call("POST", f"/webhooks/sandbox/logs/{log.pk}/resend")
     assert response.status_code == 404
 
 
 def test_a_log_whose_delivery_is_gone_cannot_be_resent(api):
     api.create()
-    log = WebhookLog.objects.create(environment="sandbox", type="test", event="test", status="success",
-                                    url="https://p.example.com/")
+    log = WebhookLog.objects.create(
+        environment="sandbox", type="test", event="test", status="success", url="https://p.example.com/"
+    )
     response = api.call("POST", f"/webhooks/sandbox/logs/{log.pk}/resend")
     assert response.status_code == 409
     assert "no longer kept" in response.json()["message"]
@@ -57,8 +59,9 @@ def test_a_log_whose_delivery_is_gone_cannot_be_resent(api):
 def test_a_disabled_webhook_refuses_resends(api):
     api.create()
     Webhook.objects.update(disabled_at="2026-11-01T00:00:00Z", disabled_reason="Failing for 5 days.")
-    log = WebhookLog.objects.create(environment="sandbox", type="test", event="test", status="success",
-                                    url="https://p.example.com/")
+    log = WebhookLog.objects.create(
+        environment="sandbox", type="test", event="test", status="success", url="https://p.example.com/"
+    )
     assert api.call("POST", f"/webhooks/sandbox/logs/{log.pk}/resend").status_code == 409
 
 

@@ -28,11 +28,18 @@ class FlakyReceiver:
 
     def __call__(self, request):
         body = request.get_data()
-        self.received.append({"headers": dict(request.headers), "problem": verify(
-            self.secret, request.headers["AutoQL-Timestamp"], request.headers["AutoQL-Signature"], body)})
+        self.received.append(
+            {
+                "headers": dict(request.headers),
+                "problem": verify(
+                    self.secret, request.headers["AutoQL-Timestamp"], request.headers["AutoQL-Signature"], body
+                ),
+            }
+        )
         status = self.statuses.pop(0) if self.statuses else 200
-        return Response(json.dumps({"status": status}), status=status, headers=self.headers,
-                        content_type="application/json")
+        return Response(
+            json.dumps({"status": status}), status=status, headers=self.headers, content_type="application/json"
+        )
 
 
 def run_until_settled(delivery_id, max_attempts=10):
@@ -53,7 +60,11 @@ def test_two_failures_then_success_leave_three_rows_with_one_delivery_id(webhook
     assert run_until_settled(queued.id) == "delivered"
 
     rows = list(WebhookLog.objects.order_by("seq"))
-    assert [(r.attempt, r.status, r.code) for r in rows] == [(1, "failure", 503), (2, "failure", 500), (3, "success", 200)]
+    assert [(r.attempt, r.status, r.code) for r in rows] == [
+        (1, "failure", 503),
+        (2, "failure", 500),
+        (3, "success", 200),
+    ]
     assert {r.delivery_id for r in rows} == {queued.id}
     assert rows[0].next_attempt_at is not None and rows[2].next_attempt_at is None
     assert [r["problem"] for r in receiver.received] == [None, None, None]
@@ -114,7 +125,8 @@ def test_retry_after_is_honoured_within_bounds(settings):
 
 def test_retry_after_from_the_receiver_sets_the_next_attempt(webhook, httpserver):
     httpserver.expect_request("/hook").respond_with_handler(
-        FlakyReceiver(webhook.secret, [429], headers={"Retry-After": "120"}))
+        FlakyReceiver(webhook.secret, [429], headers={"Retry-After": "120"})
+    )
     queued = send_data_alert("sandbox", "p1", "t")
     deliveries.attempt_delivery(str(queued.id))
     due = Delivery.objects.get().next_attempt_at - timezone.now()

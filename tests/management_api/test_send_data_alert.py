@@ -13,8 +13,19 @@ def test_it_queues_a_data_alert_with_its_rows(db, tmp_path, capsys):
     Webhook.objects.create(environment="sandbox", url="https://h.example.com/", secret="s" * 43)
     rows = tmp_path / "rows.json"
     rows.write_text(json.dumps([["EMEA", 120], ["NA", 340]]))
-    call_command("send_data_alert", "--environment", "sandbox", "--project-id", "p1", "--title", "High Sales",
-                 "--message", "Goal reached", "--data", str(rows))
+    call_command(
+        "send_data_alert",
+        "--environment",
+        "sandbox",
+        "--project-id",
+        "p1",
+        "--title",
+        "High Sales",
+        "--message",
+        "Goal reached",
+        "--data",
+        str(rows),
+    )
     delivery = Delivery.objects.get()
     assert f"Queued delivery {delivery.id}" in capsys.readouterr().out
     assert delivery.event == "data_alert.true" and delivery.project_id == "p1"
@@ -36,11 +47,21 @@ def test_a_bad_data_file_is_said_plainly(db, tmp_path):
     bad = tmp_path / "rows.json"
     bad.write_text("{nope")
     with pytest.raises(CommandError, match="is not valid JSON"):
-        call_command("send_data_alert", "--environment", "sandbox", "--project-id", "p1", "--title", "x",
-                     "--data", str(bad))
+        call_command(
+            "send_data_alert", "--environment", "sandbox", "--project-id", "p1", "--title", "x", "--data", str(bad)
+        )
     with pytest.raises(CommandError, match="Cannot read"):
-        call_command("send_data_alert", "--environment", "sandbox", "--project-id", "p1", "--title", "x",
-                     "--data", str(tmp_path / "missing.json"))
+        call_command(
+            "send_data_alert",
+            "--environment",
+            "sandbox",
+            "--project-id",
+            "p1",
+            "--title",
+            "x",
+            "--data",
+            str(tmp_path / "missing.json"),
+        )
     assert not Delivery.objects.exists()
 
 
@@ -50,8 +71,22 @@ def test_it_exits_non_zero_from_the_shell(db):
 
     from tests.workers import ROOT, worker_env
 
-    done = subprocess.run([sys.executable, "manage.py", "send_data_alert", "--environment", "sandbox",
-                           "--project-id", "p1", "--title", "x"], cwd=ROOT, env=worker_env(),
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "send_data_alert",
+            "--environment",
+            "sandbox",
+            "--project-id",
+            "p1",
+            "--title",
+            "x",
+        ],
+        cwd=ROOT,
+        env=worker_env(),
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode != 0
     assert "No webhook is configured for sandbox" in done.stderr

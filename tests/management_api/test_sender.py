@@ -9,17 +9,30 @@ from management_api import sender
 from management_api.sender import refusal_reason, send_signed
 
 
-@pytest.mark.parametrize("address", [
-    "127.0.0.1", "127.1.2.3", "::1",                   # loopback
-    "10.0.0.1", "172.16.5.4", "192.168.1.1", "fd00::1",  # private
-    "169.254.169.254", "fe80::1",                      # link-local, cloud metadata
-    "100.64.0.1",                                      # shared address space
-    "0.0.0.0", "::",                                    # unspecified
-    "224.0.0.1", "ff02::1",                            # multicast
-    "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254",  # IPv4-mapped
-    "2002:7f00:1::1",                                  # 6to4 of 127.0.0.1
-    "240.0.0.1",                                       # reserved
-])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "127.1.2.3",
+        "::1",  # loopback
+        "10.0.0.1",
+        "172.16.5.4",
+        "192.168.1.1",
+        "fd00::1",  # private
+        "169.254.169.254",
+        "fe80::1",  # link-local, cloud metadata
+        "100.64.0.1",  # shared address space
+        "0.0.0.0",
+        "::",  # unspecified
+        "224.0.0.1",
+        "ff02::1",  # multicast
+        "::ffff:127.0.0.1",
+        "::ffff:10.0.0.1",
+        "::ffff:169.254.169.254",  # IPv4-mapped
+        "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+        "240.0.0.1",  # reserved
+    ],
+)
 def test_it_refuses_non_public_addresses(address):
     reason = refusal_reason(address, [])
     assert reason is not None and reason.endswith("is not allowed; add its network to WEBHOOK_ALLOWED_NETWORKS")

@@ -30,16 +30,23 @@ class CountingReceiver:
     def __call__(self, request):
         body = request.get_data()
         with self.lock:
-            self.received.append({"id": request.headers["AutoQL-Delivery-Id"], "problem": verify(
-                self.secret, request.headers["AutoQL-Timestamp"], request.headers["AutoQL-Signature"], body)})
+            self.received.append(
+                {
+                    "id": request.headers["AutoQL-Delivery-Id"],
+                    "problem": verify(
+                        self.secret, request.headers["AutoQL-Timestamp"], request.headers["AutoQL-Signature"], body
+                    ),
+                }
+            )
             first = len(self.received) == 1
             status = self.statuses.pop(0) if self.statuses else 200
         if first:
             self.first_arrived.set()
             if self.hold_first:
                 self.hold_first.wait(10)
-        return Response(json.dumps({"message": "ok" if status == 200 else "no"}), status=status,
-                        content_type="application/json")
+        return Response(
+            json.dumps({"message": "ok" if status == 200 else "no"}), status=status, content_type="application/json"
+        )
 
 
 @pytest.fixture
@@ -108,8 +115,12 @@ def test_two_workers_share_the_queue_and_lose_nothing(webhook, httpserver, tmp_p
 
     started = time.monotonic()
     with workers(2, tmp_path):
-        wait_for(lambda: Delivery.objects.filter(state="delivered").count() == count, 240, interval=0.5,
-                 message=f"{count} deliveries")
+        wait_for(
+            lambda: Delivery.objects.filter(state="delivered").count() == count,
+            240,
+            interval=0.5,
+            message=f"{count} deliveries",
+        )
     elapsed = time.monotonic() - started
 
     arrivals = collections.Counter(r["id"] for r in receiver.received)

@@ -1,5 +1,6 @@
 """scripts/serve.sh, what `make run` ends with: the portal and the worker together, Ctrl-C stops both."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -15,8 +16,15 @@ def test_ctrl_c_stops_the_web_server_and_the_worker(tmp_path):
     env = {**os.environ, "DATABASE_URL": database, "PORT": str(free_port()), "SECURE_SSL_REDIRECT": "false"}
     subprocess.run([str(ROOT / ".venv/bin/python"), "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     # A session of its own, like a terminal's foreground job: Ctrl-C signals the whole group.
-    process = subprocess.Popen(["bash", "scripts/serve.sh"], cwd=ROOT, env=env, start_new_session=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        ["bash", "scripts/serve.sh"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -36,7 +44,5 @@ def test_ctrl_c_stops_the_web_server_and_the_worker(tmp_path):
         left = subprocess.run(["pgrep", "-g", str(process.pid)], capture_output=True, text=True).stdout
         assert left.strip() == ""
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass

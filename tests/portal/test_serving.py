@@ -9,8 +9,12 @@ def test_the_access_log_leaves_out_the_query_string(tmp_path):
     log = tmp_path / "gunicorn.log"
     with running_instance(tmp_path, log_file=log) as (url, env):
         key = env["AUTOQL_SANDBOX_API_KEY"]
-        response = requests.get(f"{url}/autoql/management/api/v1/notifications/webhooks", params={"key": key},
-                                headers={"Authorization": f"Bearer {env['AUTOQL_TOKEN']}"}, timeout=10)
+        response = requests.get(
+            f"{url}/autoql/management/api/v1/notifications/webhooks",
+            params={"key": key},
+            headers={"Authorization": f"Bearer {env['AUTOQL_TOKEN']}"},
+            timeout=10,
+        )
         assert response.status_code == 200
         static = requests.get(f"{url}/static/portal/portal.css", timeout=10)
         assert static.status_code == 200 and "text/css" in static.headers["Content-Type"]

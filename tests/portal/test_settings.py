@@ -15,8 +15,9 @@ def read_setting(name: str, **env: str) -> str:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AUTOQL_") and k != "SECRET_KEY"}
     environment.update(env)
     code = f"import django; django.setup(); from django.conf import settings; print(settings.{name})"
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True, check=True
+    )
     return done.stdout.strip()
 
 
@@ -55,8 +56,11 @@ def test_createsuperuser_reads_the_standard_variables(db):
     from django.contrib.auth.models import User
     from django.core.management import call_command
 
-    os.environ.update(DJANGO_SUPERUSER_USERNAME="ops", DJANGO_SUPERUSER_PASSWORD="a-long-pass-phrase",
-                      DJANGO_SUPERUSER_EMAIL="ops@example.com")
+    os.environ.update(
+        DJANGO_SUPERUSER_USERNAME="ops",
+        DJANGO_SUPERUSER_PASSWORD="a-long-pass-phrase",
+        DJANGO_SUPERUSER_EMAIL="ops@example.com",
+    )
     try:
         call_command("createsuperuser", interactive=False, verbosity=0)
     finally:

@@ -37,13 +37,16 @@ def test_generate_key_without_javascript_redirects_to_the_tab(manager_client):
     assert Webhook.objects.get().environment == "production"
 
 
-@pytest.mark.parametrize("url,message", [
-    ("", "Enter the URL of your webhook receiver."),
-    ("ftp://example.com/", "The URL must start with http:// or https://."),
-    ("https://", "The URL has no host name."),             # only the API knows this one
-    ("https://user:pw@example.com/", "The URL must not contain a user name or password."),
-    ("https://example.com/" + "a" * 2100, "The URL is longer than 2048 characters."),
-])
+@pytest.mark.parametrize(
+    "url,message",
+    [
+        ("", "Enter the URL of your webhook receiver."),
+        ("ftp://example.com/", "The URL must start with http:// or https://."),
+        ("https://", "The URL has no host name."),  # only the API knows this one
+        ("https://user:pw@example.com/", "The URL must not contain a user name or password."),
+        ("https://example.com/" + "a" * 2100, "The URL is longer than 2048 characters."),
+    ],
+)
 def test_generate_key_shows_the_error_beside_the_field_and_stores_nothing(manager_client, url, message):
     response = manager_client.post("/webhooks/sandbox/generate", {"url": url}, **HX)
     assert response.status_code == 400
@@ -105,13 +108,20 @@ def test_reveal_is_a_post(manager_client):
     assert manager_client.get("/webhooks/sandbox/reveal").status_code == 405
 
 
-@pytest.mark.parametrize("method,path", [
-    ("get", "/webhooks/sandbox/generate"), ("post", "/webhooks/sandbox/generate"),
-    ("post", "/webhooks/sandbox/test"), ("get", "/webhooks/sandbox/regenerate"),
-    ("post", "/webhooks/sandbox/regenerate"), ("get", "/webhooks/sandbox/delete"),
-    ("post", "/webhooks/sandbox/delete"), ("post", "/webhooks/sandbox/reveal"),
-    ("post", "/webhooks/sandbox/enable"),
-])
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("get", "/webhooks/sandbox/generate"),
+        ("post", "/webhooks/sandbox/generate"),
+        ("post", "/webhooks/sandbox/test"),
+        ("get", "/webhooks/sandbox/regenerate"),
+        ("post", "/webhooks/sandbox/regenerate"),
+        ("get", "/webhooks/sandbox/delete"),
+        ("post", "/webhooks/sandbox/delete"),
+        ("post", "/webhooks/sandbox/reveal"),
+        ("post", "/webhooks/sandbox/enable"),
+    ],
+)
 def test_a_viewer_is_refused_every_change(viewer_client, method, path):
     secret = "v" * 43
     Webhook.objects.create(environment="sandbox", url="https://s.example.com/", secret=secret)

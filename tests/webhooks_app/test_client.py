@@ -26,16 +26,22 @@ def envelope(data):
 
 
 def test_it_sends_the_environments_key_and_the_bearer_token(upstream):
-    upstream.expect_request(f"{API}/webhooks/production/logs", method="GET",
-                            query_string={"key": "production-key", "offset": "20", "limit": "10"},
-                            headers={"Authorization": "Bearer the-token"}).respond_with_json(
-        envelope({"items": [], "pagination": {"offset": 20, "limit": 10, "total_items": 0}}))
+    upstream.expect_request(
+        f"{API}/webhooks/production/logs",
+        method="GET",
+        query_string={"key": "production-key", "offset": "20", "limit": "10"},
+        headers={"Authorization": "Bearer the-token"},
+    ).respond_with_json(envelope({"items": [], "pagination": {"offset": 20, "limit": 10, "total_items": 0}}))
     assert ManagementApi().logs("production", offset=20, limit=10)["pagination"]["offset"] == 20
 
 
 def test_it_sends_the_url_as_json(upstream):
-    upstream.expect_request(f"{API}/webhooks/sandbox", method="PUT", json={"url": "https://a.example.com/"},
-                            query_string={"key": "sandbox-key"}).respond_with_json(envelope({"url": "x"}), status=201)
+    upstream.expect_request(
+        f"{API}/webhooks/sandbox",
+        method="PUT",
+        json={"url": "https://a.example.com/"},
+        query_string={"key": "sandbox-key"},
+    ).respond_with_json(envelope({"url": "x"}), status=201)
     assert ManagementApi().put_webhook("sandbox", "https://a.example.com/") == {"url": "x"}
 
 
@@ -46,13 +52,16 @@ def test_an_upstream_that_is_down(settings):
     settings.AUTOQL_DOMAIN = f"http://127.0.0.1:{port}"
     with pytest.raises(ManagementApiError) as caught:
         ManagementApi().get_webhook("sandbox")
-    assert str(caught.value) == (f"The management API at http://127.0.0.1:{port} could not be reached; "
-                                 "check AUTOQL_DOMAIN and that the service is up.")
+    assert str(caught.value) == (
+        f"The management API at http://127.0.0.1:{port} could not be reached; "
+        "check AUTOQL_DOMAIN and that the service is up."
+    )
 
 
 def test_refused_credentials(upstream):
     upstream.expect_request(f"{API}/webhooks").respond_with_json(
-        {"message": "The API key or the token is not valid.", "reference_id": "1.1.401"}, status=401)
+        {"message": "The API key or the token is not valid.", "reference_id": "1.1.401"}, status=401
+    )
     with pytest.raises(ManagementApiError) as caught:
         ManagementApi().get_webhook("sandbox")
     assert caught.value.status == 401
@@ -61,15 +70,17 @@ def test_refused_credentials(upstream):
 
 def test_a_key_of_the_wrong_environment(upstream):
     upstream.expect_request(f"{API}/webhooks/production").respond_with_json(
-        {"message": "This is the sandbox API key.", "reference_id": "1.1.403"}, status=403)
+        {"message": "This is the sandbox API key.", "reference_id": "1.1.403"}, status=403
+    )
     with pytest.raises(ManagementApiError) as caught:
         ManagementApi().delete_webhook("production")
     assert "belongs to another environment; check AUTOQL_PRODUCTION_API_KEY" in str(caught.value)
 
 
 def test_an_upstream_failure(upstream):
-    upstream.expect_request(f"{API}/webhooks").respond_with_json({"message": "boom", "reference_id": "1.1.500"},
-                                                                status=500)
+    upstream.expect_request(f"{API}/webhooks").respond_with_json(
+        {"message": "boom", "reference_id": "1.1.500"}, status=500
+    )
     with pytest.raises(ManagementApiError, match=r"The management API failed \(500\); try again in a moment."):
         ManagementApi().get_webhook("sandbox")
 
@@ -77,22 +88,24 @@ def test_an_upstream_failure(upstream):
 def test_a_slow_upstream_times_out(upstream, settings):
     settings.AUTOQL_API_TIMEOUT = (1.0, 0.5)
     upstream.expect_request(f"{API}/webhooks").respond_with_handler(
-        lambda request: (time.sleep(1.5), Response(json.dumps(envelope({"items": []}))))[1])
-    with pytest.raises(ManagementApiError, match="did not answer within 0.5 seconds"):
+        lambda request: (time.sleep(1.5), Response(json.dumps(envelope({"items": []}))))[1]
+    )
+    with pytest.raises(ManagementApiError, match=r"did not answer within 0\.5 seconds"):
         ManagementApi().get_webhook("sandbox")
 
 
 def test_an_answer_that_is_not_json(upstream):
-    upstream.expect_request(f"{API}/webhooks").respond_with_data("<html>proxy error</html>", status=200,
-                                                                content_type="text/html")
+    upstream.expect_request(f"{API}/webhooks").respond_with_data(
+        "<html>proxy error</html>", status=200, content_type="text/html"
+    )
     with pytest.raises(ManagementApiError, match="answered 200 with something that is not JSON"):
         ManagementApi().get_webhook("sandbox")
 
 
 def test_field_errors_are_kept_for_the_form(upstream):
     upstream.expect_request(f"{API}/webhooks/sandbox").respond_with_json(
-        {"message": "url: no", "reference_id": "1.1.400", "errors": {"url": ["The URL has no host name."]}},
-        status=400)
+        {"message": "url: no", "reference_id": "1.1.400", "errors": {"url": ["The URL has no host name."]}}, status=400
+    )
     with pytest.raises(ManagementApiError) as caught:
         ManagementApi().put_webhook("sandbox", "https://")
     assert caught.value.field_errors == {"url": ["The URL has no host name."]}

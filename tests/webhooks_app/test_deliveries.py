@@ -10,15 +10,32 @@ from tests.webhooks_app.conftest import HX
 
 def logged_delivery():
     Webhook.objects.create(environment="sandbox", url="https://h.example.com/", secret="s" * 43)
-    delivery = Delivery.objects.create(environment="sandbox", type="data_alert", event="data_alert.true",
-                                       project_id="p1", payload={"title": "x"}, state="failed", attempts=1)
+    delivery = Delivery.objects.create(
+        environment="sandbox",
+        type="data_alert",
+        event="data_alert.true",
+        project_id="p1",
+        payload={"title": "x"},
+        state="failed",
+        attempts=1,
+    )
     return WebhookLog.objects.create(
-        environment="sandbox", delivery_id=delivery.id, attempt=1, project_id="p1", type="data_alert",
-        event="data_alert.true", status="failure", code=503, url="https://h.example.com/", duration_ms=42,
-        error="the receiver answered 503", response={"error": "down"},
+        environment="sandbox",
+        delivery_id=delivery.id,
+        attempt=1,
+        project_id="p1",
+        type="data_alert",
+        event="data_alert.true",
+        status="failure",
+        code=503,
+        url="https://h.example.com/",
+        duration_ms=42,
+        error="the receiver answered 503",
+        response={"error": "down"},
         request_headers={"AutoQL-Signature": "c2lnbmF0dXJl", "AutoQL-Delivery-Id": str(delivery.id)},
         request_body=json.dumps({"event": "data_alert.true", "payload": {"title": "x"}}),
-        response_headers={"Retry-After": "120"}, next_attempt_at=timezone.now(),
+        response_headers={"Retry-After": "120"},
+        next_attempt_at=timezone.now(),
     )
 
 
@@ -57,8 +74,13 @@ def test_a_viewer_cannot_resend_or_see_the_button(viewer_client):
 
 
 def test_a_disabled_webhook_says_so_and_why_and_can_be_enabled(manager_client):
-    Webhook.objects.create(environment="production", url="https://p.example.com/", secret="s" * 43,
-                           disabled_at=timezone.now(), disabled_reason="No delivery has succeeded since 2026-11-20.")
+    Webhook.objects.create(
+        environment="production",
+        url="https://p.example.com/",
+        secret="s" * 43,
+        disabled_at=timezone.now(),
+        disabled_reason="No delivery has succeeded since 2026-11-20.",
+    )
     html = manager_client.get("/").content.decode()
     assert "Deliveries to this webhook are paused." in html
     assert "No delivery has succeeded since 2026-11-20." in html

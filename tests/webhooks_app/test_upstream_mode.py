@@ -22,8 +22,12 @@ def other(tmp_path, settings):
 
 def remote_webhooks(url, env, environment="sandbox"):
     key = env[f"AUTOQL_{environment.upper()}_API_KEY"]
-    response = requests.get(f"{url}{API}/webhooks", params={"key": key},
-                            headers={"Authorization": f"Bearer {env['AUTOQL_TOKEN']}"}, timeout=10)
+    response = requests.get(
+        f"{url}{API}/webhooks",
+        params={"key": key},
+        headers={"Authorization": f"Bearer {env['AUTOQL_TOKEN']}"},
+        timeout=10,
+    )
     return response.json()["data"]["items"]
 
 

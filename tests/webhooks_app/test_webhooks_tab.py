@@ -1,6 +1,6 @@
-import re
-
 """The tab at /: both cards and the logs, full page or (htmx) the logs section alone."""
+
+import re
 
 from management_api.models import Webhook, WebhookLog
 from tests.webhooks_app.conftest import HX
@@ -8,9 +8,16 @@ from tests.webhooks_app.conftest import HX
 
 def make_logs(count, environment="sandbox"):
     for i in range(count):
-        WebhookLog.objects.create(environment=environment, type="data_alert", event="data_alert.true",
-                                  status="failure" if i % 2 else "success", code=500 if i % 2 else 200,
-                                  url="https://h.example.com/", project_id=f"proj-{i}", response={"i": i})
+        WebhookLog.objects.create(
+            environment=environment,
+            type="data_alert",
+            event="data_alert.true",
+            status="failure" if i % 2 else "success",
+            code=500 if i % 2 else 200,
+            url="https://h.example.com/",
+            project_id=f"proj-{i}",
+            response={"i": i},
+        )
 
 
 def test_it_requires_login(client, db):
@@ -27,8 +34,9 @@ def test_it_shows_both_empty_cards(manager_client):
 
 
 def test_a_card_shows_the_url_and_a_masked_secret(manager_client):
-    webhook = Webhook.objects.create(environment="production", url="https://prod.example.com/hook",
-                                     secret="s3cret-value-that-is-long-enough-ABCD")
+    webhook = Webhook.objects.create(
+        environment="production", url="https://prod.example.com/hook", secret="s3cret-value-that-is-long-enough-ABCD"
+    )
     html = manager_client.get("/").content.decode()
     assert "https://prod.example.com/hook" in html
     assert "••••••••••••ABCD" in html
@@ -36,8 +44,15 @@ def test_a_card_shows_the_url_and_a_masked_secret(manager_client):
 
 
 def test_the_logs_show_the_six_columns_and_na_for_no_project(manager_client):
-    WebhookLog.objects.create(environment="sandbox", type="test", event="test", status="success", code=200,
-                              url="https://h.example.com/", response={"message": "<ok>"})
+    WebhookLog.objects.create(
+        environment="sandbox",
+        type="test",
+        event="test",
+        status="success",
+        code=200,
+        url="https://h.example.com/",
+        response={"message": "<ok>"},
+    )
     html = manager_client.get("/").content.decode()
     for header in ("Project ID", "Type", "Event", "Status", "Code", "Created At"):
         assert f'<th scope="col">{header}</th>' in html
@@ -62,7 +77,9 @@ def test_pages_map_onto_offset_and_limit(manager_client):
     assert html.count('class="log-row"') == 5
     assert ">proj-4<" in html and ">proj-5<" not in html
     assert '<span class="btn btn-small" role="button" aria-disabled="true">Next</span>' in html
-    assert re.search(r'<a class="btn btn-small" href="\?env=sandbox&amp;size=25&amp;page=1"[^>]*role="button">Previous</a>', html)
+    assert re.search(
+        r'<a class="btn btn-small" href="\?env=sandbox&amp;size=25&amp;page=1"[^>]*role="button">Previous</a>', html
+    )
 
 
 def test_bad_paging_parameters_fall_back_to_defaults(manager_client):

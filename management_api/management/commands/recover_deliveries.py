@@ -7,8 +7,10 @@ from management_api.management.commands.db_worker import recover_forever
 
 
 class Command(BaseCommand):
-    help = ("Queue again the deliveries whose worker died mid-attempt. db_worker does this by itself; "
-            "run this with --loop only when the queue runs elsewhere (the RQ backend).")
+    help = (
+        "Queue again the deliveries whose worker died mid-attempt. db_worker does this by itself; "
+        "run this with --loop only when the queue runs elsewhere (the RQ backend)."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--loop", action="store_true", help="keep going every WEBHOOK_RECOVERY_INTERVAL seconds")

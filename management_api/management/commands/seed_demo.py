@@ -45,8 +45,11 @@ class Command(BaseCommand):
     help = "Point both environments at the built-in demo receiver and write a month of delivery history."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--base-url", default=f"http://127.0.0.1:{os.environ.get('PORT', '8000')}",
-                            help="where this portal is served (the receiver lives at /demo/receiver/)")
+        parser.add_argument(
+            "--base-url",
+            default=f"http://127.0.0.1:{os.environ.get('PORT', '8000')}",
+            help="where this portal is served (the receiver lives at /demo/receiver/)",
+        )
         parser.add_argument("--deliveries", type=int, default=300, help="how many deliveries to invent")
         parser.add_argument("--days", type=int, default=30)
         parser.add_argument("--seed", type=int, default=None, help="for a repeatable history")
@@ -57,9 +60,11 @@ class Command(BaseCommand):
         with transaction.atomic():
             for environment in Environment.values:
                 url = f"{base_url}/demo/receiver/{environment}"
-                Webhook.objects.update_or_create(environment=environment,
-                                                 defaults={"url": url, "disabled_at": None, "disabled_reason": ""},
-                                                 create_defaults={"url": url, "secret": new_secret()})
+                Webhook.objects.update_or_create(
+                    environment=environment,
+                    defaults={"url": url, "disabled_at": None, "disabled_reason": ""},
+                    create_defaults={"url": url, "secret": new_secret()},
+                )
             rows = self.history(rng, deliveries, days)
             for environment in Environment.values:
                 mine = sorted((r for r in rows if r.environment == environment), key=lambda r: r.created_at)
@@ -69,10 +74,13 @@ class Command(BaseCommand):
                 for number, row in enumerate(mine, start=last - len(mine) + 1):
                     row.seq = number
                 WebhookLog.objects.bulk_create(mine, batch_size=500)
-        self.stdout.write(self.style.SUCCESS(
-            f"Both environments now deliver to {base_url}/demo/receiver/<environment>; "
-            f"wrote {len(rows)} log rows over {days} days.\n"
-            f"Deliveries to 127.0.0.1 need WEBHOOK_ALLOWED_NETWORKS=127.0.0.0/8 (make run sets it)."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Both environments now deliver to {base_url}/demo/receiver/<environment>; "
+                f"wrote {len(rows)} log rows over {days} days.\n"
+                f"Deliveries to 127.0.0.1 need WEBHOOK_ALLOWED_NETWORKS=127.0.0.0/8 (make run sets it)."
+            )
+        )
 
     def history(self, rng: random.Random, count: int, days: int) -> list[WebhookLog]:
         now = timezone.now()
@@ -82,43 +90,76 @@ class Command(BaseCommand):
             started = now - timedelta(seconds=rng.uniform(60, days * 86400))
             url = Webhook.objects.get(environment=environment).url
             if rng.random() < 0.12:
-                delivery = Delivery.objects.create(environment=environment, type=LogType.TEST, event="test",
-                                                   payload={"environment": environment}, attempts=1,
-                                                   state=DeliveryState.DELIVERED, created_at=started)
+                delivery = Delivery.objects.create(
+                    environment=environment,
+                    type=LogType.TEST,
+                    event="test",
+                    payload={"environment": environment},
+                    attempts=1,
+                    state=DeliveryState.DELIVERED,
+                    created_at=started,
+                )
                 rows.append(self.row(delivery, url, started, 1, None, rng))
                 continue
             project = rng.choice(PROJECTS)
             title, message, query = rng.choice(ALERTS)
-            payload = data_alert_payload(project, title, message, {"rows": [[project, rng.randint(10, 9999)]]},
-                                         users=[f"user{rng.randint(1, 40)}"], query=query)
+            payload = data_alert_payload(
+                project,
+                title,
+                message,
+                {"rows": [[project, rng.randint(10, 9999)]]},
+                users=[f"user{rng.randint(1, 40)}"],
+                query=query,
+            )
             failures = rng.choices([0, 1, 2, 3], weights=[80, 12, 6, 2])[0]
             delivery = Delivery.objects.create(
-                id=uuid.uuid4(), environment=environment, type=LogType.DATA_ALERT, event="data_alert.true",
-                project_id=project, payload=payload, attempts=min(failures + 1, 3), created_at=started,
-                state=DeliveryState.DELIVERED if failures < 3 else DeliveryState.FAILED)
+                id=uuid.uuid4(),
+                environment=environment,
+                type=LogType.DATA_ALERT,
+                event="data_alert.true",
+                project_id=project,
+                payload=payload,
+                attempts=min(failures + 1, 3),
+                created_at=started,
+                state=DeliveryState.DELIVERED if failures < 3 else DeliveryState.FAILED,
+            )
             moment = started
             for attempt in range(1, failures + 2):
                 failed = attempt <= failures
                 next_at = moment + timedelta(seconds=[5, 300, 1800][attempt - 1]) if failed and attempt < 3 else None
-                rows.append(self.row(delivery, url, moment, attempt, rng.choice(FAILURES) if failed else None, rng,
-                                     next_at))
+                rows.append(
+                    self.row(delivery, url, moment, attempt, rng.choice(FAILURES) if failed else None, rng, next_at)
+                )
                 if next_at is None:
                     break
                 moment = next_at
         return rows
 
-    def row(self, delivery: Delivery, url: str, moment, attempt: int, failure, rng: random.Random,
-            next_at=None) -> WebhookLog:
+    def row(
+        self, delivery: Delivery, url: str, moment, attempt: int, failure, rng: random.Random, next_at=None
+    ) -> WebhookLog:
         code, response, error = failure if failure else (200, {"message": "ok"}, None)
         return WebhookLog(
-            environment=delivery.environment, delivery_id=delivery.id, attempt=attempt,
-            project_id=delivery.project_id, type=delivery.type, event=delivery.event,
-            status=LogStatus.FAILURE if failure else LogStatus.SUCCESS, code=code, url=url,
+            environment=delivery.environment,
+            delivery_id=delivery.id,
+            attempt=attempt,
+            project_id=delivery.project_id,
+            type=delivery.type,
+            event=delivery.event,
+            status=LogStatus.FAILURE if failure else LogStatus.SUCCESS,
+            code=code,
+            url=url,
             duration_ms=10000 if error and "timed out" in error else rng.randint(18, 420),
-            error=error, response=response, created_at=moment, next_attempt_at=next_at,
-            request_headers={"Content-Type": "application/json", "AutoQL-Event": delivery.event,
-                             "AutoQL-Delivery-Id": str(delivery.id),
-                             "AutoQL-Timestamp": str(int(moment.timestamp() * 1000))},
+            error=error,
+            response=response,
+            created_at=moment,
+            next_attempt_at=next_at,
+            request_headers={
+                "Content-Type": "application/json",
+                "AutoQL-Event": delivery.event,
+                "AutoQL-Delivery-Id": str(delivery.id),
+                "AutoQL-Timestamp": str(int(moment.timestamp() * 1000)),
+            },
             request_body=build_body(delivery.event, delivery.payload).decode(),
             response_headers={"Content-Type": "application/json"} if response else {},
         )

@@ -19,8 +19,9 @@ class Command(BaseCommand):
         parser.add_argument("--message", default="")
         parser.add_argument("--data", type=Path, help="a JSON file with the alert's query result rows")
 
-    def handle(self, *args, environment: str, project_id: str, title: str, message: str, data: Path | None,
-               **options) -> None:
+    def handle(
+        self, *args, environment: str, project_id: str, title: str, message: str, data: Path | None, **options
+    ) -> None:
         rows = None
         if data is not None:
             try:

@@ -16,7 +16,9 @@ class Command(BaseCommand):
             return
         password = secrets.token_urlsafe(12)
         User.objects.create_superuser("admin", "", password)
-        self.stdout.write(self.style.SUCCESS(
-            f"\nFirst login: open {url}/ and sign in as  admin  /  {password}\n"
-            "This password is shown only this once; change it at /admin/password_change/.\n"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"\nFirst login: open {url}/ and sign in as  admin  /  {password}\n"
+                "This password is shown only this once; change it at /admin/password_change/.\n"
+            )
+        )
