@@ -12,7 +12,7 @@ export SESSION_COOKIE_SECURE ?= false
 export CSRF_COOKIE_SECURE ?= false
 export SECURE_HSTS_SECONDS ?= 0
 
-.PHONY: run test browser
+.PHONY: run test lint browser lock
 
 # For `make run` only: the built-in demo receiver (seed_demo) lives on this machine, so let
 # deliveries reach 127.0.0.1. Anywhere else, leave it unset so deliveries only go to public addresses.
@@ -27,18 +27,36 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-dev browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# ruff (lint and format) and mypy, configured in pyproject.toml; .ci/run runs this before the tests.
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.12 or similar")'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
-$(VENV)/.installed: requirements.txt | $(PY)
-	$(PY) -m pip install -q -r requirements.txt
+# Installs are pinned by constraints.txt, so every machine and CI get the versions tested.
+$(VENV)/.installed: requirements.txt constraints.txt | $(PY)
+	$(PY) -m pip install -q -r requirements.txt -c constraints.txt
 	touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(PY)
-	$(PY) -m pip install -q -r requirements-dev.txt
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt constraints.txt | $(PY)
+	$(PY) -m pip install -q -r requirements-dev.txt -c constraints.txt
 	touch $@ $(VENV)/.installed
+
+# Refresh constraints.txt: the newest versions that requirements*.txt allow, resolved in a
+# throwaway virtualenv. Run it after changing a requirements file, then run the tests.
+lock:
+	rm -rf build/lock-venv
+	$(PYTHON) -m venv build/lock-venv
+	build/lock-venv/bin/python -m pip install -q --upgrade pip
+	build/lock-venv/bin/python -m pip install -q -r requirements-dev.txt
+	( echo "# Exact versions installed by make and CI; refresh with \`make lock\`."; \
+	  build/lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^pip==' ) > constraints.txt
+	rm -rf build/lock-venv
 
 # The browser tests drive Debian's Chromium (Playwright's own download cannot work offline).
 CHROMIUM ?= /usr/bin/chromium
