@@ -101,9 +101,9 @@ def test_generate_test_reveal_regenerate_and_delete(as_manager, portal, httpserv
     assert not Webhook.objects.exists()
 
 
-def test_a_failed_test_connection_is_said_in_plain_words(as_manager, portal, settings):
+def test_a_failed_test_connection_is_said_in_plain_words(as_manager, portal, settings, closed_port):
     settings.WEBHOOK_ALLOWED_NETWORKS = []
-    Webhook.objects.create(environment="production", url="http://127.0.0.1:9/hook", secret="p" * 43)
+    Webhook.objects.create(environment="production", url=f"http://127.0.0.1:{closed_port}/hook", secret="p" * 43)
     page = as_manager
     page.reload()
     page.locator("#card-production").get_by_role("button", name="Test Connection").click()

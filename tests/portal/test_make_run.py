@@ -8,7 +8,8 @@ import time
 
 import requests
 
-from tests.instances import ROOT, free_port
+from tests.instances import ROOT
+from tests.ports import free_port
 
 
 def test_ctrl_c_stops_the_web_server_and_the_worker(tmp_path):
