@@ -10,6 +10,11 @@ import requests
 
 from tests.instances import ROOT
 from tests.ports import free_port
+from tests.workers import wait_for
+
+
+def process_group(pgid: int) -> str:
+    return subprocess.run(["pgrep", "-g", str(pgid)], capture_output=True, text=True).stdout.strip()
 
 
 def test_ctrl_c_stops_the_web_server_and_the_worker(tmp_path):
@@ -41,9 +46,8 @@ def test_ctrl_c_stops_the_web_server_and_the_worker(tmp_path):
 
         os.killpg(process.pid, signal.SIGINT)
         process.wait(20)
-        time.sleep(0.5)
-        left = subprocess.run(["pgrep", "-g", str(process.pid)], capture_output=True, text=True).stdout
-        assert left.strip() == ""
+        # The group empties as gunicorn's workers and db_worker finish shutting down.
+        wait_for(lambda: process_group(process.pid) == "", 20, message="every process of the group to stop")
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
