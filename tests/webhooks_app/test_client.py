@@ -5,7 +5,7 @@ import socket
 import time
 
 import pytest
-from werkzeug import Response
+from werkzeug import Request, Response
 
 from webhooks_app.client import ManagementApi, ManagementApiError
 
@@ -85,9 +85,12 @@ def test_an_upstream_failure(upstream):
 
 def test_a_slow_upstream_times_out(upstream, settings):
     settings.AUTOQL_API_TIMEOUT = (1.0, 0.5)
-    upstream.expect_request(f"{API}/webhooks").respond_with_handler(
-        lambda request: (time.sleep(1.5), Response(json.dumps(envelope({"items": []}))))[1]
-    )
+
+    def answer_late(request: Request) -> Response:
+        time.sleep(1.5)
+        return Response(json.dumps(envelope({"items": []})))
+
+    upstream.expect_request(f"{API}/webhooks").respond_with_handler(answer_late)
     with pytest.raises(ManagementApiError, match=r"did not answer within 0\.5 seconds"):
         ManagementApi().get_webhook("sandbox")
 
