@@ -12,7 +12,7 @@ export SESSION_COOKIE_SECURE ?= false
 export CSRF_COOKIE_SECURE ?= false
 export SECURE_HSTS_SECONDS ?= 0
 
-.PHONY: run test lint browser lock
+.PHONY: run test lint browser lock screenshots
 
 # For `make run` only: the built-in demo receiver (seed_demo) lives on this machine, so let
 # deliveries reach 127.0.0.1. Anywhere else, leave it unset so deliveries only go to public addresses.
@@ -32,6 +32,10 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
+
+# The test suite saves its screenshots under build/ (ignored); this refreshes the tracked ones.
+screenshots: $(VENV)/.installed-dev browser
+	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest -p no:cacheprovider -m screenshots
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.12 or similar")'

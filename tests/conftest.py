@@ -1,4 +1,8 @@
+from collections.abc import Iterator
+
 import pytest
+
+from tests import ports
 
 
 @pytest.fixture
@@ -11,3 +15,10 @@ def allow_loopback(settings):
 def httpserver_listen_address():
     # Receivers listen on the IPv4 loopback only; "localhost" could resolve to ::1 first.
     return ("127.0.0.1", 0)
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that refuses connections for the whole test."""
+    with ports.closed_port() as port:
+        yield port

@@ -5,17 +5,21 @@ import secrets
 import socket
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
 from pathlib import Path
+
+from tests.ports import free_port
+from tests.workers import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def accepts_connections(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
 
 
 @contextmanager
@@ -59,15 +63,7 @@ def running_instance(tmp_path: Path, log_file: Path | None = None, **extra_env: 
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("the second instance did not start within 20 s")
+        wait_for(lambda: accepts_connections(port), 20, message="the second instance to start")
         yield f"http://127.0.0.1:{port}", env
     finally:
         process.terminate()

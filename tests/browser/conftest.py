@@ -1,6 +1,7 @@
 """Playwright drives Debian's Chromium (Playwright's own browser download cannot work offline)."""
 
 import os
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission, User
@@ -33,6 +34,20 @@ def browser_context_args(browser_context_args):
         "locale": "en-GB",
         "timezone_id": "Europe/London",
     }
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def screenshots() -> Path:
+    """Where the browser tests save their screenshots: build/screenshots/, which git ignores.
+
+    `make screenshots` sets SCREENSHOTS_DIR=docs/screenshots to refresh the tracked ones.
+    """
+    directory = ROOT / os.environ.get("SCREENSHOTS_DIR", "build/screenshots")
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
 
 
 @pytest.fixture

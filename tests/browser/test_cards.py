@@ -1,7 +1,6 @@
 """A manager goes through every card action with the mouse, as a person would."""
 
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -10,7 +9,6 @@ from management_api.models import Webhook
 from tests.receiver import VerifyingReceiver
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("allow_loopback")]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def test_anonymous_visitors_are_sent_to_login(page, portal):
@@ -27,7 +25,8 @@ def test_a_wrong_password_is_said_plainly(page, portal):
     expect(page.get_by_role("alert")).to_contain_text("enter a correct username and password")
 
 
-def test_generate_test_reveal_regenerate_and_delete(as_manager, portal, httpserver):
+@pytest.mark.screenshots
+def test_generate_test_reveal_regenerate_and_delete(as_manager, portal, httpserver, screenshots):
     page = as_manager
     sandbox = page.locator("#card-sandbox")
     expect(sandbox.get_by_role("heading", name="Sandbox")).to_be_visible()
@@ -43,7 +42,7 @@ def test_generate_test_reveal_regenerate_and_delete(as_manager, portal, httpserv
     assert not Webhook.objects.exists()
     hook_url = httpserver.url_for("/hook")
     dialog.get_by_label("URL").fill(hook_url)
-    page.screenshot(path=str(SCREENSHOTS / "generate-key-modal.png"))
+    page.screenshot(path=str(screenshots / "generate-key-modal.png"))
     dialog.get_by_role("button", name="Continue").click()
     expect(dialog).to_be_hidden()
     expect(sandbox).to_contain_text(hook_url)
@@ -59,7 +58,7 @@ def test_generate_test_reveal_regenerate_and_delete(as_manager, portal, httpserv
     expect(dialog.locator(".status-code")).to_have_text("200")
     expect(dialog.get_by_label("Response")).to_contain_text('"message": "ok"')
     assert receiver.received[0]["problem"] is None
-    page.screenshot(path=str(SCREENSHOTS / "test-connection-modal.png"))
+    page.screenshot(path=str(screenshots / "test-connection-modal.png"))
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
 
@@ -78,7 +77,7 @@ def test_generate_test_reveal_regenerate_and_delete(as_manager, portal, httpserv
     sandbox.get_by_role("button", name="Copy").click()
     expect(page.locator("#toast")).to_have_text("Secret key copied to the clipboard.")
     assert page.evaluate("navigator.clipboard.readText()") == secret
-    page.screenshot(path=str(SCREENSHOTS / "webhooks-tab.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "webhooks-tab.png"), full_page=True)
 
     # Regenerate asks first, naming the environment.
     sandbox.get_by_role("button", name="Regenerate").click()
@@ -101,9 +100,9 @@ def test_generate_test_reveal_regenerate_and_delete(as_manager, portal, httpserv
     assert not Webhook.objects.exists()
 
 
-def test_a_failed_test_connection_is_said_in_plain_words(as_manager, portal, settings):
+def test_a_failed_test_connection_is_said_in_plain_words(as_manager, portal, settings, closed_port):
     settings.WEBHOOK_ALLOWED_NETWORKS = []
-    Webhook.objects.create(environment="production", url="http://127.0.0.1:9/hook", secret="p" * 43)
+    Webhook.objects.create(environment="production", url=f"http://127.0.0.1:{closed_port}/hook", secret="p" * 43)
     page = as_manager
     page.reload()
     page.locator("#card-production").get_by_role("button", name="Test Connection").click()

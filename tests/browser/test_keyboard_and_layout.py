@@ -43,8 +43,9 @@ def test_generate_key_with_the_keyboard_alone(as_manager, portal):
     expect(regenerate).to_be_focused()
 
 
+@pytest.mark.screenshots
 @pytest.mark.parametrize("width", [1280, 390])
-def test_no_sideways_scrolling(as_manager, portal, width):
+def test_no_sideways_scrolling(as_manager, portal, width, screenshots):
     Webhook.objects.create(
         environment="sandbox", url="https://a-rather-long-host-name.example.com/" + "p" * 120, secret="s" * 43
     )
@@ -66,7 +67,7 @@ def test_no_sideways_scrolling(as_manager, portal, width):
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0
     if width == 390:
-        page.screenshot(path="docs/screenshots/webhooks-tab-phone.png", full_page=True)
+        page.screenshot(path=str(screenshots / "webhooks-tab-phone.png"), full_page=True)
 
 
 def test_no_request_leaves_the_machine(page, portal, as_manager):

@@ -9,7 +9,7 @@ from tests.instances import running_instance
 pytestmark = pytest.mark.browser
 
 
-def test_generate_and_test_against_another_instance(as_manager, portal, settings, tmp_path):
+def test_generate_and_test_against_another_instance(as_manager, portal, settings, tmp_path, closed_port):
     page = as_manager
     with running_instance(tmp_path) as (url, env):
         settings.AUTOQL_DOMAIN = url
@@ -20,9 +20,10 @@ def test_generate_and_test_against_another_instance(as_manager, portal, settings
         card = page.locator("#card-production")
         card.get_by_role("button", name="Generate Key").click()
         dialog = page.get_by_role("dialog")
-        dialog.get_by_label("URL").fill("http://127.0.0.1:9/hook")
+        hook_url = f"http://127.0.0.1:{closed_port}/hook"
+        dialog.get_by_label("URL").fill(hook_url)
         dialog.get_by_role("button", name="Continue").click()
-        expect(card).to_contain_text("http://127.0.0.1:9/hook")
+        expect(card).to_contain_text(hook_url)
         assert not Webhook.objects.exists()  # stored by the other instance, not here
 
         card.get_by_role("button", name="Test Connection").click()

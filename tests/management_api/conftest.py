@@ -34,11 +34,11 @@ class ApiClient:
         key = self.key_for(environment) if key is None else key
         token = settings.AUTOQL_TOKEN if token is None else token
         url = f"{API}{path}?key={key}{query}"
-        headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
         data = raw if raw is not None else (json.dumps(body) if body is not None else "")
         if method in ("GET", "DELETE") and raw is None and body is None:
             data = ""
-        return self.client.generic(method, url, data=data, content_type="application/json", **headers)
+        return self.client.generic(method, url, data=data, content_type="application/json", headers=headers)
 
     def create(self, environment: str = "sandbox", url: str = "https://hooks.example.com/autoql"):
         response = self.call("PUT", f"/webhooks/{environment}", {"url": url}, environment=environment)

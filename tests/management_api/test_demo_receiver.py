@@ -65,7 +65,9 @@ def test_seed_demo_points_both_environments_at_the_receiver_and_writes_history(d
     assert logs.filter(type="test").exists() and logs.filter(status="failure").exists()
     assert logs.filter(attempt__gt=1, status="success").exists()  # retries that recovered
     assert logs.values("project_id").distinct().count() >= 5
-    span = logs.order_by("created_at").last().created_at - logs.order_by("created_at").first().created_at
+    oldest, newest = logs.order_by("created_at").first(), logs.order_by("created_at").last()
+    assert oldest is not None and newest is not None
+    span = newest.created_at - oldest.created_at
     assert span.days >= 20
     for environment in ("sandbox", "production"):
         sequence = LogSequence.of(environment)

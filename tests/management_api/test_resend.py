@@ -24,6 +24,7 @@ def test_it_resends_a_logged_test_with_the_same_delivery_id(api, httpserver):
     assert DBTaskResult.objects.count() == 1
     assert deliveries.attempt_delivery(str(first.delivery_id)) == "delivered"
     second = WebhookLog.objects.order_by("-seq").first()
+    assert second is not None
     assert (second.delivery_id, second.attempt, second.status) == (first.delivery_id, 2, "success")
     assert [r["headers"]["Autoql-Delivery-Id"] for r in receiver.received] == [str(first.delivery_id)] * 2
 

@@ -1,6 +1,8 @@
 """Attempts and retries: each attempt signed afresh and logged; the schedule, 410, Retry-After."""
 
 import json
+import random
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -13,6 +15,15 @@ from management_api.models import Delivery, Webhook, WebhookLog
 from management_api.signing import verify
 
 pytestmark = pytest.mark.usefixtures("allow_loopback")
+
+
+@pytest.fixture
+def seeded_random() -> Iterator[None]:
+    """The same jitter on every run; the global generator is put back afterwards."""
+    state = random.getstate()
+    random.seed(20261129)
+    yield
+    random.setstate(state)
 
 
 @pytest.fixture
@@ -81,8 +92,8 @@ def test_these_answers_are_retried(webhook, httpserver, status):
     httpserver.expect_request("/hook").respond_with_handler(FlakyReceiver(webhook.secret, [status]))
     queued = send_data_alert("sandbox", "p1", "t")
     assert deliveries.attempt_delivery(str(queued.id)) == "pending"
-    delivery = Delivery.objects.get()
-    assert delivery.next_attempt_at > timezone.now()
+    next_attempt_at = Delivery.objects.get().next_attempt_at
+    assert next_attempt_at is not None and next_attempt_at > timezone.now()
 
 
 def test_410_stops(webhook, httpserver):
@@ -92,8 +103,8 @@ def test_410_stops(webhook, httpserver):
     assert WebhookLog.objects.get().next_attempt_at is None
 
 
-def test_no_response_is_retried(db, settings):
-    Webhook.objects.create(environment="sandbox", url="http://127.0.0.1:9/", secret="s" * 43)
+def test_no_response_is_retried(db, settings, closed_port):
+    Webhook.objects.create(environment="sandbox", url=f"http://127.0.0.1:{closed_port}/", secret="s" * 43)
     queued = send_data_alert("sandbox", "p1", "t")
     assert deliveries.attempt_delivery(str(queued.id)) == "pending"
     assert WebhookLog.objects.get().error == "connection refused"
@@ -108,11 +119,20 @@ def test_the_schedule_runs_out(webhook, httpserver, settings):
     assert Delivery.objects.get().attempts == 3
 
 
-def test_retry_delays_follow_the_schedule_with_jitter(settings):
+def scheduled_delays(attempt: int, count: int) -> list[float]:
+    delays = [deliveries.retry_delay(attempt, None) for _ in range(count)]
+    assert all(delay is not None for delay in delays)
+    return [delay for delay in delays if delay is not None]
+
+
+def test_retry_delays_follow_the_schedule_with_jitter(settings, seeded_random):
     settings.WEBHOOK_RETRY_SCHEDULE = [5, 300, 1800]
-    for _ in range(50):
-        assert 4 <= deliveries.retry_delay(1, None) <= 6
-        assert 240 <= deliveries.retry_delay(2, None) <= 360
+    first, second = scheduled_delays(1, 50), scheduled_delays(2, 50)
+    assert all(4 <= delay <= 6 for delay in first)
+    assert all(240 <= delay <= 360 for delay in second)
+    # Jitter: the delays spread over the ±20% band instead of all being the scheduled value.
+    assert min(first) < 4.5 and max(first) > 5.5
+    assert min(second) < 270 and max(second) > 330
     assert deliveries.retry_delay(4, None) is None
 
 
@@ -129,7 +149,9 @@ def test_retry_after_from_the_receiver_sets_the_next_attempt(webhook, httpserver
     )
     queued = send_data_alert("sandbox", "p1", "t")
     deliveries.attempt_delivery(str(queued.id))
-    due = Delivery.objects.get().next_attempt_at - timezone.now()
+    next_attempt_at = Delivery.objects.get().next_attempt_at
+    assert next_attempt_at is not None
+    due = next_attempt_at - timezone.now()
     assert timedelta(seconds=110) < due <= timedelta(seconds=120)
 
 

@@ -1,6 +1,8 @@
 """The sender's address policy and fault handling, beyond what test_test_connection covers."""
 
 import socket
+import threading
+import time
 import uuid
 
 import pytest
@@ -69,7 +71,7 @@ def test_the_address_actually_connected_to_is_checked(monkeypatch, settings, htt
 def test_localhost_by_name_is_refused(settings, httpserver):
     settings.WEBHOOK_ALLOWED_NETWORKS = []
     result = send_signed(f"http://localhost:{httpserver.port}/", "s", "test", b"{}", uuid.uuid4())
-    assert "is not allowed" in result.error
+    assert result.error is not None and "is not allowed" in result.error
     assert len(httpserver.log) == 0
 
 
@@ -80,52 +82,46 @@ def test_an_unresolvable_host_is_said_plainly(settings):
 
 
 def test_a_trickling_receiver_is_cut_at_the_total_deadline(settings, allow_loopback):
-    """Each byte arrives inside the read timeout, but the whole answer takes too long."""
-    import threading
-    import time
-
+    """Each byte arrives inside the read timeout, but the whole answer would take 4 s."""
     settings.WEBHOOK_DELIVERY_DEADLINE = 1
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(1)
-    stop = threading.Event()
+    body_bytes_sent = 0
 
     def trickle():
+        nonlocal body_bytes_sent
         conn, _ = server.accept()
         conn.recv(65536)
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n")
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n")
         for _ in range(40):
-            if stop.is_set():
-                break
             try:
                 conn.sendall(b"x")
             except OSError:
-                break
+                break  # the sender hung up
+            body_bytes_sent += 1
             time.sleep(0.1)
         conn.close()
 
     thread = threading.Thread(target=trickle, daemon=True)
     thread.start()
-    started = time.monotonic()
     result = send_signed(f"http://127.0.0.1:{server.getsockname()[1]}/", "s", "test", b"{}", uuid.uuid4())
-    elapsed = time.monotonic() - started
-    stop.set()
-    thread.join(5)
+    thread.join(10)
     server.close()
     assert result.error == "timed out after 1 s"
-    assert elapsed < 1.8
+    # The sender hung up before the receiver could finish the answer it was trickling.
+    assert not thread.is_alive()
+    assert body_bytes_sent < 40
 
 
 def test_retry_after_is_read_in_seconds_and_as_a_date():
     assert sender._retry_after_seconds("120") == 120.0
     assert sender._retry_after_seconds(None) is None
     assert sender._retry_after_seconds("soon") is None
-    assert 0 <= sender._retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") < 1
+    assert sender._retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0  # a date in the past
 
 
 def test_a_receiver_that_hangs_up_mid_answer_is_said_plainly(allow_loopback):
-    import threading
-
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(1)

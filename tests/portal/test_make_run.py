@@ -4,11 +4,23 @@ import contextlib
 import os
 import signal
 import subprocess
-import time
 
 import requests
 
-from tests.instances import ROOT, free_port
+from tests.instances import ROOT
+from tests.ports import free_port
+from tests.workers import wait_for
+
+
+def serves_the_login_page(port: str) -> bool:
+    try:
+        return requests.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=5).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def process_group(pgid: int) -> str:
+    return subprocess.run(["pgrep", "-g", str(pgid)], capture_output=True, text=True).stdout.strip()
 
 
 def test_ctrl_c_stops_the_web_server_and_the_worker(tmp_path):
@@ -26,23 +38,14 @@ def test_ctrl_c_stops_the_web_server_and_the_worker(tmp_path):
         text=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"http://127.0.0.1:{env['PORT']}/accounts/login/", timeout=5).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.2)
-        else:
-            raise AssertionError("the portal did not start")
+        wait_for(lambda: serves_the_login_page(env["PORT"]), 30, interval=0.2, message="the portal to start")
         members = subprocess.run(["pgrep", "-g", str(process.pid), "-a"], capture_output=True, text=True).stdout
         assert "gunicorn" in members and "db_worker" in members
 
         os.killpg(process.pid, signal.SIGINT)
         process.wait(20)
-        time.sleep(0.5)
-        left = subprocess.run(["pgrep", "-g", str(process.pid)], capture_output=True, text=True).stdout
-        assert left.strip() == ""
+        # The group empties as gunicorn's workers and db_worker finish shutting down.
+        wait_for(lambda: process_group(process.pid) == "", 20, message="every process of the group to stop")
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)

@@ -50,20 +50,3 @@ def test_every_setting_read_from_the_environment_is_in_env_example():
     for i, line in enumerate(lines):
         if re.match(r"^[A-Z_]+=", line):
             assert lines[i - 1].startswith("# "), line
-
-
-def test_createsuperuser_reads_the_standard_variables(db):
-    from django.contrib.auth.models import User
-    from django.core.management import call_command
-
-    os.environ.update(
-        DJANGO_SUPERUSER_USERNAME="ops",
-        DJANGO_SUPERUSER_PASSWORD="a-long-pass-phrase",
-        DJANGO_SUPERUSER_EMAIL="ops@example.com",
-    )
-    try:
-        call_command("createsuperuser", interactive=False, verbosity=0)
-    finally:
-        for name in ("DJANGO_SUPERUSER_USERNAME", "DJANGO_SUPERUSER_PASSWORD", "DJANGO_SUPERUSER_EMAIL"):
-            os.environ.pop(name)
-    assert User.objects.get(username="ops").check_password("a-long-pass-phrase")

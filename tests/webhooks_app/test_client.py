@@ -5,7 +5,7 @@ import socket
 import time
 
 import pytest
-from werkzeug import Response
+from werkzeug import Request, Response
 
 from webhooks_app.client import ManagementApi, ManagementApiError
 
@@ -45,10 +45,8 @@ def test_it_sends_the_url_as_json(upstream):
     assert ManagementApi().put_webhook("sandbox", "https://a.example.com/") == {"url": "x"}
 
 
-def test_an_upstream_that_is_down(settings):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+def test_an_upstream_that_is_down(settings, closed_port):
+    port = closed_port
     settings.AUTOQL_DOMAIN = f"http://127.0.0.1:{port}"
     with pytest.raises(ManagementApiError) as caught:
         ManagementApi().get_webhook("sandbox")
@@ -87,9 +85,12 @@ def test_an_upstream_failure(upstream):
 
 def test_a_slow_upstream_times_out(upstream, settings):
     settings.AUTOQL_API_TIMEOUT = (1.0, 0.5)
-    upstream.expect_request(f"{API}/webhooks").respond_with_handler(
-        lambda request: (time.sleep(1.5), Response(json.dumps(envelope({"items": []}))))[1]
-    )
+
+    def answer_late(request: Request) -> Response:
+        time.sleep(1.5)
+        return Response(json.dumps(envelope({"items": []})))
+
+    upstream.expect_request(f"{API}/webhooks").respond_with_handler(answer_late)
     with pytest.raises(ManagementApiError, match=r"did not answer within 0\.5 seconds"):
         ManagementApi().get_webhook("sandbox")
 
@@ -111,13 +112,15 @@ def test_field_errors_are_kept_for_the_form(upstream):
     assert caught.value.field_errors == {"url": ["The URL has no host name."]}
 
 
-def test_the_page_still_renders_with_a_banner_when_the_upstream_is_down(manager_client, settings):
-    settings.AUTOQL_DOMAIN = "http://127.0.0.1:9"
+def test_the_page_still_renders_with_a_banner_when_the_upstream_is_down(manager_client, settings, closed_port):
+    settings.AUTOQL_DOMAIN = f"http://127.0.0.1:{closed_port}"
     response = manager_client.get("/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Loading the Sandbox webhook failed: The management API at http://127.0.0.1:9 could not be reached" in html
-    assert "Loading the sandbox logs failed" not in html
+    assert (
+        f"Loading the Sandbox webhook failed: The management API at http://127.0.0.1:{closed_port} could not be reached"
+        in html
+    )
     assert "Loading the Sandbox logs failed" in html
     assert 'role="alert"' in html
 

@@ -1,4 +1,4 @@
-"""What issue 4 adds to the tab: log detail, Resend, and a disabled webhook's card."""
+"""The log detail, Resend, and a disabled webhook's card."""
 
 import json
 

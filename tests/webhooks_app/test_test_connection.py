@@ -26,13 +26,8 @@ def test_it_shows_the_status_code_and_the_json_response(manager_client, httpserv
     assert WebhookLog.objects.get().status == "success"
 
 
-def test_a_receiver_that_is_down_is_said_plainly(manager_client):
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    Webhook.objects.create(environment="production", url=f"http://127.0.0.1:{port}/", secret="s" * 43)
+def test_a_receiver_that_is_down_is_said_plainly(manager_client, closed_port):
+    Webhook.objects.create(environment="production", url=f"http://127.0.0.1:{closed_port}/", secret="s" * 43)
     html = manager_client.post("/webhooks/production/test", **HX).content.decode()
     assert "Connection failed" in html
     assert '<dd class="error-text">connection refused</dd>' in html
