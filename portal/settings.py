@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "webhooks_app.middleware.ContentSecurityPolicyMiddleware",
+    # Inside the CSP and JSON errors, before any view or CSRF check reads the body.
+    "portal.middleware.RequestBodyGuardMiddleware",
     # Last, as django-axes requires: turns a locked-out sign-in into portal.signin.locked_out.
     "axes.middleware.AxesMiddleware",
 ]

@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 
 
@@ -39,11 +39,11 @@ class SignInView(auth_views.LoginView):
         return {**super().get_context_data(**kwargs), "password_reset_offered": password_reset_offered()}
 
 
-def only_with_email(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def only_with_email(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """A password reset page that does not exist until email is configured (EMAIL_URL)."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not password_reset_offered():
             raise Http404("Password reset needs email, which is not configured.")
         return view(request, *args, **kwargs)

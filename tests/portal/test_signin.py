@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.auth.models import User
 from django.contrib.sessions.models import Session
 from django.core import mail
@@ -10,9 +11,7 @@ from django.utils import timezone
 
 from tests.portal.test_settings import read_setting
 
-LOCKOUT = (
-    "Too many failed sign-ins: this account is locked for 15 minutes. Ask an administrator to unlock it sooner."
-)
+LOCKOUT = "Too many failed sign-ins: this account is locked for 15 minutes. Ask an administrator to unlock it sooner."
 ASK_AN_ADMINISTRATOR = "Forgot your password? Ask an administrator."
 
 
@@ -111,6 +110,27 @@ def test_with_email_the_sign_in_page_links_the_reset_and_it_sends_mail(client, a
 def test_email_url_configures_the_mail_server():
     assert read_setting("EMAIL_HOST", DJANGO_SETTINGS_MODULE="portal.settings") == ""
     assert (
-        read_setting("EMAIL_HOST", DJANGO_SETTINGS_MODULE="portal.settings", EMAIL_URL="smtp+tls://u:p@mail.example.com:587")
+        read_setting(
+            "EMAIL_HOST", DJANGO_SETTINGS_MODULE="portal.settings", EMAIL_URL="smtp+tls://u:p@mail.example.com:587"
+        )
         == "mail.example.com"
     )
+
+
+SIGN_IN_PROBES = {
+    "NUL in the username": ({"username": "ali\x00ce", "password": "x"}, {}, 400),
+    "NUL in next": ({"username": "alice", "password": "wrong", "next": "/\x00"}, {}, 400),
+    "NUL in the user agent": ({"username": "alice", "password": "wrong"}, {"HTTP_USER_AGENT": "probe\x00"}, 400),
+    "invalid UTF-8 in the username": ({"username": b"\xed\xa0\x80", "password": "x"}, {}, 200),
+}
+
+
+@pytest.mark.parametrize("data,headers,status", SIGN_IN_PROBES.values(), ids=SIGN_IN_PROBES.keys())
+def test_sign_in_input_no_database_stores_is_refused(client, alice, data, headers, status):
+    """django-axes stores the form and headers of a failed sign-in; PostgreSQL refuses NUL in text."""
+    response = client.post("/accounts/login/", data, **headers)
+    assert response.status_code == status
+    assert "_auth_user_id" not in client.session
+    if status == 400:
+        assert "must not contain the NUL character" in response.content.decode()
+        assert not AccessAttempt.objects.exists()
