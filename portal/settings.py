@@ -155,6 +155,7 @@ SESSION_SAVE_EVERY_REQUEST = True
 # Email, only for password reset: without EMAIL_URL the reset pages are 404 and the sign-in page
 # says to ask an administrator (portal/signin.py).
 if env.str("EMAIL_URL", default=""):
+    # EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, ... as django-environ reads them from the URL.
     globals().update(env.email_url("EMAIL_URL"))
     DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webhooks-portal@localhost")
 else:
