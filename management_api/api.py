@@ -275,8 +275,9 @@ def queue_event(request: HttpRequest, environment: str, payload: schemas.EventIn
     summary="Attempt a logged delivery again, with the same delivery id",
 )
 def resend(request: HttpRequest, environment: str, log_id: str, key: str = KEY):
-    # Ids are positive 64-bit integers; anything else names no row (and must not reach the database).
-    valid = log_id.isdigit() and int(log_id) < 2**63
+    # Ids are positive 64-bit integers in ASCII digits ("²" and "١" are digits to str.isdigit());
+    # anything else names no row and must not reach the database.
+    valid = log_id.isascii() and log_id.isdigit() and int(log_id) < 2**63
     log = WebhookLog.objects.filter(environment=request.auth, pk=int(log_id)).first() if valid else None
     if log is None:
         raise ApiError(404, f"There is no {request.auth} log row {log_id}.")

@@ -6,6 +6,7 @@ The variables and their defaults follow ../shared/reference/management-api.md.
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -26,7 +27,8 @@ GENERATED_NAMES = ("SECRET_KEY", "AUTOQL_SANDBOX_API_KEY", "AUTOQL_PRODUCTION_AP
 
 def _ensure_generated_env_file() -> None:
     VAR_DIR.mkdir(exist_ok=True)
-    lines = [f"{name}={secrets.token_urlsafe(32)}\n" for name in GENERATED_NAMES]
+    # 50 bytes: Django's deploy check wants a SECRET_KEY of at least 50 characters.
+    lines = [f"{name}={secrets.token_urlsafe(50)}\n" for name in GENERATED_NAMES]
     try:
         # O_EXCL: two processes starting at once (web server and worker) must not both write it.
         fd = os.open(GENERATED_ENV_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -65,6 +67,7 @@ INSTALLED_APPS = [
     "webhooks_app",
     "django_tasks",
     "django_tasks_db",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -80,6 +83,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "webhooks_app.middleware.ContentSecurityPolicyMiddleware",
+    # Inside the CSP and JSON errors, before any view or CSRF check reads the body.
+    "portal.middleware.RequestBodyGuardMiddleware",
+    # Last, as django-axes requires: turns a locked-out sign-in into portal.signin.locked_out.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -121,10 +128,38 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out account is refused before its password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 CSRF_FAILURE_VIEW = "webhooks_app.errors.csrf_failure"
+
+# Sign-in lockout (django-axes): this many wrong passwords for one username from one address lock
+# that pair out for AXES_COOLOFF_MINUTES. By the pair, so that nobody can lock a colleague out from
+# elsewhere, and one address guessing at one account is stopped. A success resets the count.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "portal.signin.locked_out"
+
+# A session ends after this long without a request; every request moves the end forward.
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=60)
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
+
+# Email, only for password reset: without EMAIL_URL the reset pages are 404 and the sign-in page
+# says to ask an administrator (portal/signin.py).
+if env.str("EMAIL_URL", default=""):
+    # EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, ... as django-environ reads them from the URL.
+    globals().update(env.email_url("EMAIL_URL"))
+    DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webhooks-portal@localhost")
+else:
+    EMAIL_HOST = ""
 
 
 # --- HTTPS --------------------------------------------------------------------------------------
@@ -132,8 +167,14 @@ CSRF_FAILURE_VIEW = "webhooks_app.errors.csrf_failure"
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 3600)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+# X-Forwarded-Proto says "https" only when a TLS proxy in front sets it; without one, any client
+# could send it and pass a plain HTTP request off as secure.
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
+if BEHIND_TLS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

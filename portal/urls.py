@@ -1,16 +1,43 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 from management_api import demo
 from management_api.api import api
+from portal.signin import SignInView, only_with_email
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     # Browsers ask for /favicon.ico on pages that name no icon (the admin's, the API docs).
     path("favicon.ico", RedirectView.as_view(url=static("portal/favicon.svg"), permanent=True)),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # django.contrib.auth.urls, but for the sign-in page (which says how to get a new password)
+    # and the reset pages, which exist only when email is configured.
+    path("accounts/login/", SignInView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path(
+        "accounts/password_reset/",
+        only_with_email(auth_views.PasswordResetView.as_view()),
+        name="password_reset",
+    ),
+    path(
+        "accounts/password_reset/done/",
+        only_with_email(auth_views.PasswordResetDoneView.as_view()),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        only_with_email(auth_views.PasswordResetConfirmView.as_view()),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/reset/done/",
+        only_with_email(auth_views.PasswordResetCompleteView.as_view()),
+        name="password_reset_complete",
+    ),
     # The embedded management API, at the paths a real AutoQL domain serves it.
     path("autoql/management/api/v1/notifications/", api.urls),
     # The built-in receiver for demos (see management_api/demo.py).

@@ -1,6 +1,21 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from webhooks_app import views
+
+
+class LogIdConverter:
+    """A log row id: ASCII digits only, passed on as text (Django's int converter would make it an int)."""
+
+    regex = "[0-9]{1,19}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return str(value)
+
+
+register_converter(LogIdConverter, "log_id")
 
 urlpatterns = [
     path("", views.webhooks_tab, name="webhooks_tab"),
@@ -10,5 +25,5 @@ urlpatterns = [
     path("webhooks/<str:environment>/delete", views.delete_webhook, name="delete_webhook"),
     path("webhooks/<str:environment>/reveal", views.reveal_secret, name="reveal_secret"),
     path("webhooks/<str:environment>/enable", views.enable_webhook, name="enable_webhook"),
-    path("webhooks/<str:environment>/logs/<str:log_id>/resend", views.resend_delivery, name="resend_delivery"),
+    path("webhooks/<str:environment>/logs/<log_id:log_id>/resend", views.resend_delivery, name="resend_delivery"),
 ]

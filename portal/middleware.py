@@ -1,0 +1,141 @@
+"""Requests refused before any view sees them: bodies too large, and JSON no database can store."""
+
+import json
+import math
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from management_api.middleware import API_PREFIX
+from webhooks_app.errors import error_response
+
+
+class BadInput(ValueError):
+    def __init__(self, message: str, field: str = "body") -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class _Constant:
+    """NaN, Infinity or -Infinity as the JSON had it, kept so that the check can name its field."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def _text_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return "must not contain the NUL character (\\u0000)"
+    if any("\ud800" <= ch <= "\udfff" for ch in text):
+        return "must not contain a lone surrogate (\\ud800 to \\udfff); send valid Unicode"
+    return None
+
+
+def _check_value(value: Any, path: str) -> None:
+    """Every value and key of a parsed JSON document, as PostgreSQL and SQLite can store them."""
+    field = path or "body"
+    if isinstance(value, _Constant):
+        raise BadInput(f"{field}: {value.name} is not a number JSON allows; send a finite number or null.", field)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise BadInput(f"{field}: the number is too large.", field)
+    if isinstance(value, str):
+        problem = _text_problem(value)
+        if problem:
+            raise BadInput(f"{field}: the text {problem}.", field)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            problem = _text_problem(key)
+            if problem:
+                raise BadInput(f"{field}: a key {problem}.", field)
+            _check_value(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_value(item, f"{path}[{index}]")
+
+
+def check_json(body: bytes) -> None:
+    """Raises BadInput for NaN, Infinity, huge numbers, NUL and lone surrogates anywhere in `body`.
+
+    A body that is not JSON at all passes: the API itself answers that in its own words.
+    """
+    try:
+        _check_value(json.loads(body, parse_constant=_Constant), "")
+    except RecursionError:
+        raise BadInput("The JSON is nested too deeply.")
+    except BadInput:
+        raise
+    except ValueError as e:
+        # Integers longer than Python reads (int_max_str_digits) are a ValueError of their own.
+        if "digits" in str(e):
+            raise BadInput("A number in the JSON has too many digits.")
+
+
+def _api_query_problem(request: HttpRequest) -> BadInput | None:
+    # The API's parameters (key, offset, limit) are plain ASCII; anything else, such as "²" or
+    # full-width digits that int() would read, is a mistake or a probe.
+    for name, values in request.GET.lists():
+        if not all(value.isascii() and value.isprintable() for value in values):
+            return BadInput(f"The query parameter '{name}' may only contain printable ASCII characters.", name)
+    return None
+
+
+def _nul_problem(request: HttpRequest) -> BadInput | None:
+    # PostgreSQL cannot store NUL in text, and django-axes stores the query and form of every
+    # failed sign-in; no field of this site has a use for it.
+    for kind, fields in (("query parameter", request.GET), ("form field", request.POST)):
+        for name, values in fields.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                return BadInput(f"The {kind} '{name}' must not contain the NUL character.", name)
+    for name, value in request.META.items():
+        if name.startswith("HTTP_") and isinstance(value, str) and "\x00" in value:
+            return BadInput("A request header must not contain the NUL character.", "headers")
+    return None
+
+
+class RequestBodyGuardMiddleware:
+    """Refuses, before any view or CSRF check reads them, bodies too large and text no database stores."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        is_api = request.path.startswith(API_PREFIX)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            return self._too_large(request, is_api)
+        try:
+            problem = self._problem(request, is_api)
+        except RequestDataTooBig:
+            return self._too_large(request, is_api)
+        if problem is not None:
+            return self._bad_input(request, is_api, problem)
+        return self.get_response(request)
+
+    def _problem(self, request: HttpRequest, is_api: bool) -> BadInput | None:
+        problem = (_api_query_problem(request) if is_api else None) or _nul_problem(request)
+        # The API reads every body as JSON, whatever its Content-Type says.
+        if problem is None and (request.content_type == "application/json" or (is_api and request.method != "GET")):
+            try:
+                check_json(request.body)
+            except BadInput as e:
+                problem = e
+        return problem
+
+    def _bad_input(self, request: HttpRequest, is_api: bool, problem: BadInput) -> HttpResponse:
+        if is_api:
+            errors = {problem.field: [problem.message]}
+            return JsonResponse({"message": problem.message, "reference_id": "1.1.400", "errors": errors}, status=400)
+        return error_response(request, problem.message, 400)
+
+    def _too_large(self, request: HttpRequest, is_api: bool) -> HttpResponse:
+        limit_mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024)
+        message = f"The request body is larger than {limit_mb:g} MB."
+        if is_api:
+            return JsonResponse({"message": message, "reference_id": "1.1.413"}, status=413)
+        return error_response(request, message, 413)

@@ -1,0 +1,56 @@
+"""Viewers never see a delivery's signature while a receiver would still accept it (five minutes)."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from management_api.models import WebhookLog
+from tests.webhooks_app.test_deliveries import logged_delivery
+
+SIGNATURE = "c2lnbmF0dXJl"
+HIDDEN = "AutoQL-Signature: (hidden for 5 minutes after sending)"
+
+
+def sent(minutes_ago: float) -> WebhookLog:
+    log = logged_delivery()
+    moment = timezone.now() - timedelta(minutes=minutes_ago)
+    log.request_headers = {
+        "AutoQL-Timestamp": str(int(moment.timestamp() * 1000)),
+        "AutoQL-Signature": SIGNATURE,
+    }
+    log.created_at = moment
+    log.save(update_fields=["request_headers", "created_at"])
+    return log
+
+
+def test_a_viewer_sees_no_signature_of_a_fresh_delivery(viewer_client):
+    sent(minutes_ago=1)
+    html = viewer_client.get("/").content.decode()
+    assert SIGNATURE not in html
+    assert HIDDEN in html
+    assert "AutoQL-Timestamp:" in html
+
+
+def test_a_viewer_sees_the_signature_once_it_can_no_longer_be_replayed(viewer_client):
+    sent(minutes_ago=10)
+    html = viewer_client.get("/").content.decode()
+    assert f"AutoQL-Signature: {SIGNATURE}" in html
+    assert HIDDEN not in html
+
+
+def test_a_timestamp_in_the_future_keeps_the_signature_hidden(viewer_client):
+    log = sent(minutes_ago=10)
+    future = int((time.time() + 120) * 1000)
+    log.request_headers = {**log.request_headers, "AutoQL-Timestamp": str(future)}
+    log.save(update_fields=["request_headers"])
+    html = viewer_client.get("/").content.decode()
+    assert SIGNATURE not in html and HIDDEN in html
+
+
+@pytest.mark.parametrize("minutes_ago", [1, 10])
+def test_a_manager_sees_every_signature(manager_client, minutes_ago):
+    sent(minutes_ago=minutes_ago)
+    html = manager_client.get("/").content.decode()
+    assert f"AutoQL-Signature: {SIGNATURE}" in html
