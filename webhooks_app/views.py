@@ -18,7 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import reswap, retarget, trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
-from webhooks_app.client import ENVIRONMENTS, ManagementApi, ManagementApiError
+from portal.credentials import ENVIRONMENTS
+from webhooks_app.client import ManagementApi, ManagementApiError
 from webhooks_app.errors import error_response
 from webhooks_app.forms import PAGE_SIZES, LogsPageForm, WebhookUrlForm
 
