@@ -161,7 +161,7 @@ ERRORS = {frozenset({400, 401, 403, 404}): schemas.ErrorOut}
     summary="List the webhooks of the key's environment",
 )
 def list_webhooks(request: AuthenticatedRequest, key: str = KEY):
-    items = [schemas.webhook_data(w) for w in Webhook.objects.filter(environment=request.auth)]
+    items = list(Webhook.objects.filter(environment=request.auth))
     return ok({"items": items})
 
 
@@ -179,7 +179,7 @@ def put_webhook(request: AuthenticatedRequest, environment: str, payload: schema
         if not created:
             webhook.url = payload.url
             webhook.save(update_fields=["url", "updated_at"])
-    return ok(schemas.webhook_data(webhook), 201 if created else 200)
+    return ok(webhook, 201 if created else 200)
 
 
 @api.put(
@@ -194,7 +194,7 @@ def regenerate_secret(
         webhook = webhook_or_404(request.auth)
         webhook.secret = new_secret()
         webhook.save(update_fields=["secret", "updated_at"])
-    return ok(schemas.webhook_data(webhook))
+    return ok(webhook)
 
 
 @api.delete(
@@ -246,7 +246,7 @@ def list_logs(request: AuthenticatedRequest, environment: str, paging: Query[Log
     rows = WebhookLog.objects.filter(environment=request.auth, seq__gt=lower, seq__lte=upper).order_by("-seq")
     return ok(
         {
-            "items": [schemas.log_data(row) for row in rows],
+            "items": list(rows),
             "pagination": {"offset": paging.offset, "limit": paging.limit, "total_items": max(sequence.total, 0)},
         }
     )
@@ -303,4 +303,4 @@ def resend(request: AuthenticatedRequest, environment: str, log_id: str, key: st
 def enable_webhook(
     request: AuthenticatedRequest, environment: str, payload: schemas.EmptyIn | None = None, key: str = KEY
 ):
-    return ok(schemas.webhook_data(delivery.enable(webhook_or_404(request.auth))))
+    return ok(delivery.enable(webhook_or_404(request.auth)))
