@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     # Before django_tasks_db: its db_worker command is extended in management_api.
     "management_api",
     "webhooks_app",
+    "demo_receiver",
     "django_tasks",
     "django_tasks_db",
 ]
