@@ -1,7 +1,7 @@
 """The embedded, AutoQL-compatible management API.
 
-Paths, authentication, bodies and errors follow ../shared/reference/management-api.md, which
-fixes what AutoQL's Webhooks page (autoql-webhooks-doc.txt) leaves open.
+Paths, authentication, bodies and errors follow docs/api.md: AutoQL's six calls and this
+project's additions.
 """
 
 import hmac

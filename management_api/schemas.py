@@ -156,7 +156,7 @@ class QueryResult(Schema):
 
 
 class DataAlertPayload(Schema):
-    """A data alert, as AutoQL delivers it (../shared/reference/management-api.md)."""
+    """A data alert, as AutoQL delivers it (docs/api.md, "What a delivery looks like")."""
 
     model_config = {"extra": "forbid"}
 

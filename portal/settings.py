@@ -1,7 +1,7 @@
 """Settings for the webhooks portal and its embedded management API.
 
 Every value comes from the environment through django-environ; `.env.example` lists them all.
-The variables and their defaults follow ../shared/reference/management-api.md.
+The API they configure is described in docs/api.md.
 """
 
 import os

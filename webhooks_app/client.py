@@ -1,6 +1,6 @@
 """The portal's one client of AutoQL's management API.
 
-Every call is the one AutoQL documents (../shared/reference/autoql-webhooks-doc.txt): the
+Every call is one of AutoQL's management API (docs/api.md): the
 environment's API key as `key`, the bearer token in `Authorization`. With AUTOQL_DOMAIN set the
 calls go to that domain; without it, the same requests are handed to this project's own WSGI
 application in-process (the embedded API), so the portal never calls its own server over the
@@ -176,8 +176,8 @@ class ManagementApi:
             return f"The management API failed ({status}); try again in a moment."
         return message or f"The management API answered {status}."
 
-    # The six calls of AutoQL's Webhooks page (../shared/reference/autoql-webhooks-doc.txt), in its
-    # order; response bodies as ../shared/reference/management-api.md fixes them.
+    # The six calls of AutoQL's Webhooks page, in its order; paths and bodies as docs/api.md
+    # describes them.
 
     def get_webhook(self, environment: str) -> dict[str, Any] | None:
         """GET /webhooks: AutoQL's page, "Accessing Webhook Secret Keys", Using APIs."""

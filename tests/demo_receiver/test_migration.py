@@ -9,7 +9,8 @@ from django.db.migrations.executor import MigrationExecutor
 
 from demo_receiver.models import DemoReceipt
 
-BEFORE_THE_MOVE = [("management_api", "0002_demo_receipt"), ("demo_receiver", None)]
+STILL_IN_MANAGEMENT_API = ("management_api", "0002_demo_receipt")
+BEFORE_THE_MOVE = [STILL_IN_MANAGEMENT_API, ("demo_receiver", None)]
 AFTER_THE_MOVE = [("management_api", "0003_move_demo_receipt"), ("demo_receiver", "0001_initial")]
 
 
@@ -17,7 +18,7 @@ AFTER_THE_MOVE = [("management_api", "0003_move_demo_receipt"), ("demo_receiver"
 def test_receipts_written_before_the_move_are_there_after_it():
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE_THE_MOVE)
-    old_model = executor.loader.project_state(BEFORE_THE_MOVE[0]).apps.get_model("management_api", "DemoReceipt")
+    old_model = executor.loader.project_state(STILL_IN_MANAGEMENT_API).apps.get_model("management_api", "DemoReceipt")
     old_model.objects.create(environment="sandbox", delivery_id="d-before", event="test", verified=True)
 
     executor = MigrationExecutor(connection)
