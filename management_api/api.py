@@ -271,7 +271,7 @@ def queue_event(request: AuthenticatedRequest, environment: str, payload: schema
         )
     except delivery.WebhookDisabled as e:
         raise ApiError(409, f"{e} Enable it first.")
-    return ok({"delivery_id": str(queued.id), "status": queued.state}, 202)
+    return ok(queued, 202)
 
 
 @api.post(
@@ -292,7 +292,7 @@ def resend(request: AuthenticatedRequest, environment: str, log_id: str, key: st
         queued = delivery.resend(log)
     except delivery.Delivery.DoesNotExist:
         raise ApiError(409, f"The delivery of log row {log_id} is no longer kept, so it cannot be resent.")
-    return ok({"delivery_id": str(queued.id), "status": queued.state}, 202)
+    return ok(queued, 202)
 
 
 @api.put(

@@ -1,10 +1,10 @@
 """Request and response shapes of the management API (docs/api.md)."""
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import ModelSchema, Schema
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, PlainSerializer, field_validator
 
 from management_api.models import Webhook, WebhookLog
 from management_api.urls_check import url_problem
@@ -12,6 +12,12 @@ from management_api.urls_check import url_problem
 
 def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# Times as AutoQL writes them (whole seconds, UTC, "Z"), not pydantic's ISO format.
+AutoqlTime = Annotated[datetime, PlainSerializer(iso, return_type=str)]
+# Ids the contract shows as strings, whatever their type in the database.
+Text = Annotated[Any, PlainSerializer(str, return_type=str)]
 
 
 # For the answers built from models: every field is in every answer, so the OpenAPI schema
@@ -40,9 +46,8 @@ class EmptyIn(Schema):
 class WebhookOut(ModelSchema):
     model_config = EVERY_FIELD_REQUIRED
 
-    # Times as AutoQL writes them (whole seconds, UTC, "Z"), not pydantic's ISO format.
-    created_at: str
-    updated_at: str
+    created_at: AutoqlTime
+    updated_at: AutoqlTime
     # This project's own additions: a webhook that failed for too long stops receiving deliveries.
     disabled: bool = False
     disabled_reason: str | None = None
@@ -50,14 +55,6 @@ class WebhookOut(ModelSchema):
     class Meta:
         model = Webhook
         exclude = ["id", "failing_since", "disabled_at"]  # disabled_at is shown as `disabled`
-
-    @staticmethod
-    def resolve_created_at(webhook: Webhook) -> str:
-        return iso(webhook.created_at)
-
-    @staticmethod
-    def resolve_updated_at(webhook: Webhook) -> str:
-        return iso(webhook.updated_at)
 
     @staticmethod
     def resolve_disabled(webhook: Webhook) -> bool:
@@ -84,10 +81,10 @@ class TestOutcome(Schema):
 class LogRow(ModelSchema):
     model_config = EVERY_FIELD_REQUIRED
 
-    id: str
-    delivery_id: str
-    created_at: str
-    next_attempt_at: str | None
+    id: Text
+    delivery_id: Text
+    created_at: AutoqlTime
+    next_attempt_at: AutoqlTime | None
     response: Any
     request_headers: dict[str, str]
     response_headers: dict[str, str]
@@ -95,22 +92,6 @@ class LogRow(ModelSchema):
     class Meta:
         model = WebhookLog
         exclude = ["seq"]  # internal: the paging key
-
-    @staticmethod
-    def resolve_id(log: WebhookLog) -> str:
-        return str(log.pk)
-
-    @staticmethod
-    def resolve_delivery_id(log: WebhookLog) -> str:
-        return str(log.delivery_id)
-
-    @staticmethod
-    def resolve_created_at(log: WebhookLog) -> str:
-        return iso(log.created_at)
-
-    @staticmethod
-    def resolve_next_attempt_at(log: WebhookLog) -> str | None:
-        return iso(log.next_attempt_at) if log.next_attempt_at else None
 
 
 class Pagination(Schema):
@@ -179,8 +160,8 @@ class EventIn(Schema):
 
 
 class QueuedOut(Schema):
-    delivery_id: str
-    status: str
+    delivery_id: Text = Field(alias="id")
+    status: str = Field(alias="state")
 
 
 class QueuedEnvelope(Envelope):
