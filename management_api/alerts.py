@@ -6,7 +6,7 @@ from typing import Any
 
 from management_api.delivery import queue_event
 from management_api.models import Delivery
-from management_api.schemas import DataAlertPayload
+from management_api.schemas import DataAlertPayload, QueryResult
 
 
 def data_alert_payload(
@@ -24,7 +24,7 @@ def data_alert_payload(
         users=users or [],
         created_at=int(time.time()),
         data_return_query=query or title,
-        query_result={"reference_id": "1.1.200", "message": "ok", "data": data or {}},
+        query_result=QueryResult(data=data or {}),
     )
     return payload.model_dump()
 

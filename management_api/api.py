@@ -1,7 +1,7 @@
 """The embedded, AutoQL-compatible management API.
 
-Paths, authentication, bodies and errors follow ../shared/reference/management-api.md, which
-fixes what AutoQL's Webhooks page (autoql-webhooks-doc.txt) leaves open.
+Paths, authentication, bodies and errors follow docs/api.md: AutoQL's six calls and this
+project's additions.
 """
 
 import hmac
@@ -20,6 +20,7 @@ from pydantic import Field
 
 from management_api import delivery, schemas
 from management_api.models import Environment, LogSequence, Webhook, WebhookLog, new_secret
+from portal.credentials import api_keys
 
 ENVIRONMENTS = tuple(Environment.values)
 logger = logging.getLogger(__name__)
@@ -33,11 +34,10 @@ class ApiError(Exception):
         self.errors = errors
 
 
-def configured_keys() -> dict[str, str]:
-    return {
-        Environment.SANDBOX: settings.AUTOQL_SANDBOX_API_KEY,
-        Environment.PRODUCTION: settings.AUTOQL_PRODUCTION_API_KEY,
-    }
+class AuthenticatedRequest(HttpRequest):
+    """A request that KeyAndToken let through; ninja sets `auth` to what authenticate returned."""
+
+    auth: str  # the environment the key and token are valid for
 
 
 class KeyAndToken(HttpBearer):
@@ -58,7 +58,7 @@ class KeyAndToken(HttpBearer):
         key = request.GET.get("key", "")
         token_ok = hmac.compare_digest(token.encode(), settings.AUTOQL_TOKEN.encode())
         # Compare with every key, always, so the time taken says nothing about which matched.
-        matches = [env for env, k in configured_keys().items() if hmac.compare_digest(key.encode(), k.encode())]
+        matches = [env for env, k in api_keys().items() if hmac.compare_digest(key.encode(), k.encode())]
         if not key:
             raise ApiError(401, "Add your API key as the 'key' query parameter.")
         if not matches or not token_ok:
@@ -88,9 +88,10 @@ api = NinjaAPI(
 )
 
 
-def error_response(
-    request: HttpRequest, status: int, message: str, errors: dict[str, list[str]] | None = None
+def json_error(
+    request: HttpRequest, message: str, status: int, errors: dict[str, list[str]] | None = None
 ) -> HttpResponse:
+    """The API's one error body (message, reference_id, field errors), as JSON."""
     body: dict[str, Any] = {"message": message, "reference_id": f"1.1.{status}"}
     if errors:
         body["errors"] = errors
@@ -103,7 +104,7 @@ def ok(data: Any, status: int = 200) -> Status:
 
 @api.exception_handler(ApiError)
 def on_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
-    return error_response(request, exc.status, exc.message, exc.errors)
+    return json_error(request, exc.message, exc.status, exc.errors)
 
 
 @api.exception_handler(ValidationError)
@@ -116,31 +117,31 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
         message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
         errors.setdefault(field, []).append(message)
     field, messages = next(iter(errors.items()))
-    return error_response(request, 400, f"{field}: {messages[0]}", errors)
+    return json_error(request, f"{field}: {messages[0]}", 400, errors)
 
 
 @api.exception_handler(AuthenticationError)
 def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return error_response(request, 401, "The API key or the token is not valid.")
+    return json_error(request, "The API key or the token is not valid.", 401)
 
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if exc.status_code == 400:
-        return error_response(request, 400, "The request body is not valid JSON.")
-    return error_response(request, exc.status_code, str(exc))
+        return json_error(request, "The request body is not valid JSON.", 400)
+    return json_error(request, str(exc), exc.status_code)
 
 
 @api.exception_handler(Http404)
 def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return error_response(request, 404, "Not found.")
+    return json_error(request, "Not found.", 404)
 
 
 @api.exception_handler(Exception)
 def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     # Logged in full for the operator; the caller gets one sentence and never a stack trace.
     logger.exception("Unexpected error in %s", request.path)
-    return error_response(request, 500, "The management API failed unexpectedly; try again.")
+    return json_error(request, "The management API failed unexpectedly; try again.", 500)
 
 
 def webhook_or_404(environment: str) -> Webhook:
@@ -159,8 +160,8 @@ ERRORS = {frozenset({400, 401, 403, 404}): schemas.ErrorOut}
     response={200: schemas.WebhookListEnvelope, 401: schemas.ErrorOut},
     summary="List the webhooks of the key's environment",
 )
-def list_webhooks(request: HttpRequest, key: str = KEY):
-    items = [schemas.webhook_data(w) for w in Webhook.objects.filter(environment=request.auth)]
+def list_webhooks(request: AuthenticatedRequest, key: str = KEY):
+    items = list(Webhook.objects.filter(environment=request.auth))
     return ok({"items": items})
 
 
@@ -169,7 +170,7 @@ def list_webhooks(request: HttpRequest, key: str = KEY):
     response={200: schemas.WebhookEnvelope, 201: schemas.WebhookEnvelope, **ERRORS},
     summary="Create the environment's webhook, or change its URL",
 )
-def put_webhook(request: HttpRequest, environment: str, payload: schemas.WebhookIn, key: str = KEY):
+def put_webhook(request: AuthenticatedRequest, environment: str, payload: schemas.WebhookIn, key: str = KEY):
     with transaction.atomic():
         # get_or_create recovers from a concurrent first PUT (unique environment) by reading it back.
         webhook, created = Webhook.objects.select_for_update().get_or_create(
@@ -178,7 +179,7 @@ def put_webhook(request: HttpRequest, environment: str, payload: schemas.Webhook
         if not created:
             webhook.url = payload.url
             webhook.save(update_fields=["url", "updated_at"])
-    return ok(schemas.webhook_data(webhook), 201 if created else 200)
+    return ok(webhook, 201 if created else 200)
 
 
 @api.put(
@@ -186,12 +187,14 @@ def put_webhook(request: HttpRequest, environment: str, payload: schemas.Webhook
     response={200: schemas.WebhookEnvelope, **ERRORS},
     summary="Replace the environment's webhook secret",
 )
-def regenerate_secret(request: HttpRequest, environment: str, payload: schemas.EmptyIn | None = None, key: str = KEY):
+def regenerate_secret(
+    request: AuthenticatedRequest, environment: str, payload: schemas.EmptyIn | None = None, key: str = KEY
+):
     with transaction.atomic():
         webhook = webhook_or_404(request.auth)
         webhook.secret = new_secret()
         webhook.save(update_fields=["secret", "updated_at"])
-    return ok(schemas.webhook_data(webhook))
+    return ok(webhook)
 
 
 @api.delete(
@@ -199,7 +202,7 @@ def regenerate_secret(request: HttpRequest, environment: str, payload: schemas.E
     response={200: schemas.NullEnvelope, **ERRORS},
     summary="Delete the environment's webhook",
 )
-def delete_webhook(request: HttpRequest, environment: str, key: str = KEY):
+def delete_webhook(request: AuthenticatedRequest, environment: str, key: str = KEY):
     webhook_or_404(request.auth).delete()
     return ok(None)
 
@@ -209,7 +212,9 @@ def delete_webhook(request: HttpRequest, environment: str, key: str = KEY):
     response={200: schemas.TestEnvelope, **ERRORS},
     summary="Send one signed test event and report what the receiver answered",
 )
-def test_connection(request: HttpRequest, environment: str, payload: schemas.EmptyIn | None = None, key: str = KEY):
+def test_connection(
+    request: AuthenticatedRequest, environment: str, payload: schemas.EmptyIn | None = None, key: str = KEY
+):
     log, result = delivery.deliver_test_event(webhook_or_404(request.auth))
     return ok(
         {
@@ -233,7 +238,7 @@ class LogQuery(Schema):
     response={200: schemas.LogPageEnvelope, **ERRORS},
     summary="One page of the environment's delivery log, newest first",
 )
-def list_logs(request: HttpRequest, environment: str, paging: Query[LogQuery], key: str = KEY):
+def list_logs(request: AuthenticatedRequest, environment: str, paging: Query[LogQuery], key: str = KEY):
     sequence = LogSequence.of(request.auth)
     # Newest first by sequence number: an index range at any depth, no OFFSET scan, no COUNT.
     upper = sequence.last - min(paging.offset, max(sequence.total, 0))
@@ -241,7 +246,7 @@ def list_logs(request: HttpRequest, environment: str, paging: Query[LogQuery], k
     rows = WebhookLog.objects.filter(environment=request.auth, seq__gt=lower, seq__lte=upper).order_by("-seq")
     return ok(
         {
-            "items": [schemas.log_data(row) for row in rows],
+            "items": list(rows),
             "pagination": {"offset": paging.offset, "limit": paging.limit, "total_items": max(sequence.total, 0)},
         }
     )
@@ -250,7 +255,7 @@ def list_logs(request: HttpRequest, environment: str, paging: Query[LogQuery], k
 # This project's own calls (AutoQL's page has none): queue an event, resend a logged delivery,
 # and enable a webhook that was disabled after failing for too long.
 
-ERRORS_409 = {**ERRORS, 409: schemas.ErrorOut}
+ERRORS_409: dict[Any, type[Schema]] = {**ERRORS, 409: schemas.ErrorOut}
 
 
 @api.post(
@@ -258,7 +263,7 @@ ERRORS_409 = {**ERRORS, 409: schemas.ErrorOut}
     response={202: schemas.QueuedEnvelope, **ERRORS_409},
     summary="Queue one delivery of a data alert event to the environment's webhook",
 )
-def queue_event(request: HttpRequest, environment: str, payload: schemas.EventIn, key: str = KEY):
+def queue_event(request: AuthenticatedRequest, environment: str, payload: schemas.EventIn, key: str = KEY):
     webhook_or_404(request.auth)
     try:
         queued = delivery.queue_event(
@@ -266,7 +271,7 @@ def queue_event(request: HttpRequest, environment: str, payload: schemas.EventIn
         )
     except delivery.WebhookDisabled as e:
         raise ApiError(409, f"{e} Enable it first.")
-    return ok({"delivery_id": str(queued.id), "status": queued.state}, 202)
+    return ok(queued, 202)
 
 
 @api.post(
@@ -274,7 +279,7 @@ def queue_event(request: HttpRequest, environment: str, payload: schemas.EventIn
     response={202: schemas.QueuedEnvelope, **ERRORS_409},
     summary="Attempt a logged delivery again, with the same delivery id",
 )
-def resend(request: HttpRequest, environment: str, log_id: str, key: str = KEY):
+def resend(request: AuthenticatedRequest, environment: str, log_id: str, key: str = KEY):
     # Ids are positive 64-bit integers in ASCII digits ("²" and "١" are digits to str.isdigit());
     # anything else names no row and must not reach the database.
     valid = log_id.isascii() and log_id.isdigit() and int(log_id) < 2**63
@@ -288,7 +293,7 @@ def resend(request: HttpRequest, environment: str, log_id: str, key: str = KEY):
         queued = delivery.resend(log)
     except delivery.Delivery.DoesNotExist:
         raise ApiError(409, f"The delivery of log row {log_id} is no longer kept, so it cannot be resent.")
-    return ok({"delivery_id": str(queued.id), "status": queued.state}, 202)
+    return ok(queued, 202)
 
 
 @api.put(
@@ -296,5 +301,7 @@ def resend(request: HttpRequest, environment: str, log_id: str, key: str = KEY):
     response={200: schemas.WebhookEnvelope, **ERRORS},
     summary="Enable a webhook that was disabled after failing for too long",
 )
-def enable_webhook(request: HttpRequest, environment: str, payload: schemas.EmptyIn | None = None, key: str = KEY):
-    return ok(schemas.webhook_data(delivery.enable(webhook_or_404(request.auth))))
+def enable_webhook(
+    request: AuthenticatedRequest, environment: str, payload: schemas.EmptyIn | None = None, key: str = KEY
+):
+    return ok(delivery.enable(webhook_or_404(request.auth)))

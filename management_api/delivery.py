@@ -1,17 +1,22 @@
-"""Sending events to an environment's webhook: attempts, retries, and a log row for each attempt."""
+"""Sending events to an environment's webhook: attempts, retries, and a log row for each attempt.
+
+The queue is Django's Tasks API (django-tasks), run by `python manage.py db_worker`. The task and
+the code that queues it live here together, because an attempt queues its own retry.
+"""
 
 import logging
 import random
+import threading
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
+from django_tasks import task
 
 from management_api.models import Delivery, DeliveryState, LogStatus, LogType, Webhook, WebhookLog
 from management_api.sender import DeliveryResult, build_body, send_signed
-from management_api.tasks import enqueue_attempt
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +27,16 @@ MIN_RETRY_AFTER_S = 1.0
 
 class WebhookDisabled(Exception):
     pass
+
+
+@task()
+def attempt_delivery_task(delivery_id: str) -> str:
+    return attempt_delivery(delivery_id)
+
+
+def enqueue_attempt(delivery: Delivery, run_after: datetime | None = None) -> None:
+    task_ = attempt_delivery_task.using(run_after=run_after) if run_after else attempt_delivery_task
+    task_.enqueue(str(delivery.id))
 
 
 def record_attempt(
@@ -228,3 +243,16 @@ def recover_stalled() -> int:
     if recovered:
         logger.info("Recovered %d delivery attempt(s) cut off by a stopped worker", recovered)
     return recovered
+
+
+def recover_forever(stop: threading.Event) -> None:
+    """recover_stalled every WEBHOOK_RECOVERY_INTERVAL seconds until `stop` is set."""
+    while True:
+        try:
+            close_old_connections()
+            recover_stalled()
+        except Exception:
+            logger.exception("Recovering stalled deliveries failed; trying again later")
+        if stop.wait(settings.WEBHOOK_RECOVERY_INTERVAL):
+            break
+    connection.close()

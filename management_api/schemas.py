@@ -1,10 +1,10 @@
-"""Request and response shapes of the management API (../shared/reference/management-api.md)."""
+"""Request and response shapes of the management API (docs/api.md)."""
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from ninja import Schema
-from pydantic import Field, field_validator
+from ninja import ModelSchema, Schema
+from pydantic import ConfigDict, Field, PlainSerializer, field_validator
 
 from management_api.models import Webhook, WebhookLog
 from management_api.urls_check import url_problem
@@ -12,6 +12,19 @@ from management_api.urls_check import url_problem
 
 def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# Times as AutoQL writes them (whole seconds, UTC, "Z"), not pydantic's ISO format.
+AutoqlTime = Annotated[datetime, PlainSerializer(iso, return_type=str)]
+# Ids the contract shows as strings, whatever their type in the database.
+Text = Annotated[Any, PlainSerializer(str, return_type=str)]
+
+
+# For the answers built from models: every field is in every answer, so the OpenAPI schema
+# describes them all as required, defaults or not.
+EVERY_FIELD_REQUIRED = ConfigDict(
+    json_schema_mode_override="serialization", json_schema_serialization_defaults_required=True
+)
 
 
 class WebhookIn(Schema):
@@ -30,15 +43,26 @@ class EmptyIn(Schema):
     pass
 
 
-class WebhookOut(Schema):
-    environment: str
-    url: str
-    secret: str
-    created_at: str
-    updated_at: str
+class WebhookOut(ModelSchema):
+    model_config = EVERY_FIELD_REQUIRED
+
+    created_at: AutoqlTime
+    updated_at: AutoqlTime
     # This project's own additions: a webhook that failed for too long stops receiving deliveries.
     disabled: bool = False
     disabled_reason: str | None = None
+
+    class Meta:
+        model = Webhook
+        exclude = ["id", "failing_since", "disabled_at"]  # disabled_at is shown as `disabled`
+
+    @staticmethod
+    def resolve_disabled(webhook: Webhook) -> bool:
+        return webhook.disabled_at is not None
+
+    @staticmethod
+    def resolve_disabled_reason(webhook: Webhook) -> str | None:
+        return webhook.disabled_reason or None
 
 
 class WebhookList(Schema):
@@ -54,25 +78,20 @@ class TestOutcome(Schema):
     log_id: str
 
 
-class LogRow(Schema):
-    id: str
-    environment: str
-    project_id: str | None
-    type: str
-    event: str
-    status: str
-    code: int | None
-    created_at: str
-    url: str
-    duration_ms: int
-    error: str | None
+class LogRow(ModelSchema):
+    model_config = EVERY_FIELD_REQUIRED
+
+    id: Text
+    delivery_id: Text
+    created_at: AutoqlTime
+    next_attempt_at: AutoqlTime | None
     response: Any
-    delivery_id: str
-    attempt: int
-    next_attempt_at: str | None
     request_headers: dict[str, str]
-    request_body: str
     response_headers: dict[str, str]
+
+    class Meta:
+        model = WebhookLog
+        exclude = ["seq"]  # internal: the paging key
 
 
 class Pagination(Schema):
@@ -118,7 +137,7 @@ class QueryResult(Schema):
 
 
 class DataAlertPayload(Schema):
-    """A data alert, as AutoQL delivers it (../shared/reference/management-api.md)."""
+    """A data alert, as AutoQL delivers it (docs/api.md, "What a delivery looks like")."""
 
     model_config = {"extra": "forbid"}
 
@@ -141,8 +160,8 @@ class EventIn(Schema):
 
 
 class QueuedOut(Schema):
-    delivery_id: str
-    status: str
+    delivery_id: Text = Field(alias="id")
+    status: str = Field(alias="state")
 
 
 class QueuedEnvelope(Envelope):
@@ -153,38 +172,3 @@ class ErrorOut(Schema):
     message: str
     reference_id: str
     errors: dict[str, list[str]] | None = None
-
-
-def webhook_data(webhook: Webhook) -> dict[str, Any]:
-    return {
-        "environment": webhook.environment,
-        "url": webhook.url,
-        "secret": webhook.secret,
-        "created_at": iso(webhook.created_at),
-        "updated_at": iso(webhook.updated_at),
-        "disabled": webhook.disabled_at is not None,
-        "disabled_reason": webhook.disabled_reason or None,
-    }
-
-
-def log_data(log: WebhookLog) -> dict[str, Any]:
-    return {
-        "id": str(log.pk),
-        "environment": log.environment,
-        "project_id": log.project_id,
-        "type": log.type,
-        "event": log.event,
-        "status": log.status,
-        "code": log.code,
-        "created_at": iso(log.created_at),
-        "url": log.url,
-        "duration_ms": log.duration_ms,
-        "error": log.error,
-        "response": log.response,
-        "delivery_id": str(log.delivery_id),
-        "attempt": log.attempt,
-        "next_attempt_at": iso(log.next_attempt_at) if log.next_attempt_at else None,
-        "request_headers": log.request_headers,
-        "request_body": log.request_body,
-        "response_headers": log.response_headers,
-    }

@@ -1,7 +1,7 @@
 """Settings for the webhooks portal and its embedded management API.
 
 Every value comes from the environment through django-environ; `.env.example` lists them all.
-The variables and their defaults follow ../shared/reference/management-api.md.
+The API they configure is described in docs/api.md.
 """
 
 import os
@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     # Before django_tasks_db: its db_worker command is extended in management_api.
     "management_api",
     "webhooks_app",
+    "demo_receiver",
     "django_tasks",
     "django_tasks_db",
     "axes",

@@ -4,7 +4,6 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from management_api import demo
 from management_api.api import api
 from portal.signin import SignInView, only_with_email
 
@@ -40,9 +39,8 @@ urlpatterns = [
     ),
     # The embedded management API, at the paths a real AutoQL domain serves it.
     path("autoql/management/api/v1/notifications/", api.urls),
-    # The built-in receiver for demos (see management_api/demo.py).
-    path("demo/receiver/", demo.receipts, name="demo_receipts"),
-    path("demo/receiver/<str:environment>", demo.receive, name="demo_receiver"),
+    # The built-in receiver for demos (see demo_receiver/views.py).
+    path("demo/receiver/", include("demo_receiver.urls")),
     path("", include("webhooks_app.urls")),
 ]
 

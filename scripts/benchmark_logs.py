@@ -68,12 +68,14 @@ def main() -> None:
 
     client = Client()
     path = "/autoql/management/api/v1/notifications/webhooks/sandbox/logs"
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {settings.AUTOQL_TOKEN}"}
+    auth = {"Authorization": f"Bearer {settings.AUTOQL_TOKEN}"}
     limit = 10
     last_offset = (args.rows - 1) // limit * limit
 
     def api_page(offset: int) -> None:
-        response = client.get(path, {"key": settings.AUTOQL_SANDBOX_API_KEY, "offset": offset, "limit": limit}, **auth)
+        response = client.get(
+            path, {"key": settings.AUTOQL_SANDBOX_API_KEY, "offset": offset, "limit": limit}, headers=auth
+        )
         assert response.status_code == 200 and response.json()["data"]["items"], response.content[:200]
 
     def naive_page(offset: int) -> None:

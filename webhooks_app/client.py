@@ -1,6 +1,6 @@
 """The portal's one client of AutoQL's management API.
 
-Every call is the one AutoQL documents (../shared/reference/autoql-webhooks-doc.txt): the
+Every call is one of AutoQL's management API (docs/api.md): the
 environment's API key as `key`, the bearer token in `Authorization`. With AUTOQL_DOMAIN set the
 calls go to that domain; without it, the same requests are handed to this project's own WSGI
 application in-process (the embedded API), so the portal never calls its own server over the
@@ -10,22 +10,24 @@ network and a single sync worker cannot deadlock waiting for itself.
 import io
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, urlsplit
 
 import requests
 from django.conf import settings
 from django.core.handlers.base import BaseHandler
 from django.core.handlers.wsgi import WSGIRequest
+from django.http import HttpResponse
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
+
+from portal.credentials import api_keys
 
 API_PATH = "/autoql/management/api/v1/notifications"
 UNEXPECTED = (
     "The management API answered in a shape the portal does not know; "
     "check that AUTOQL_DOMAIN points at an AutoQL management API."
 )
-ENVIRONMENTS = ("sandbox", "production")
 
 
 @dataclass
@@ -48,11 +50,22 @@ class InProcessAdapter(BaseAdapter):
         self.handler = BaseHandler()
         self.handler.load_middleware()
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        parts = urlsplit(request.url)
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float | None, float | None] | None = None,
+        verify: bool | str = True,
+        cert: str | tuple[str, str] | None = None,
+        proxies: dict[str, str] | None = None,
+    ) -> requests.Response:
+        parts = urlsplit(request.url or "")
         body = request.body or b""
         if isinstance(body, str):
             body = body.encode()
+        if not isinstance(body, bytes):
+            # The client only ever sends JSON bodies, which requests has already encoded.
+            raise TypeError("The in-process adapter takes bodies of bytes only.")
         environ = {
             "REQUEST_METHOD": request.method,
             "PATH_INFO": parts.path,
@@ -78,8 +91,9 @@ class InProcessAdapter(BaseAdapter):
         response = requests.Response()
         response.status_code = django_response.status_code
         response.headers = CaseInsensitiveDict(django_response.items())
-        response._content = django_response.content
-        response.url = request.url
+        # The embedded API answers with plain (not streaming) responses.
+        response._content = cast(HttpResponse, django_response).content
+        response.url = request.url or ""
         response.request = request
         response.reason = django_response.reason_phrase
         return response
@@ -108,11 +122,6 @@ class ManagementApi:
             self.base_url = f"https://{settings.EMBEDDED_API_HOST}{API_PATH}"
             self.session.mount(f"https://{settings.EMBEDDED_API_HOST}/", _embedded_adapter())
 
-    def _key(self, environment: str) -> str:
-        return {"sandbox": settings.AUTOQL_SANDBOX_API_KEY, "production": settings.AUTOQL_PRODUCTION_API_KEY}[
-            environment
-        ]
-
     def _call(
         self, method: str, path: str, environment: str, *, json: Any = None, params: dict[str, Any] | None = None
     ) -> Any:
@@ -121,7 +130,7 @@ class ManagementApi:
                 method,
                 f"{self.base_url}{path}",
                 json=json,
-                params={"key": self._key(environment), **(params or {})},
+                params={"key": api_keys()[environment], **(params or {})},
                 headers={"Authorization": f"Bearer {settings.AUTOQL_TOKEN}", "Accept": "application/json"},
                 timeout=settings.AUTOQL_API_TIMEOUT,
                 allow_redirects=False,
@@ -167,8 +176,8 @@ class ManagementApi:
             return f"The management API failed ({status}); try again in a moment."
         return message or f"The management API answered {status}."
 
-    # The six calls of AutoQL's Webhooks page (../shared/reference/autoql-webhooks-doc.txt), in its
-    # order; response bodies as ../shared/reference/management-api.md fixes them.
+    # The six calls of AutoQL's Webhooks page, in its order; paths and bodies as docs/api.md
+    # describes them.
 
     def get_webhook(self, environment: str) -> dict[str, Any] | None:
         """GET /webhooks: AutoQL's page, "Accessing Webhook Secret Keys", Using APIs."""
@@ -207,8 +216,9 @@ class ManagementApi:
         data = self._call(
             "GET", f"/webhooks/{environment}/logs", environment, params={"offset": offset, "limit": limit}
         )
-        try:
-            assert isinstance(data["items"], list) and isinstance(data["pagination"]["total_items"], int)
-        except (AssertionError, KeyError, TypeError):
+        items = data.get("items") if isinstance(data, dict) else None
+        pagination = data.get("pagination") if isinstance(data, dict) else None
+        total = pagination.get("total_items") if isinstance(pagination, dict) else None
+        if not isinstance(items, list) or not isinstance(total, int):
             raise ManagementApiError(UNEXPECTED)
         return data

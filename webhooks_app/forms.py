@@ -1,4 +1,7 @@
+from typing import Any
+
 from django import forms
+from django.http import QueryDict
 
 
 class WebhookUrlForm(forms.Form):
@@ -20,3 +23,31 @@ class WebhookUrlForm(forms.Form):
         if not url.lower().startswith(("http://", "https://")):
             raise forms.ValidationError("The URL must start with http:// or https://.")
         return url
+
+
+PAGE_SIZES = (10, 25, 50, 100)
+LAST_PAGE = 10**9
+
+
+class LogsPageForm(forms.Form):
+    """The logs table's place, from the query string. The values come from links and reloads, so
+    a value that does not fit falls back to its default instead of failing the page."""
+
+    env = forms.ChoiceField(choices=[("sandbox", "Sandbox"), ("production", "Production")], required=False)
+    page = forms.IntegerField(required=False)
+    size = forms.TypedChoiceField(choices=[(s, s) for s in PAGE_SIZES], coerce=int, required=False)
+
+    DEFAULTS = {"env": "sandbox", "page": 1, "size": PAGE_SIZES[0]}
+
+    def clean_page(self) -> int | None:
+        page = self.cleaned_data["page"]
+        return None if page is None else min(max(1, page), LAST_PAGE)
+
+    @classmethod
+    def from_query(cls, query: QueryDict) -> dict[str, Any]:
+        form = cls(query)
+        form.is_valid()
+        return {
+            name: form.cleaned_data.get(name) if form.cleaned_data.get(name) not in (None, "") else default
+            for name, default in cls.DEFAULTS.items()
+        }

@@ -1,10 +1,12 @@
 """The Webhooks tab. Every action is one call of the management API (webhooks_app/client.py).
 
 Full pages for plain requests, and for htmx requests only the part that changed: a card, the
-logs section or the modal's content. See ../shared/STYLE.md.
+logs section or the modal's content.
 """
 
 import math
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -14,57 +16,81 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
+from django_htmx.middleware import HtmxDetails
 
-from webhooks_app.client import ENVIRONMENTS, ManagementApi, ManagementApiError
+from portal.credentials import ENVIRONMENTS
+from webhooks_app.client import ManagementApi, ManagementApiError
 from webhooks_app.errors import error_response
-from webhooks_app.forms import WebhookUrlForm
+from webhooks_app.forms import PAGE_SIZES, LogsPageForm, WebhookUrlForm
 
-PAGE_SIZES = (10, 25, 50, 100)
 LABELS = {"sandbox": "Sandbox", "production": "Production"}
+MANAGE_PERMISSION = "webhooks_app.manage_webhooks"
 
 
-def _environment(value: str) -> str:
-    if value not in ENVIRONMENTS:
-        raise Http404("No such environment")
-    return value
+class HtmxHttpRequest(HttpRequest):
+    """What django-htmx's middleware adds to every request (its documented typing pattern)."""
+
+    htmx: HtmxDetails
 
 
-def _managed_environment(request: HttpRequest, environment: str) -> str:
-    """The environment of a change, after checking that it exists and that the user manages webhooks."""
-    environment = _environment(environment)
-    if not request.user.has_perm("webhooks_app.manage_webhooks"):
-        raise PermissionDenied("Only managers can change webhooks or reveal secrets.")
-    return environment
+ChangeView = Callable[..., HttpResponse]
 
 
-def _int(value: str | None, default: int) -> int:
-    try:
-        return int(value or default)
-    except ValueError:
-        return default
+def manager_required(view: ChangeView) -> ChangeView:
+    """For the views that change a webhook or reveal its secret: a known environment (else 404)
+    and a user with the manage permission (else 403)."""
+
+    @wraps(view)
+    def checked(request: HtmxHttpRequest, environment: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        if environment not in ENVIRONMENTS:
+            raise Http404("No such environment")
+        if not request.user.has_perm(MANAGE_PERMISSION):
+            raise PermissionDenied("Only managers can change webhooks or reveal secrets.")
+        return view(request, environment, *args, **kwargs)
+
+    return checked
+
+
+def reports_api_failure(action: str, *, as_banner: bool = False) -> Callable[[ChangeView], ChangeView]:
+    """The one error path of the change views: a management API call that fails becomes the
+    modal "<action> failed" (502), or the page's banner for actions that have no modal."""
+
+    def decorator(view: ChangeView) -> ChangeView:
+        @wraps(view)
+        def reporting(request: HtmxHttpRequest, environment: str, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                return view(request, environment, *args, **kwargs)
+            except ManagementApiError as e:
+                if as_banner:
+                    return error_response(request, f"{action} failed: {e}", 502)
+                context = {"label": LABELS[environment], "action": action, "error": e.message}
+                return _modal(request, "webhooks_app/_action_failed.html", context, status=502)
+
+        return reporting
+
+    return decorator
 
 
 def _mask(secret: str) -> str:
     return "•" * 12 + secret[-4:]
 
 
-def _card_context(request: HttpRequest, environment: str, webhook: dict | None, error: str | None = None) -> dict:
+def _card_context(
+    request: HttpRequest, environment: str, webhook: dict[str, Any] | None, error: str | None = None
+) -> dict[str, Any]:
     return {
         "environment": environment,
         "label": LABELS[environment],
         "webhook": webhook,
         "masked_secret": _mask(webhook["secret"]) if webhook else "",
         "card_error": error,
-        "is_manager": request.user.has_perm("webhooks_app.manage_webhooks"),
+        "is_manager": request.user.has_perm(MANAGE_PERMISSION),
     }
 
 
 def _logs_context(request: HttpRequest, api: ManagementApi) -> dict[str, Any]:
-    environment = request.GET.get("env", "sandbox")
-    environment = environment if environment in ENVIRONMENTS else "sandbox"
-    size = _int(request.GET.get("size"), 10)
-    size = size if size in PAGE_SIZES else 10
-    page = min(max(1, _int(request.GET.get("page"), 1)), 10**9)
+    paging = LogsPageForm.from_query(request.GET)
+    environment, page, size = paging["env"], paging["page"], paging["size"]
     context: dict[str, Any] = {
         "env": environment,
         "size": size,
@@ -75,7 +101,7 @@ def _logs_context(request: HttpRequest, api: ManagementApi) -> dict[str, Any]:
         "logs_error": None,
         "pages": 1,
         "total": 0,
-        "is_manager": request.user.has_perm("webhooks_app.manage_webhooks"),
+        "is_manager": request.user.has_perm(MANAGE_PERMISSION),
     }
     try:
         data = api.logs(environment, offset=(page - 1) * size, limit=size)
@@ -87,25 +113,27 @@ def _logs_context(request: HttpRequest, api: ManagementApi) -> dict[str, Any]:
     return context
 
 
+def _card(request: HttpRequest, api: ManagementApi, environment: str) -> dict[str, Any]:
+    try:
+        return _card_context(request, environment, api.get_webhook(environment))
+    except ManagementApiError as e:
+        return _card_context(request, environment, None, f"Loading the {LABELS[environment]} webhook failed: {e}")
+
+
 @require_GET
 @login_required
-def webhooks_tab(request: HttpRequest) -> HttpResponse:
+def webhooks_tab(request: HtmxHttpRequest) -> HttpResponse:
     api = ManagementApi()
     logs = _logs_context(request, api)
     if request.htmx and request.htmx.target == "logs":
         return render(request, "webhooks_app/_logs.html", logs)
-    cards = []
-    for environment in ENVIRONMENTS:
-        try:
-            cards.append(_card_context(request, environment, api.get_webhook(environment)))
-        except ManagementApiError as e:
-            cards.append(
-                _card_context(request, environment, None, f"Loading the {LABELS[environment]} webhook failed: {e}")
-            )
+    cards = [_card(request, api, environment) for environment in ENVIRONMENTS]
     return render(request, "webhooks_app/webhooks_tab.html", {"cards": cards, **logs})
 
 
-def _card_response(request: HttpRequest, environment: str, webhook: dict | None, message: str) -> HttpResponse:
+def _card_response(
+    request: HtmxHttpRequest, environment: str, webhook: dict[str, Any] | None, message: str
+) -> HttpResponse:
     """After a change: the card, swapped in place, and the modal closed."""
     if not request.htmx:
         return redirect(reverse("webhooks_tab"))
@@ -114,7 +142,7 @@ def _card_response(request: HttpRequest, environment: str, webhook: dict | None,
     return trigger_client_event(response, "webhooks:changed", {"message": message})
 
 
-def _modal(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
+def _modal(request: HtmxHttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
     """The modal's content for htmx, or the same content as a page of its own without JavaScript."""
     context = {**context, "content_template": template}
     if request.htmx:
@@ -123,19 +151,11 @@ def _modal(request: HttpRequest, template: str, context: dict, status: int = 200
     return render(request, "webhooks_app/modal_page.html", context, status=status)
 
 
-def _api_failure(request: HttpRequest, environment: str, action: str, error: ManagementApiError) -> HttpResponse:
-    return _modal(
-        request,
-        "webhooks_app/_action_failed.html",
-        {"label": LABELS[environment], "action": action, "error": error.message},
-        status=502,
-    )
-
-
 @require_http_methods(["GET", "POST"])
 @login_required
-def generate_key(request: HttpRequest, environment: str) -> HttpResponse:
-    environment = _managed_environment(request, environment)
+@manager_required
+@reports_api_failure("Saving the webhook")
+def generate_key(request: HtmxHttpRequest, environment: str) -> HttpResponse:
     form = WebhookUrlForm(request.POST or None, initial={"url": request.GET.get("url", "")})
     context = {
         "form": form,
@@ -147,8 +167,9 @@ def generate_key(request: HttpRequest, environment: str) -> HttpResponse:
         try:
             webhook = ManagementApi().put_webhook(environment, form.cleaned_data["url"])
         except ManagementApiError as e:
+            # A refused URL goes back into the form; anything else is a failed call.
             if not e.field_errors and e.status != 400:
-                return _api_failure(request, environment, "Saving the webhook", e)
+                raise
             for message in e.field_errors.get("url") or [e.message]:
                 form.add_error("url", message)
         else:
@@ -159,12 +180,10 @@ def generate_key(request: HttpRequest, environment: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def test_connection(request: HttpRequest, environment: str) -> HttpResponse:
-    environment = _managed_environment(request, environment)
-    try:
-        result = ManagementApi().test_connection(environment)
-    except ManagementApiError as e:
-        return _api_failure(request, environment, "The test connection", e)
+@manager_required
+@reports_api_failure("The test connection")
+def test_connection(request: HtmxHttpRequest, environment: str) -> HttpResponse:
+    result = ManagementApi().test_connection(environment)
     response = _modal(
         request,
         "webhooks_app/_test_result.html",
@@ -175,27 +194,23 @@ def test_connection(request: HttpRequest, environment: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def regenerate_secret(request: HttpRequest, environment: str) -> HttpResponse:
-    environment = _managed_environment(request, environment)
+@manager_required
+@reports_api_failure("Regenerating the secret")
+def regenerate_secret(request: HtmxHttpRequest, environment: str) -> HttpResponse:
     if request.method == "GET":
         return _modal(request, "webhooks_app/_confirm.html", _confirm_context(environment, "regenerate"))
-    try:
-        webhook = ManagementApi().regenerate_secret(environment)
-    except ManagementApiError as e:
-        return _api_failure(request, environment, "Regenerating the secret", e)
+    webhook = ManagementApi().regenerate_secret(environment)
     return _card_response(request, environment, webhook, f"{LABELS[environment]} secret regenerated.")
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def delete_webhook(request: HttpRequest, environment: str) -> HttpResponse:
-    environment = _managed_environment(request, environment)
+@manager_required
+@reports_api_failure("Deleting the webhook")
+def delete_webhook(request: HtmxHttpRequest, environment: str) -> HttpResponse:
     if request.method == "GET":
         return _modal(request, "webhooks_app/_confirm.html", _confirm_context(environment, "delete"))
-    try:
-        ManagementApi().delete_webhook(environment)
-    except ManagementApiError as e:
-        return _api_failure(request, environment, "Deleting the webhook", e)
+    ManagementApi().delete_webhook(environment)
     return _card_response(request, environment, None, f"{LABELS[environment]} webhook deleted.")
 
 
@@ -226,12 +241,10 @@ def _confirm_context(environment: str, action: str) -> dict[str, Any]:
 
 @require_POST
 @login_required
-def reveal_secret(request: HttpRequest, environment: str) -> HttpResponse:
-    environment = _managed_environment(request, environment)
-    try:
-        webhook = ManagementApi().get_webhook(environment)
-    except ManagementApiError as e:
-        return _api_failure(request, environment, "Revealing the secret", e)
+@manager_required
+@reports_api_failure("Revealing the secret")
+def reveal_secret(request: HtmxHttpRequest, environment: str) -> HttpResponse:
+    webhook = ManagementApi().get_webhook(environment)
     if webhook is None:
         raise Http404("No webhook")
     if request.GET.get("format") == "text":
@@ -247,12 +260,10 @@ def reveal_secret(request: HttpRequest, environment: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def resend_delivery(request: HttpRequest, environment: str, log_id: str) -> HttpResponse:
-    environment = _managed_environment(request, environment)
-    try:
-        ManagementApi().resend(environment, log_id)
-    except ManagementApiError as e:
-        return error_response(request, f"Resending failed: {e}", 502)
+@manager_required
+@reports_api_failure("Resending", as_banner=True)
+def resend_delivery(request: HtmxHttpRequest, environment: str, log_id: str) -> HttpResponse:
+    ManagementApi().resend(environment, log_id)
     if not request.htmx:
         return redirect(f"{reverse('webhooks_tab')}?env={environment}")
     response = HttpResponse(status=204)
@@ -263,10 +274,8 @@ def resend_delivery(request: HttpRequest, environment: str, log_id: str) -> Http
 
 @require_POST
 @login_required
-def enable_webhook(request: HttpRequest, environment: str) -> HttpResponse:
-    environment = _managed_environment(request, environment)
-    try:
-        webhook = ManagementApi().enable_webhook(environment)
-    except ManagementApiError as e:
-        return _api_failure(request, environment, "Enabling the webhook", e)
+@manager_required
+@reports_api_failure("Enabling the webhook")
+def enable_webhook(request: HtmxHttpRequest, environment: str) -> HttpResponse:
+    webhook = ManagementApi().enable_webhook(environment)
     return _card_response(request, environment, webhook, f"{LABELS[environment]} webhook enabled.")

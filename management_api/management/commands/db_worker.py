@@ -7,28 +7,11 @@ deliveries again: at least once, even across SIGKILL. management_api precedes dj
 INSTALLED_APPS, which makes this command the one `manage.py db_worker` runs.
 """
 
-import logging
 import threading
 
-from django.conf import settings
-from django.db import close_old_connections, connection
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
-from management_api.delivery import recover_stalled
-
-logger = logging.getLogger("management_api.worker")
-
-
-def recover_forever(stop: threading.Event) -> None:
-    while True:
-        try:
-            close_old_connections()
-            recover_stalled()
-        except Exception:
-            logger.exception("Recovering stalled deliveries failed; trying again later")
-        if stop.wait(settings.WEBHOOK_RECOVERY_INTERVAL):
-            break
-    connection.close()
+from management_api.delivery import recover_forever
 
 
 class Command(DbWorkerCommand):

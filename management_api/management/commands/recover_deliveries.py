@@ -2,8 +2,7 @@ import threading
 
 from django.core.management.base import BaseCommand
 
-from management_api.delivery import recover_stalled
-from management_api.management.commands.db_worker import recover_forever
+from management_api.delivery import recover_forever, recover_stalled
 
 
 class Command(BaseCommand):

@@ -5,7 +5,8 @@ import time
 
 from django.core.management import call_command
 
-from management_api.models import Delivery, DemoReceipt, LogSequence, Webhook, WebhookLog
+from demo_receiver.models import DemoReceipt
+from management_api.models import Delivery, LogSequence, Webhook, WebhookLog
 from management_api.signing import sign
 
 

@@ -14,7 +14,8 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from management_api.models import DemoReceipt, Environment, Webhook
+from demo_receiver.models import DemoReceipt
+from management_api.models import Environment, Webhook
 from management_api.signing import verify
 
 KEEP_RECEIPTS = 500
@@ -73,4 +74,4 @@ def receipts(request: HttpRequest) -> HttpResponse:
         except ValueError:
             body = receipt.body
         rows.append({"receipt": receipt, "body": body})
-    return render(request, "management_api/demo_receipts.html", {"rows": rows})
+    return render(request, "demo_receiver/receipts.html", {"rows": rows})
