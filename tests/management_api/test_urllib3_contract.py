@@ -38,6 +38,7 @@ def test_the_private_hooks_the_sender_overrides_still_exist():
 
 def test_the_sender_installs_its_checked_pools_for_both_schemes():
     adapter = sender._new_session().get_adapter("http://example.com/")
+    assert isinstance(adapter, HTTPAdapter)
     pools = adapter.poolmanager.pool_classes_by_scheme
     assert issubclass(pools["http"], HTTPConnectionPool)
     assert issubclass(pools["https"], HTTPSConnectionPool)
