@@ -9,14 +9,17 @@ import pytest
 
 from tests.instances import ROOT
 
-PROJECT = ["manage.py", "portal", "management_api", "webhooks_app", "templates", "static"]
+# Everything of a checkout but what a machine adds to it (credentials, databases, the virtualenv).
+NOT_COPIED = {".git", ".venv", "var", "build", "staticfiles", "tests", "docs", "node_modules", ".pytest_cache"}
 
 
 @pytest.fixture
 def fresh_checkout(tmp_path):
     """The project's code without var/: credentials are generated afresh, as on a new machine."""
-    for name in PROJECT:
-        source = ROOT / name
+    for source in ROOT.iterdir():
+        name = source.name
+        if name in NOT_COPIED:
+            continue
         if source.is_dir():
             shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
