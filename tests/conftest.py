@@ -1,10 +1,12 @@
+import ipaddress
+
 import pytest
 
 
 @pytest.fixture
 def allow_loopback(settings):
     """Let deliveries reach the receivers the tests start on 127.0.0.1 and ::1."""
-    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128"]
+    settings.WEBHOOK_ALLOWED_NETWORKS = [ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128")]
 
 
 @pytest.fixture(scope="session")
