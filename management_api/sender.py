@@ -71,7 +71,7 @@ REFUSED_NETWORKS: tuple[IPNetwork, ...] = tuple(
         "203.0.113.0/24",  # documentation
         "224.0.0.0/4",  # multicast
         "240.0.0.0/4",  # reserved, and 255.255.255.255 broadcast
-        "::/8",  # unspecified, loopback, IPv4-compatible, IPv4-mapped and IPv4-translated forms
+        "::/64",  # unspecified, loopback, IPv4-compatible, IPv4-mapped and IPv4-translated forms
         "64:ff9b:1::/48",  # NAT64 for local use
         "100::/64",  # discard-only
         "2001::/23",  # IETF protocol assignments: Teredo, benchmarking, ORCHID
