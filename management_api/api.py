@@ -6,6 +6,7 @@ fixes what AutoQL's Webhooks page (autoql-webhooks-doc.txt) leaves open.
 
 import hmac
 import logging
+import threading
 from typing import Any
 
 from django.conf import settings
@@ -26,11 +27,14 @@ logger = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, errors: dict[str, list[str]] | None = None) -> None:
+    def __init__(
+        self, status: int, message: str, errors: dict[str, list[str]] | None = None, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.errors = errors
+        self.retry_after = retry_after
 
 
 def configured_keys() -> dict[str, str]:
@@ -103,7 +107,10 @@ def ok(data: Any, status: int = 200) -> Status:
 
 @api.exception_handler(ApiError)
 def on_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
-    return error_response(request, exc.status, exc.message, exc.errors)
+    response = error_response(request, exc.status, exc.message, exc.errors)
+    if exc.retry_after is not None:
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(ValidationError)
@@ -204,13 +211,24 @@ def delete_webhook(request: HttpRequest, environment: str, key: str = KEY):
     return ok(None)
 
 
+_test_connection_slots = threading.BoundedSemaphore(settings.TEST_CONNECTION_CONCURRENCY)
+
+
 @api.post(
     "/webhooks/{environment}/test",
-    response={200: schemas.TestEnvelope, **ERRORS},
+    response={200: schemas.TestEnvelope, **ERRORS, 429: schemas.ErrorOut},
     summary="Send one signed test event and report what the receiver answered",
 )
 def test_connection(request: HttpRequest, environment: str, payload: schemas.EmptyIn | None = None, key: str = KEY):
-    log, result = delivery.deliver_test_event(webhook_or_404(request.auth))
+    webhook = webhook_or_404(request.auth)
+    # A test connection holds its thread until the receiver answers or the deadline passes; past a
+    # few at once, answer at once, so receivers that hang never take every thread of the process.
+    if not _test_connection_slots.acquire(blocking=False):
+        raise ApiError(429, "Too many test connections are running; try again in a few seconds.", retry_after=5)
+    try:
+        log, result = delivery.deliver_test_event(webhook)
+    finally:
+        _test_connection_slots.release()
     return ok(
         {
             "success": result.success,

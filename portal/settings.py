@@ -73,6 +73,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost, so that every error under the API's path gets the API's JSON error body.
     "management_api.middleware.JsonErrorsMiddleware",
+    "management_api.middleware.ApiRateLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

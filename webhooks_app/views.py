@@ -7,13 +7,15 @@ logs section or the modal's content. See ../shared/STYLE.md.
 import math
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
+from django_ratelimit.core import get_usage
 
 from webhooks_app.client import ENVIRONMENTS, ManagementApi, ManagementApiError
 from webhooks_app.errors import error_response
@@ -161,6 +163,16 @@ def generate_key(request: HttpRequest, environment: str) -> HttpResponse:
 @login_required
 def test_connection(request: HttpRequest, environment: str) -> HttpResponse:
     environment = _managed_environment(request, environment)
+    # Each test connection makes a real request to the receiver: a person gets a few a minute.
+    usage = get_usage(
+        request, group="test-connection", key="user", rate=settings.TEST_CONNECTION_RATE_LIMIT, increment=True
+    )
+    if usage is not None and usage["should_limit"]:
+        limited = JsonResponse(
+            {"message": "Too many test connections; try again in a minute.", "reference_id": "1.1.429"}, status=429
+        )
+        limited["Retry-After"] = str(max(1, usage["time_left"]))
+        return limited
     try:
         result = ManagementApi().test_connection(environment)
     except ManagementApiError as e:
