@@ -15,5 +15,5 @@ def attempt_delivery_task(delivery_id: str) -> str:
 
 
 def enqueue_attempt(delivery: Delivery, run_after: datetime | None = None) -> None:
-    task_ = attempt_delivery_task.using(run_after=run_after) if run_after else attempt_delivery_task
-    task_.enqueue(str(delivery.id))
+    # Each environment has its own queue and worker: a hanging sandbox receiver never holds up production.
+    attempt_delivery_task.using(queue_name=delivery.environment, run_after=run_after).enqueue(str(delivery.id))
