@@ -1,6 +1,7 @@
 import ipaddress
 
 import pytest
+from django.core.cache import cache
 
 
 @pytest.fixture
@@ -13,3 +14,9 @@ def allow_loopback(settings):
 def httpserver_listen_address():
     # Receivers listen on the IPv4 loopback only; "localhost" could resolve to ::1 first.
     return ("127.0.0.1", 0)
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limit_counters():
+    """Rate-limit counters live in the (per-process) cache: each test starts with none used."""
+    cache.clear()

@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -168,9 +168,7 @@ def test_connection(request: HttpRequest, environment: str) -> HttpResponse:
         request, group="test-connection", key="user", rate=settings.TEST_CONNECTION_RATE_LIMIT, increment=True
     )
     if usage is not None and usage["should_limit"]:
-        limited = JsonResponse(
-            {"message": "Too many test connections; try again in a minute.", "reference_id": "1.1.429"}, status=429
-        )
+        limited = error_response(request, "Too many test connections; try again in a minute.", 429)
         limited["Retry-After"] = str(max(1, usage["time_left"]))
         return limited
     try:
