@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the portal (gunicorn) and the delivery worker side by side; Ctrl-C stops both.
+# Runs the portal (gunicorn) and a delivery worker per environment side by side; Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT="${PORT:-8000}"
@@ -18,7 +18,7 @@ stop() {
   wait "$sandbox_worker" "$production_worker" "$web" 2>/dev/null || true
 }
 trap stop INT TERM EXIT
-echo "Portal: http://127.0.0.1:${PORT}/   (Ctrl-C stops the portal and the delivery worker)"
+echo "Portal: http://127.0.0.1:${PORT}/   (Ctrl-C stops the portal and the delivery workers)"
 echo "Demo:   .venv/bin/python manage.py seed_demo   points both webhooks at the built-in receiver"
 echo "        and writes a month of history; then .venv/bin/python manage.py send_data_alert \\"
 echo "        --environment sandbox --project-id p1 --title 'High Sales' delivers a live one."
