@@ -151,10 +151,11 @@ def test_a_queued_alert_is_logged_and_keeps_the_retry_schedule(db, name):
     assert state == "pending"
     log = WebhookLog.objects.get(delivery_id=queued.id)
     assert (log.status, log.attempt) == ("failure", 1)
-    assert phrase in log.error
+    assert log.error is not None and phrase in log.error
     assert_bounded(log)
     # The first step of the schedule (±20% jitter): no odd Retry-After shortened or broke it.
     delivery = Delivery.objects.get(pk=queued.id)
+    assert delivery.next_attempt_at is not None
     assert before + timedelta(seconds=SCHEDULE[0] * 0.8) <= delivery.next_attempt_at
     assert delivery.next_attempt_at <= timezone.now() + timedelta(seconds=SCHEDULE[0] * 1.2)
     assert log.next_attempt_at == delivery.next_attempt_at
@@ -187,7 +188,9 @@ def test_a_sender_that_raises_still_logs_and_schedules(db, monkeypatch):
     assert deliveries.attempt_delivery(str(queued.id)) == "pending"
     log = WebhookLog.objects.get(delivery_id=queued.id)
     assert log.error == "the delivery failed unexpectedly (RecursionError)"
-    assert Delivery.objects.get(pk=queued.id).next_attempt_at >= timezone.now() + timedelta(seconds=SCHEDULE[0] * 0.7)
+    next_attempt_at = Delivery.objects.get(pk=queued.id).next_attempt_at
+    assert next_attempt_at is not None
+    assert next_attempt_at >= timezone.now() + timedelta(seconds=SCHEDULE[0] * 0.7)
 
 
 def test_test_connection_with_a_sender_that_raises_answers_200(api, monkeypatch):
