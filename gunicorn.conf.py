@@ -6,3 +6,7 @@ writes the path without the query: keys must never land in a log file.
 
 accesslog = "-"
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
+
+# Test connections wait on receivers (at most TEST_CONNECTION_CONCURRENCY of them per process at
+# once); enough threads stay free for the pages and the API meanwhile.
+threads = 16

@@ -6,6 +6,7 @@ project's additions.
 
 import hmac
 import logging
+import threading
 from typing import Any
 
 from django.conf import settings
@@ -27,11 +28,14 @@ logger = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, errors: dict[str, list[str]] | None = None) -> None:
+    def __init__(
+        self, status: int, message: str, errors: dict[str, list[str]] | None = None, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.errors = errors
+        self.retry_after = retry_after
 
 
 class AuthenticatedRequest(HttpRequest):
@@ -104,7 +108,10 @@ def ok(data: Any, status: int = 200) -> Status:
 
 @api.exception_handler(ApiError)
 def on_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
-    return json_error(request, exc.message, exc.status, exc.errors)
+    response = json_error(request, exc.message, exc.status, exc.errors)
+    if exc.retry_after is not None:
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(ValidationError)
@@ -207,15 +214,26 @@ def delete_webhook(request: AuthenticatedRequest, environment: str, key: str = K
     return ok(None)
 
 
+_test_connection_slots = threading.BoundedSemaphore(settings.TEST_CONNECTION_CONCURRENCY)
+
+
 @api.post(
     "/webhooks/{environment}/test",
-    response={200: schemas.TestEnvelope, **ERRORS},
+    response={200: schemas.TestEnvelope, **ERRORS, 429: schemas.ErrorOut},
     summary="Send one signed test event and report what the receiver answered",
 )
 def test_connection(
     request: AuthenticatedRequest, environment: str, payload: schemas.EmptyIn | None = None, key: str = KEY
 ):
-    log, result = delivery.deliver_test_event(webhook_or_404(request.auth))
+    webhook = webhook_or_404(request.auth)
+    # A test connection holds its thread until the receiver answers or the deadline passes; past a
+    # few at once, answer at once, so receivers that hang never take every thread of the process.
+    if not _test_connection_slots.acquire(blocking=False):
+        raise ApiError(429, "Too many test connections are running; try again in a few seconds.", retry_after=5)
+    try:
+        log, result = delivery.deliver_test_event(webhook)
+    finally:
+        _test_connection_slots.release()
     return ok(
         {
             "success": result.success,

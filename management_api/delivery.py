@@ -7,16 +7,17 @@ the code that queues it live here together, because an attempt queues its own re
 import logging
 import random
 import threading
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import DataError, close_old_connections, connection, transaction
 from django.utils import timezone
 from django_tasks import task
 
 from management_api.models import Delivery, DeliveryState, LogStatus, LogType, Webhook, WebhookLog
-from management_api.sender import DeliveryResult, build_body, send_signed
+from management_api.sender import DeliveryResult, build_body, failed_result, send_signed, signed_headers
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +36,8 @@ def attempt_delivery_task(delivery_id: str) -> str:
 
 
 def enqueue_attempt(delivery: Delivery, run_after: datetime | None = None) -> None:
-    task_ = attempt_delivery_task.using(run_after=run_after) if run_after else attempt_delivery_task
-    task_.enqueue(str(delivery.id))
+    # Each environment has its own queue and worker: a hanging sandbox receiver never holds up production.
+    attempt_delivery_task.using(queue_name=delivery.environment, run_after=run_after).enqueue(str(delivery.id))
 
 
 def record_attempt(
@@ -48,7 +49,7 @@ def record_attempt(
     next_attempt_at: datetime | None = None,
 ) -> WebhookLog:
     # The signature is kept (it proves what was sent); the secret itself is never stored here.
-    return WebhookLog.objects.create(
+    fields: dict[str, Any] = dict(
         environment=webhook.environment,
         delivery_id=delivery.id,
         attempt=attempt,
@@ -66,6 +67,15 @@ def record_attempt(
         response_headers=result.response_headers,
         next_attempt_at=next_attempt_at,
     )
+    try:
+        with transaction.atomic():
+            return WebhookLog.objects.create(**fields)
+    except (DataError, ValueError, TypeError, RecursionError):
+        # The receiver's answer is what varies; the attempt is logged without it rather than lost.
+        logger.exception("The answer to delivery %s could not be stored; logging the attempt without it", delivery.id)
+        unstored = "the receiver's answer could not be stored"
+        fields.update(response=None, response_headers={}, error=result.error or unstored)
+        return WebhookLog.objects.create(**fields)
 
 
 def test_payload(environment: str) -> dict[str, Any]:
@@ -86,7 +96,7 @@ def deliver_test_event(webhook: Webhook) -> tuple[WebhookLog, DeliveryResult]:
         attempts=1,
         state=DeliveryState.IN_FLIGHT,
     )
-    result = send_signed(webhook.url, webhook.secret, "test", build_body("test", delivery.payload), delivery.id)
+    result = _send_guarded(webhook, delivery)
     delivery.state = DeliveryState.DELIVERED if result.success else DeliveryState.FAILED
     delivery.save(update_fields=["state", "updated_at"])
     return record_attempt(webhook, result=result, delivery=delivery, attempt=1), result
@@ -175,9 +185,7 @@ def attempt_delivery(delivery_id: str) -> str:
         delivery.save(update_fields=["state", "leased_until", "updated_at"])
         return "no webhook" if webhook is None else "webhook disabled"
 
-    result = send_signed(
-        webhook.url, webhook.secret, delivery.event, build_body(delivery.event, delivery.payload), delivery.id
-    )
+    result = _send_guarded(webhook, delivery)
     delay = retry_delay(delivery.attempts, result.retry_after) if is_retryable(result) else None
     next_at = timezone.now() + timedelta(seconds=delay) if delay is not None else None
     with transaction.atomic():
@@ -194,6 +202,18 @@ def attempt_delivery(delivery_id: str) -> str:
         delivery.save(update_fields=["state", "next_attempt_at", "leased_until", "updated_at"])
         _track_health(webhook, result)
     return delivery.state
+
+
+def _send_guarded(webhook: Webhook, delivery: Delivery) -> DeliveryResult:
+    """send_signed never raises by design; should it ever, the attempt is still logged and retried
+    on schedule, instead of the task runner retrying it at once and for ever with no log row."""
+    body = build_body(delivery.event, delivery.payload)
+    try:
+        return send_signed(webhook.url, webhook.secret, delivery.event, body, delivery.id)
+    except Exception as e:
+        logger.exception("Sending delivery %s failed unexpectedly", delivery.id)
+        headers = signed_headers(webhook.secret, delivery.event, body, delivery.id)
+        return failed_result(headers, body, time.monotonic(), f"the delivery failed unexpectedly ({type(e).__name__})")
 
 
 def _track_health(webhook: Webhook, result: DeliveryResult) -> None:

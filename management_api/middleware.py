@@ -1,4 +1,9 @@
+import hashlib
+
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django_ratelimit import ALL
+from django_ratelimit.core import get_usage
 
 API_PREFIX = "/autoql/management/api/"
 
@@ -29,3 +34,36 @@ class JsonErrorsMiddleware:
         if response.has_header("Allow"):
             replacement["Allow"] = response["Allow"]
         return replacement
+
+
+def _api_key_digest(group: str, request: HttpRequest) -> str:
+    # The counter is keyed by a digest: the cache (possibly a shared Redis) never holds a key.
+    return hashlib.sha256(request.GET.get("key", "").encode()).hexdigest()
+
+
+class ApiRateLimitMiddleware:
+    """At most API_RATE_LIMIT calls per API key to the management API; past it, 429 and Retry-After."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith(API_PREFIX) or "key" not in request.GET:
+            return self.get_response(request)
+        usage = get_usage(
+            request,
+            group="management-api",
+            key=_api_key_digest,
+            rate=settings.API_RATE_LIMIT,
+            method=ALL,
+            increment=True,
+        )
+        if usage is not None and usage["should_limit"]:
+            return too_many_requests("Too many calls with this API key; try again later.", usage["time_left"])
+        return self.get_response(request)
+
+
+def too_many_requests(message: str, retry_after: int) -> JsonResponse:
+    response = JsonResponse({"message": message, "reference_id": "1.1.429"}, status=429)
+    response["Retry-After"] = str(max(1, retry_after))
+    return response

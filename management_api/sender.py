@@ -6,12 +6,19 @@ longer than WEBHOOK_DELIVERY_DEADLINE, and never connects to an address inside t
 unless WEBHOOK_ALLOWED_NETWORKS says so. Every failure comes back as one plain sentence.
 """
 
+import contextlib
+import contextvars
+import http.client
 import ipaddress
 import json
+import logging
+import re
 import socket
 import ssl
+import threading
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -36,25 +43,82 @@ from management_api.signing import sign
 USER_AGENT = "AutoQL-Webhooks/1.0"
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+logger = logging.getLogger(__name__)
+
+# Networks a delivery never reaches unless WEBHOOK_ALLOWED_NETWORKS lists them: IANA's IPv4 and
+# IPv6 special-purpose registries, spelled out so that the answer does not change with the Python
+# patch level (`is_global` has changed its mind about several of these).
+REFUSED_NETWORKS: tuple[IPNetwork, ...] = tuple(
+    ipaddress.ip_network(network)
+    for network in (
+        "0.0.0.0/8",  # "this network"
+        "10.0.0.0/8",  # private
+        "100.64.0.0/10",  # carrier-grade NAT
+        "127.0.0.0/8",  # loopback
+        "169.254.0.0/16",  # link-local, cloud metadata services
+        "172.16.0.0/12",  # private
+        "192.0.0.0/24",  # IETF protocol assignments
+        "192.0.2.0/24",  # documentation
+        "192.31.196.0/24",  # AS112
+        "192.52.193.0/24",  # AMT
+        "192.88.99.0/24",  # 6to4 relay anycast
+        "192.168.0.0/16",  # private
+        "192.175.48.0/24",  # AS112 direct delegation
+        "198.18.0.0/15",  # benchmarking
+        "198.51.100.0/24",  # documentation
+        "203.0.113.0/24",  # documentation
+        "224.0.0.0/4",  # multicast
+        "240.0.0.0/4",  # reserved, and 255.255.255.255 broadcast
+        "::/64",  # unspecified, loopback, IPv4-compatible, IPv4-mapped and IPv4-translated forms
+        "64:ff9b:1::/48",  # NAT64 for local use
+        "100::/64",  # discard-only
+        "2001::/23",  # IETF protocol assignments: Teredo, benchmarking, ORCHID
+        "2001:db8::/32",  # documentation
+        "3fff::/20",  # documentation
+        "5f00::/16",  # segment routing
+        "fc00::/7",  # unique local
+        "fe80::/10",  # link-local
+        "fec0::/10",  # site-local
+        "ff00::/8",  # multicast
+    )
+)
+
+# IPv6 prefixes whose last 32 bits are an IPv4 address that the packet ends up at.
+_IPV4_IN_LAST_32_BITS = tuple(
+    ipaddress.IPv6Network(network)
+    for network in ("::ffff:0:0/96", "::ffff:0:0:0/96", "::/96", "64:ff9b::/96", "64:ff9b:1::/48")
+)
 
 
-def refusal_reason(address: str, allowed_networks: list[str]) -> str | None:
+def embedded_ipv4(ip: IPAddress) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries (and so may reach); none for an IPv4 address."""
+    if isinstance(ip, ipaddress.IPv4Address):
+        return []
+    found = [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) for net in _IPV4_IN_LAST_32_BITS if ip in net]
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)  # the Teredo server and the client it forwards to
+    return found
+
+
+def refusal_reason(address: str, allowed_networks: Sequence[IPNetwork]) -> str | None:
     """Why a delivery may not connect to `address`, or None when it may.
 
     Only public addresses are reachable by default: a webhook URL is typed in by a person, and
-    must not become a way to reach this machine, its network or a cloud metadata service.
+    must not become a way to reach this machine, its network or a cloud metadata service. The
+    sentence is shown to the customer, so it names no setting of this server.
     """
-    ip: IPAddress = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address):
-        # ::ffff:127.0.0.1 and 6to4/Teredo forms reach the IPv4 address they carry.
-        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
-        if embedded is not None:
-            ip = embedded
-    if any(ip in ipaddress.ip_network(network.strip(), strict=False) for network in allowed_networks):
+    address = address.split("%", 1)[0]  # no IPv6 zone
+    ip: IPAddress = ipaddress.ip_address(address)
+    candidates: list[IPAddress] = [ip, *embedded_ipv4(ip)]
+    if any(c in network for c in candidates for network in allowed_networks if c.version == network.version):
         return None
-    if ip.is_global and not ip.is_multicast:
-        return None
-    return f"address {ip} is not allowed; add its network to WEBHOOK_ALLOWED_NETWORKS"
+    if any(c in network for c in candidates for network in REFUSED_NETWORKS if c.version == network.version):
+        return f"the address {address} is not reachable from AutoQL (private or reserved network)"
+    return None
 
 
 class AddressRefused(NewConnectionError):
@@ -63,7 +127,14 @@ class AddressRefused(NewConnectionError):
         self.sentence = sentence
 
 
-class _CheckedAddressMixin:
+# The sockets the current delivery opened, so that its deadline can cut them wherever it is stuck
+# (connecting, the TLS handshake, a status line or headers sent one byte at a time).
+_open_sockets: contextvars.ContextVar[list[socket.socket] | None] = contextvars.ContextVar(
+    "webhook_open_sockets", default=None
+)
+
+
+class _CheckedAddressMixin(HTTPConnection):
     """Resolve the host once, check the address, and connect to exactly that address.
 
     Checking the address actually connected to (not a separate earlier lookup) means a host name
@@ -77,15 +148,23 @@ class _CheckedAddressMixin:
             raise NameResolutionError(self.host, self, e) from e
         reasons = []
         for *_, sockaddr in infos:
-            reason = refusal_reason(sockaddr[0], settings.WEBHOOK_ALLOWED_NETWORKS)
+            reason = refusal_reason(str(sockaddr[0]), settings.WEBHOOK_ALLOWED_NETWORKS)
             if reason is None:
-                self._dns_host = sockaddr[0]
-                return super()._new_conn()
+                self._dns_host = str(sockaddr[0])
+                sock = super()._new_conn()
+                opened = _open_sockets.get()
+                if opened is not None:
+                    opened.append(sock)
+                return sock
             reasons.append(reason)
+        # The operator learns which setting opens it; the customer only reads the sentence.
+        logger.warning(
+            "Refused a webhook delivery to %s (%s); WEBHOOK_ALLOWED_NETWORKS can allow it", self.host, reasons[0]
+        )
         raise AddressRefused(self, reasons[0])
 
 
-class _CheckedHTTPConnection(_CheckedAddressMixin, HTTPConnection):
+class _CheckedHTTPConnection(_CheckedAddressMixin):
     pass
 
 
@@ -137,10 +216,9 @@ def build_body(event: str, payload: dict[str, Any]) -> bytes:
     return json.dumps({"event": event, "payload": payload}, separators=(",", ":")).encode()
 
 
-def send_signed(url: str, secret: str, event: str, body: bytes, delivery_id: uuid.UUID) -> DeliveryResult:
-    """POST one signed delivery and describe what happened. Never raises for network faults."""
+def signed_headers(secret: str, event: str, body: bytes, delivery_id: uuid.UUID) -> dict[str, str]:
     timestamp = str(int(time.time() * 1000))
-    headers = {
+    return {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         "AutoQL-Timestamp": timestamp,
@@ -148,8 +226,35 @@ def send_signed(url: str, secret: str, event: str, body: bytes, delivery_id: uui
         "AutoQL-Event": event,
         "AutoQL-Delivery-Id": str(delivery_id),
     }
-    deadline_s = settings.WEBHOOK_DELIVERY_DEADLINE
+
+
+def send_signed(url: str, secret: str, event: str, body: bytes, delivery_id: uuid.UUID) -> DeliveryResult:
+    """POST one signed delivery and describe what happened. Never raises, whatever the receiver does."""
+    headers = signed_headers(secret, event, body, delivery_id)
     started = time.monotonic()
+    try:
+        return _send(url, headers, body, started)
+    except Exception as e:
+        # Whatever slipped past the known faults is still one failed attempt, never a crash.
+        logger.exception("Unexpected failure sending a webhook delivery to %s", url)
+        return failed_result(headers, body, started, f"the delivery failed unexpectedly ({type(e).__name__})")
+
+
+def failed_result(headers: dict[str, str], body: bytes, started: float, error: str) -> DeliveryResult:
+    return DeliveryResult(
+        success=False,
+        status_code=None,
+        response=None,
+        error=error,
+        duration_ms=int((time.monotonic() - started) * 1000),
+        request_headers=headers,
+        request_body=body.decode(),
+    )
+
+
+def _send(url: str, headers: dict[str, str], body: bytes, started: float) -> DeliveryResult:
+    deadline_s = settings.WEBHOOK_DELIVERY_DEADLINE
+    timed_out = f"timed out after {deadline_s:g} s"
 
     def result(**kwargs: Any) -> DeliveryResult:
         kwargs.setdefault("success", False)
@@ -159,7 +264,12 @@ def send_signed(url: str, secret: str, event: str, body: bytes, delivery_id: uui
         duration_ms = int((time.monotonic() - started) * 1000)
         return DeliveryResult(duration_ms=duration_ms, request_headers=headers, request_body=body.decode(), **kwargs)
 
-    timed_out = f"timed out after {deadline_s:g} s"
+    opened: list[socket.socket] = []
+    fired = threading.Event()
+    watchdog = threading.Timer(deadline_s, _cut_all, args=(opened, fired))
+    watchdog.daemon = True
+    token = _open_sockets.set(opened)
+    watchdog.start()
     try:
         with _new_session() as session:
             response = session.post(
@@ -172,41 +282,63 @@ def send_signed(url: str, secret: str, event: str, body: bytes, delivery_id: uui
             )
             with response:
                 raw, cut = _read_capped(response, started + deadline_s)
+                code = response.status_code
+                reason = response.reason
+                response_headers = response.headers
     except _DeadlinePassed:
         return result(error=timed_out)
+    except _UndecodableBody:
+        return result(error="the receiver's answer could not be decompressed (bad Content-Encoding)")
     except requests.exceptions.Timeout:
         return result(error=timed_out)
     except requests.exceptions.ConnectionError as e:
+        if fired.is_set():
+            return result(error=timed_out)
         return result(error=_connection_error_sentence(e, url))
     except requests.exceptions.RequestException as e:
         return result(error=f"the request could not be sent ({type(e).__name__})")
     except (ValueError, UnicodeError, OSError) as e:
         # A URL that parses but cannot be sent (an IDNA label too long, a bad port): say so, not crash.
         return result(error=f"the request could not be sent ({type(e).__name__})")
+    finally:
+        watchdog.cancel()
+        _open_sockets.reset(token)
 
-    code = response.status_code
-    body_value = _decode_body(raw, cut)
-    response_headers = dict(response.headers)
-    common = dict(
+    common: dict[str, Any] = dict(
         status_code=code,
-        response=body_value,
-        response_headers=response_headers,
-        retry_after=_retry_after_seconds(response.headers.get("Retry-After")),
+        response=_decode_body(raw, cut),
+        response_headers=_bounded_headers(response_headers),
+        retry_after=retry_after_seconds(response_headers.get("Retry-After")),
     )
     if 300 <= code < 400:
-        location = response.headers.get("Location", "nowhere")
+        location = _plain(response_headers.get("Location") or "nowhere", 200)
         return result(error=f"redirects are not followed ({code} to {location})", **common)
     if not 200 <= code < 300:
-        return result(error=f"the receiver answered {code} {response.reason or ''}".strip(), **common)
+        return result(error=f"the receiver answered {code} {_plain(_reason_text(reason), 100)}".strip(), **common)
     return result(success=True, **common)
+
+
+def _cut_all(sockets: list[socket.socket], fired: threading.Event) -> None:
+    fired.set()
+    for sock in list(sockets):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 class _DeadlinePassed(Exception):
     pass
 
 
+class _UndecodableBody(Exception):
+    pass
+
+
 def _read_capped(response: requests.Response, deadline: float) -> tuple[bytes, bool]:
-    """Read at most the cap, giving up at the deadline even if the receiver trickles bytes."""
+    """Read at most the cap, giving up at the deadline even if the receiver trickles bytes.
+
+    The cap applies to decompressed bytes, read a bounded piece at a time, so a small gzip bomb
+    never grows past it in memory.
+    """
     cap = settings.WEBHOOK_RESPONSE_MAX_BYTES
     chunks: list[bytes] = []
     size = 0
@@ -221,7 +353,9 @@ def _read_capped(response: requests.Response, deadline: float) -> tuple[bytes, b
             chunk = response.raw.read1(min(65536, cap + 1 - size), decode_content=True)
         except (TimeoutError, ReadTimeoutError) as e:
             raise _DeadlinePassed from e
-        except (ProtocolError, DecodeError, OSError) as e:
+        except DecodeError as e:
+            raise _UndecodableBody from e
+        except (ProtocolError, OSError) as e:
             raise requests.exceptions.ConnectionError(e) from e
         if not chunk:
             break
@@ -231,26 +365,91 @@ def _read_capped(response: requests.Response, deadline: float) -> tuple[bytes, b
     return data[:cap], len(data) > cap
 
 
+# Deeper than this, a JSON answer is kept as text: nothing a receiver says needs more, and very
+# deep documents break parsers and databases alike.
+MAX_JSON_DEPTH = 32
+# JSON escapes that PostgreSQL's jsonb refuses (NUL, lone surrogates): such answers are kept as text.
+_UNSTORABLE_JSON_ESCAPE = re.compile(r"\\u(0000|d[89a-f][0-9a-f]{2})", re.IGNORECASE)
+
+
 def _decode_body(raw: bytes, cut: bool) -> Any:
-    text = raw.decode("utf-8", errors="replace")
-    if not cut:
+    # NUL cannot be stored in a PostgreSQL text column; bytes that are not UTF-8 become U+FFFD.
+    text = raw.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+    if not cut and _json_depth_at_most(text, MAX_JSON_DEPTH) and not _UNSTORABLE_JSON_ESCAPE.search(text):
         try:
             return json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
     if cut:
         text += f"\n[cut at {len(raw) // 1024} KiB]"
     return text
 
 
-def _retry_after_seconds(value: str | None) -> float | None:
+def _json_depth_at_most(text: str, limit: int) -> bool:
+    """Whether brackets (outside strings) nest no deeper than `limit`, without parsing."""
+    depth = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return False
+        elif char in "]}":
+            depth -= 1
+    return True
+
+
+# What is kept of a receiver's headers for the logs.
+MAX_HEADERS = 50
+MAX_HEADER_NAME = 100
+MAX_HEADER_VALUE = 1000
+
+
+def _bounded_headers(headers: Any) -> dict[str, str]:
+    kept: dict[str, str] = {}
+    for name, value in list(headers.items())[:MAX_HEADERS]:
+        kept[_plain(str(name), MAX_HEADER_NAME)] = _plain(str(value), MAX_HEADER_VALUE)
+    return kept
+
+
+def _plain(text: str, limit: int) -> str:
+    """Text from a receiver, safe to store and show: no control characters, at most `limit` long."""
+    cleaned = "".join(c if c.isprintable() else " " for c in text)
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
+def _reason_text(reason: Any) -> str:
+    if isinstance(reason, bytes):
+        return reason.decode("utf-8", errors="replace")
+    return str(reason or "")
+
+
+_DELAY_SECONDS = re.compile(r"[0-9]{1,10}")
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Seconds a Retry-After header asks for (delay-seconds or an HTTP date), None when it makes no sense."""
     if not value:
         return None
-    if value.strip().isdigit():
-        return float(value.strip())
+    value = value.strip()
+    # ASCII digits only: str.isdigit() also accepts "²", which float() refuses.
+    if _DELAY_SECONDS.fullmatch(value):
+        return float(value)
     try:
-        return max(0.0, (parsedate_to_datetime(value) - timezone.now()).total_seconds())
-    except (TypeError, ValueError):
+        when = parsedate_to_datetime(value)
+        if when.tzinfo is None:
+            return None
+        return max(0.0, (when - timezone.now()).total_seconds())
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
 
 
@@ -282,4 +481,12 @@ def _connection_error_sentence(error: Exception, url: str) -> str:
             return f"timed out after {settings.WEBHOOK_DELIVERY_DEADLINE:g} s"
         if isinstance(reason, ssl.SSLError):
             return "the TLS handshake with the receiver failed (is its certificate valid?)"
+        if isinstance(reason, http.client.LineTooLong):
+            return "the receiver's answer had a line too long to read"
+        if isinstance(reason, http.client.HTTPException) and "headers" in str(reason):
+            return "the receiver's answer had too many headers"
+        if isinstance(reason, http.client.RemoteDisconnected):
+            break
+        if isinstance(reason, http.client.BadStatusLine):
+            return "the receiver's answer was not valid HTTP"
     return "the connection broke before the receiver answered"

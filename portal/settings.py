@@ -4,12 +4,14 @@ Every value comes from the environment through django-environ; `.env.example` li
 The API they configure is described in docs/api.md.
 """
 
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -69,11 +71,13 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
+    "django_ratelimit",
 ]
 
 MIDDLEWARE = [
     # Outermost, so that every error under the API's path gets the API's JSON error body.
     "management_api.middleware.JsonErrorsMiddleware",
+    "management_api.middleware.ApiRateLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -213,7 +217,20 @@ AUTOQL_API_TIMEOUT = (5.0, env.float("AUTOQL_API_TIMEOUT", default=20.0))
 
 
 # --- Webhook delivery (the embedded API's side) -------------------------------------------------
-WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+def _networks(name: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    # Parsed once here, so that a typo stops the server with its name instead of failing every delivery.
+    networks = []
+    for entry in env.list(name, default=[]):
+        try:
+            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {entry!r} is not a network; write CIDRs separated by commas, e.g. 10.0.0.0/8,fd00::/8"
+            ) from None
+    return networks
+
+
+WEBHOOK_ALLOWED_NETWORKS = _networks("WEBHOOK_ALLOWED_NETWORKS")
 WEBHOOK_RETRY_SCHEDULE = env.list("WEBHOOK_RETRY_SCHEDULE", cast=int, default=[5, 300, 1800, 7200, 18000, 36000, 36000])
 # One delivery attempt never takes longer than this, connect and body included.
 WEBHOOK_DELIVERY_DEADLINE = env.float("WEBHOOK_DELIVERY_DEADLINE", default=10.0)
@@ -225,11 +242,36 @@ WEBHOOK_DISABLE_AFTER_DAYS = env.float("WEBHOOK_DISABLE_AFTER_DAYS", default=5.0
 WEBHOOK_RECOVERY_INTERVAL = env.float("WEBHOOK_RECOVERY_INTERVAL", default=30.0)
 
 
+# How many test connections one web process runs at once; more are answered 429 at once, so a
+# receiver that hangs can never hold more than this many of the process's threads.
+TEST_CONNECTION_CONCURRENCY = env.int("TEST_CONNECTION_CONCURRENCY", default=4)
+
+
+# --- Abuse limits -------------------------------------------------------------------------------
+# django-ratelimit rates ("<count>/<s|m|h|d>"): calls per API key to the management API, and test
+# connections per signed-in user of the portal.
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/m")
+TEST_CONNECTION_RATE_LIMIT = env.str("TEST_CONNECTION_RATE_LIMIT", default="20/m")
+# The counters live in the cache, which every web node must share: set CACHE_URL (or REDIS_URL),
+# e.g. redis://127.0.0.1:6379/1 (needs `pip install redis`). One process alone may keep the default.
+_CACHE_URL = env.str("CACHE_URL", default="") or env.str("REDIS_URL", default="")
+CACHES = {
+    "default": env.cache_url_config(_CACHE_URL)
+    if _CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+# django-ratelimit knows Django's own RedisCache only by another name (W001); without CACHE_URL the
+# per-process cache is the documented choice for a single node (E003), each web process counting apart.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"] + ([] if _CACHE_URL else ["django_ratelimit.E003"])
+
+
 # --- Tasks (delivery queue) ---------------------------------------------------------------------
+# One queue per environment, each with its own worker (scripts/serve.sh): a sandbox receiver that
+# hangs never delays production deliveries.
 TASKS = {
     "default": {
         "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default"],
+        "QUEUES": ["default", "sandbox", "production"],
     }
 }
 

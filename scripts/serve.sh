@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
-# Runs the portal (gunicorn) and the delivery worker side by side; Ctrl-C stops both.
+# Runs the portal (gunicorn) and a delivery worker per environment side by side; Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT="${PORT:-8000}"
 
-.venv/bin/python manage.py db_worker --queue-name default &
-worker=$!
-.venv/bin/gunicorn portal.wsgi --bind "127.0.0.1:${PORT}" --workers 2 --threads 4 \
-  --timeout 60 &
+# One worker per environment's queue, so a hanging sandbox receiver never delays production.
+.venv/bin/python manage.py db_worker --queue-name sandbox,default &
+sandbox_worker=$!
+.venv/bin/python manage.py db_worker --queue-name production &
+production_worker=$!
+# Threads and the rest come from gunicorn.conf.py.
+.venv/bin/gunicorn portal.wsgi --bind "127.0.0.1:${PORT}" --workers 2 --timeout 60 &
 web=$!
 
-stop() { kill "$worker" "$web" 2>/dev/null || true; wait "$worker" "$web" 2>/dev/null || true; }
+stop() {
+  kill "$sandbox_worker" "$production_worker" "$web" 2>/dev/null || true
+  wait "$sandbox_worker" "$production_worker" "$web" 2>/dev/null || true
+}
 trap stop INT TERM EXIT
-echo "Portal: http://127.0.0.1:${PORT}/   (Ctrl-C stops the portal and the delivery worker)"
+echo "Portal: http://127.0.0.1:${PORT}/   (Ctrl-C stops the portal and the delivery workers)"
 echo "Demo:   .venv/bin/python manage.py seed_demo   points both webhooks at the built-in receiver"
 echo "        and writes a month of history; then .venv/bin/python manage.py send_data_alert \\"
 echo "        --environment sandbox --project-id p1 --title 'High Sales' delivers a live one."
-wait -n "$worker" "$web"
+wait -n "$sandbox_worker" "$production_worker" "$web"

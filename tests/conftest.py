@@ -1,6 +1,8 @@
+import ipaddress
 from collections.abc import Iterator
 
 import pytest
+from django.core.cache import cache
 
 from tests import ports
 
@@ -8,7 +10,7 @@ from tests import ports
 @pytest.fixture
 def allow_loopback(settings):
     """Let deliveries reach the receivers the tests start on 127.0.0.1 and ::1."""
-    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128"]
+    settings.WEBHOOK_ALLOWED_NETWORKS = [ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128")]
 
 
 @pytest.fixture(scope="session")
@@ -22,3 +24,9 @@ def closed_port() -> Iterator[int]:
     """A port on 127.0.0.1 that refuses connections for the whole test."""
     with ports.closed_port() as port:
         yield port
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limit_counters():
+    """Rate-limit counters live in the (per-process) cache: each test starts with none used."""
+    cache.clear()

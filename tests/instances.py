@@ -52,8 +52,6 @@ def running_instance(tmp_path: Path, log_file: Path | None = None, **extra_env: 
             f"127.0.0.1:{port}",
             "--workers",
             "1",
-            "--threads",
-            "4",
             "--log-level",
             "warning",
         ],

@@ -38,9 +38,9 @@ def worker_env(**extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def workers(count: int = 1, log_dir: Path | None = None, **extra: str):
-    """Start `count` workers; stop them (SIGTERM, then SIGKILL) when the block ends."""
-    processes = [start_worker(i, log_dir, **extra) for i in range(count)]
+def workers(count: int = 1, log_dir: Path | None = None, queue: str = "*", **extra: str):
+    """Start `count` workers on `queue` (every queue by default); stop them when the block ends."""
+    processes = [start_worker(i, log_dir, queue=queue, **extra) for i in range(count)]
     try:
         yield processes
     finally:
@@ -48,13 +48,15 @@ def workers(count: int = 1, log_dir: Path | None = None, **extra: str):
             stop_worker(process)
 
 
-def start_worker(index: int = 0, log_dir: Path | None = None, **extra: str) -> subprocess.Popen:
+def start_worker(index: int = 0, log_dir: Path | None = None, queue: str = "*", **extra: str) -> subprocess.Popen:
     log = open(log_dir / f"worker-{index}.log", "w") if log_dir else subprocess.DEVNULL  # noqa: SIM115 (the worker owns it)
     return subprocess.Popen(
         [
             sys.executable,
             "manage.py",
             "db_worker",
+            "--queue-name",
+            queue,
             "--interval",
             "0.1",
             "--no-startup-delay",

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,6 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 from django_htmx.middleware import HtmxDetails
+from django_ratelimit.core import get_usage
 
 from portal.credentials import ENVIRONMENTS
 from webhooks_app.client import ManagementApi, ManagementApiError
@@ -183,6 +185,14 @@ def generate_key(request: HtmxHttpRequest, environment: str) -> HttpResponse:
 @manager_required
 @reports_api_failure("The test connection")
 def test_connection(request: HtmxHttpRequest, environment: str) -> HttpResponse:
+    # Each test connection makes a real request to the receiver: a person gets a few a minute.
+    usage = get_usage(
+        request, group="test-connection", key="user", rate=settings.TEST_CONNECTION_RATE_LIMIT, increment=True
+    )
+    if usage is not None and usage["should_limit"]:
+        limited = error_response(request, "Too many test connections; try again in a minute.", 429)
+        limited["Retry-After"] = str(max(1, usage["time_left"]))
+        return limited
     result = ManagementApi().test_connection(environment)
     response = _modal(
         request,

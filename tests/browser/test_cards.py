@@ -108,7 +108,7 @@ def test_a_failed_test_connection_is_said_in_plain_words(as_manager, portal, set
     page.locator("#card-production").get_by_role("button", name="Test Connection").click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text("Connection failed")
-    expect(dialog).to_contain_text("address 127.0.0.1 is not allowed; add its network to WEBHOOK_ALLOWED_NETWORKS")
+    expect(dialog).to_contain_text("the address 127.0.0.1 is not reachable from AutoQL (private or reserved network)")
 
 
 def test_a_viewer_sees_no_actions(as_viewer, portal):

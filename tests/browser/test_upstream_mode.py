@@ -28,7 +28,7 @@ def test_generate_and_test_against_another_instance(as_manager, portal, settings
 
         card.get_by_role("button", name="Test Connection").click()
         # The other instance keeps its own WEBHOOK_ALLOWED_NETWORKS (none): it refuses loopback.
-        expect(dialog).to_contain_text("address 127.0.0.1 is not allowed")
+        expect(dialog).to_contain_text("the address 127.0.0.1 is not reachable from AutoQL")
         page.keyboard.press("Escape")
         page.locator("#logs").get_by_role("link", name="Production").click()
         expect(page.locator("#logs .log-row")).to_have_count(1)

@@ -1,6 +1,10 @@
 """The sender's address policy and fault handling, beyond what test_test_connection covers."""
 
+import ipaddress
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -37,7 +41,7 @@ from management_api.sender import refusal_reason, send_signed
 )
 def test_it_refuses_non_public_addresses(address):
     reason = refusal_reason(address, [])
-    assert reason is not None and reason.endswith("is not allowed; add its network to WEBHOOK_ALLOWED_NETWORKS")
+    assert reason == f"the address {address} is not reachable from AutoQL (private or reserved network)"
 
 
 @pytest.mark.parametrize("address", ["93.184.215.14", "8.8.8.8", "2606:4700::1111"])
@@ -46,9 +50,10 @@ def test_it_allows_public_addresses(address):
 
 
 def test_allowed_networks_open_a_range_and_only_that_range():
-    assert refusal_reason("10.1.2.3", ["10.0.0.0/8"]) is None
-    assert refusal_reason("::ffff:10.1.2.3", ["10.0.0.0/8"]) is None
-    assert refusal_reason("192.168.0.1", ["10.0.0.0/8"]) is not None
+    ten = [ipaddress.ip_network("10.0.0.0/8")]
+    assert refusal_reason("10.1.2.3", ten) is None
+    assert refusal_reason("::ffff:10.1.2.3", ten) is None
+    assert refusal_reason("192.168.0.1", ten) is not None
 
 
 def test_the_address_actually_connected_to_is_checked(monkeypatch, settings, httpserver):
@@ -64,14 +69,15 @@ def test_the_address_actually_connected_to_is_checked(monkeypatch, settings, htt
 
     monkeypatch.setattr(socket, "getaddrinfo", rebinding)
     result = send_signed(f"http://rebind.test:{httpserver.port}/hook", "s", "test", b"{}", uuid.uuid4())
-    assert result.error == "address 127.0.0.1 is not allowed; add its network to WEBHOOK_ALLOWED_NETWORKS"
+    assert result.error == "the address 127.0.0.1 is not reachable from AutoQL (private or reserved network)"
     assert len(httpserver.log) == 0
 
 
 def test_localhost_by_name_is_refused(settings, httpserver):
     settings.WEBHOOK_ALLOWED_NETWORKS = []
     result = send_signed(f"http://localhost:{httpserver.port}/", "s", "test", b"{}", uuid.uuid4())
-    assert result.error is not None and "is not allowed" in result.error
+    assert result.error is not None
+    assert "is not reachable from AutoQL (private or reserved network)" in result.error
     assert len(httpserver.log) == 0
 
 
@@ -115,10 +121,13 @@ def test_a_trickling_receiver_is_cut_at_the_total_deadline(settings, allow_loopb
 
 
 def test_retry_after_is_read_in_seconds_and_as_a_date():
-    assert sender._retry_after_seconds("120") == 120.0
-    assert sender._retry_after_seconds(None) is None
-    assert sender._retry_after_seconds("soon") is None
-    assert sender._retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0  # a date in the past
+    assert sender.retry_after_seconds("120") == 120.0
+    assert sender.retry_after_seconds(None) is None
+    assert sender.retry_after_seconds("soon") is None
+    assert sender.retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0  # a date in the past
+    # Odd forms: Unicode digits (isdigit() but not float()), negative, fractions, a date with no zone.
+    for odd in ("²", "٣", "-5", "1.5", "1e9", "  ", "Wed, 21 Oct 2015 07:28:00 -0000", "Mon, 99 Foo 99999 99:99:99"):
+        assert sender.retry_after_seconds(odd) is None, odd
 
 
 def test_a_receiver_that_hangs_up_mid_answer_is_said_plainly(allow_loopback):
@@ -146,3 +155,67 @@ def test_a_tls_failure_is_said_plainly(allow_loopback, httpserver):
     httpserver.expect_request("/").respond_with_data("ok")
     result = send_signed(f"https://127.0.0.1:{httpserver.port}/", "s", "test", b"{}", uuid.uuid4())
     assert result.error == "the TLS handshake with the receiver failed (is its certificate valid?)"
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+        "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254
+        "64:ff9b:1::a00:1",  # local-use NAT64 of 10.0.0.1
+        "64:ff9b:1::808:808",  # local-use NAT64, even of a public address
+        "::7f00:1",  # IPv4-compatible 127.0.0.1
+        "::808:808",  # IPv4-compatible, deprecated whatever it carries
+        "::ffff:0:7f00:1",  # IPv4-translated 127.0.0.1
+        "fec0::1",  # site-local
+        "2001::1",  # Teredo
+        "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo
+        "2001:2::1",  # benchmarking
+        "2001:10::1",  # ORCHID
+        "2001:20::1",  # ORCHIDv2
+        "2001:db8::1",  # documentation
+        "3fff::1",  # documentation
+        "100::1",  # discard-only
+        "fc00::1",  # unique local
+        "2002:a00:1::1",  # 6to4 of 10.0.0.1
+        "2002:c0a8:101::1",  # 6to4 of 192.168.1.1
+        "64:ff9b::c0a8:101",  # NAT64 of 192.168.1.1
+        "192.0.0.1",
+        "192.0.0.9",  # IETF protocol assignments, whatever the Python patch level says
+        "192.0.2.1",
+        "198.51.100.1",
+        "203.0.113.1",  # documentation
+        "198.18.0.1",  # benchmarking
+        "0.1.2.3",  # "this network"
+        "255.255.255.255",  # broadcast
+        "192.88.99.1",  # 6to4 relay anycast
+    ],
+)
+def test_special_purpose_and_embedded_ipv4_addresses_are_refused(address):
+    assert refusal_reason(address, []) == (
+        f"the address {address} is not reachable from AutoQL (private or reserved network)"
+    )
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["64:ff9b::808:808", "2002:808:808::1", "1.1.1.1", "2a00:1450:4001::1"],  # NAT64 and 6to4 of 8.8.8.8
+)
+def test_public_addresses_in_ipv6_forms_are_allowed(address):
+    assert refusal_reason(address, []) is None
+
+
+def test_a_bad_allowed_network_stops_the_server_with_its_name(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env.update(DJANGO_SETTINGS_MODULE="portal.settings", WEBHOOK_ALLOWED_NETWORKS="10.0.0.0/8,10.0.0.300/32")
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'check.sqlite3'}"
+    finished = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=sender.settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert finished.returncode != 0
+    assert "WEBHOOK_ALLOWED_NETWORKS: '10.0.0.300/32' is not a network" in finished.stderr

@@ -160,7 +160,7 @@ def test_loopback_is_refused_unless_allowed(api, httpserver, settings):
     point_at(api, httpserver)
     data = api.call("POST", "/webhooks/sandbox/test", {}).json()["data"]
     assert data["success"] is False
-    assert data["error"] == "address 127.0.0.1 is not allowed; add its network to WEBHOOK_ALLOWED_NETWORKS"
+    assert data["error"] == "the address 127.0.0.1 is not reachable from AutoQL (private or reserved network)"
     assert len(httpserver.log) == 0
 
 
