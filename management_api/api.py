@@ -6,6 +6,7 @@ fixes what AutoQL's Webhooks page (autoql-webhooks-doc.txt) leaves open.
 
 import hmac
 import logging
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -147,6 +148,7 @@ def webhook_or_404(environment: str) -> Webhook:
     webhook = Webhook.objects.filter(environment=environment).first()
     if webhook is None:
         raise ApiError(404, f"No webhook is configured for {environment}; create one first.")
+    webhook.promote_next_secret_if_due()
     return webhook
 
 
@@ -160,7 +162,10 @@ ERRORS = {frozenset({400, 401, 403, 404}): schemas.ErrorOut}
     summary="List the webhooks of the key's environment",
 )
 def list_webhooks(request: HttpRequest, key: str = KEY):
-    items = [schemas.webhook_data(w) for w in Webhook.objects.filter(environment=request.auth)]
+    webhooks = list(Webhook.objects.filter(environment=request.auth))
+    for webhook in webhooks:
+        webhook.promote_next_secret_if_due()
+    items = [schemas.webhook_data(w) for w in webhooks]
     return ok({"items": items})
 
 
@@ -184,13 +189,12 @@ def put_webhook(request: HttpRequest, environment: str, payload: schemas.Webhook
 @api.put(
     "/webhooks/{environment}/secret",
     response={200: schemas.WebhookEnvelope, **ERRORS},
-    summary="Replace the environment's webhook secret",
+    summary="Replace the environment's webhook secret at once (and cancel a pending roll)",
 )
 def regenerate_secret(request: HttpRequest, environment: str, payload: schemas.EmptyIn | None = None, key: str = KEY):
     with transaction.atomic():
         webhook = webhook_or_404(request.auth)
-        webhook.secret = new_secret()
-        webhook.save(update_fields=["secret", "updated_at"])
+        webhook.replace_secret()
     return ok(schemas.webhook_data(webhook))
 
 
@@ -297,3 +301,77 @@ def resend(request: HttpRequest, environment: str, log_id: str, key: str = KEY):
 )
 def enable_webhook(request: HttpRequest, environment: str, payload: schemas.EmptyIn | None = None, key: str = KEY):
     return ok(schemas.webhook_data(delivery.enable(webhook_or_404(request.auth))))
+
+
+# Rolling a secret without downtime (this project's own calls; docs/api-additions.md): the next
+# secret is handed out first and deliveries stay signed with the current one until the switch.
+
+DEFAULT_ROLL_HOURS = 24
+MAX_ROLL_HOURS = 7 * 24
+
+
+class SecretRollIn(Schema):
+    model_config = {"extra": "forbid"}
+
+    expires_in_hours: int = Field(
+        DEFAULT_ROLL_HOURS,
+        ge=1,
+        le=MAX_ROLL_HOURS,
+        strict=True,
+        description="hours until the next secret signs, 1 to 168",
+    )
+
+
+class RollingWebhookOut(schemas.WebhookOut):
+    next_secret: str
+    next_secret_activates_at: str
+
+
+class RollingWebhookEnvelope(schemas.Envelope):
+    data: RollingWebhookOut
+
+
+@api.post(
+    "/webhooks/{environment}/secret/roll",
+    response={200: RollingWebhookEnvelope, **ERRORS},
+    summary="Start rolling the secret: a next secret, used for signing after the given hours",
+)
+def roll_secret(request: HttpRequest, environment: str, payload: SecretRollIn | None = None, key: str = KEY):
+    # The key checked above is the path's environment's, so `environment` is the caller's.
+    expires_in = timedelta(hours=payload.expires_in_hours if payload else DEFAULT_ROLL_HOURS)
+    with transaction.atomic():
+        webhook = webhook_or_404(environment)
+        next_secret, activates_at = webhook.start_secret_roll(expires_in)
+    return ok(
+        {
+            **schemas.webhook_data(webhook),
+            "next_secret": next_secret,
+            "next_secret_activates_at": schemas.iso(activates_at),
+        }
+    )
+
+
+@api.post(
+    "/webhooks/{environment}/secret/roll/complete",
+    response={200: schemas.WebhookEnvelope, **ERRORS_409},
+    summary="Sign with the next secret from now on",
+)
+def complete_secret_roll(
+    request: HttpRequest, environment: str, payload: schemas.EmptyIn | None = None, key: str = KEY
+):
+    webhook = webhook_or_404(environment)
+    if not webhook.complete_secret_roll():
+        raise ApiError(409, f"No secret roll is pending for {environment}; start one first.")
+    return ok(schemas.webhook_data(webhook))
+
+
+@api.delete(
+    "/webhooks/{environment}/secret/roll",
+    response={200: schemas.WebhookEnvelope, **ERRORS_409},
+    summary="Cancel a pending secret roll and keep the current secret",
+)
+def cancel_secret_roll(request: HttpRequest, environment: str, key: str = KEY):
+    webhook = webhook_or_404(environment)
+    if not webhook.cancel_secret_roll():
+        raise ApiError(409, f"No secret roll is pending for {environment}.")
+    return ok(schemas.webhook_data(webhook))

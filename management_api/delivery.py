@@ -71,7 +71,9 @@ def deliver_test_event(webhook: Webhook) -> tuple[WebhookLog, DeliveryResult]:
         attempts=1,
         state=DeliveryState.IN_FLIGHT,
     )
-    result = send_signed(webhook.url, webhook.secret, "test", build_body("test", delivery.payload), delivery.id)
+    result = send_signed(
+        webhook.url, webhook.signing_secret(), "test", build_body("test", delivery.payload), delivery.id
+    )
     delivery.state = DeliveryState.DELIVERED if result.success else DeliveryState.FAILED
     delivery.save(update_fields=["state", "updated_at"])
     return record_attempt(webhook, result=result, delivery=delivery, attempt=1), result
@@ -161,7 +163,7 @@ def attempt_delivery(delivery_id: str) -> str:
         return "no webhook" if webhook is None else "webhook disabled"
 
     result = send_signed(
-        webhook.url, webhook.secret, delivery.event, build_body(delivery.event, delivery.payload), delivery.id
+        webhook.url, webhook.signing_secret(), delivery.event, build_body(delivery.event, delivery.payload), delivery.id
     )
     delay = retry_delay(delivery.attempts, result.retry_after) if is_retryable(result) else None
     next_at = timezone.now() + timedelta(seconds=delay) if delay is not None else None
