@@ -11,6 +11,7 @@ from django.core.exceptions import FieldError
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from management_api.alerts import data_alert_payload
 from management_api.crypto import DecryptionFailed
 from management_api.models import Webhook
 
@@ -44,6 +45,31 @@ def test_the_database_never_holds_a_secret_in_plain_text(api):
         assert b"plain-url-marker" in raw
         for secret in secrets:
             assert secret.encode() not in raw
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_api_credentials_never_reach_the_database(api):
+    api.create(url="https://hooks.example.com/plain-url-marker")
+    payload = data_alert_payload("project1", "High Sales", "Goal reached")
+    events = api.call("POST", "/webhooks/sandbox/events", {"event": "data_alert.true", "payload": payload})
+    assert events.status_code == 202
+    assert api.call("GET", "/webhooks/sandbox/logs").status_code == 200
+    assert api.call("PUT", "/webhooks/sandbox/secret", {}, token="a-wrong-token").status_code == 401
+    credentials = [settings.AUTOQL_SANDBOX_API_KEY, settings.AUTOQL_PRODUCTION_API_KEY, settings.AUTOQL_TOKEN]
+
+    everything = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
+            everything.append(repr(cursor.fetchall()))
+    dump = "\n".join(everything)
+    assert "plain-url-marker" in dump and "High Sales" in dump
+    for credential in credentials:
+        assert credential not in dump
+    if connection.vendor == "sqlite":
+        raw = database_file_bytes()
+        for credential in credentials:
+            assert credential.encode() not in raw
 
 
 def test_a_secret_is_generated_whenever_none_is_given(db):
