@@ -1,5 +1,6 @@
 """Webhook secrets at rest: encrypted in the database, never empty, never set through the admin."""
 
+import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,9 +24,15 @@ def raw_column(column: str) -> list[str]:
 
 
 def database_file_bytes() -> bytes:
+    """The database file and its write-ahead log, as they are on disk.
+
+    Read by another process: closing a file descriptor of the database in this one would drop
+    this process's SQLite locks on it, and a worker started later could then remove the log
+    under this process's connection.
+    """
     path = Path(connection.settings_dict["NAME"])
-    wal = path.with_name(path.name + "-wal")
-    return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+    files = [p for p in (path, path.with_name(path.name + "-wal")) if p.exists()]
+    return subprocess.run(["cat", *map(str, files)], capture_output=True, check=True).stdout
 
 
 @pytest.mark.django_db(transaction=True)
