@@ -136,7 +136,13 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'd
 
 
 def _make_private_file(path: Path) -> None:
-    """Create the file empty with mode 0600 (or tighten it), before SQLite creates it 0644."""
+    """Create the file empty with mode 0600 (or tighten it), before SQLite creates it 0644.
+
+    Settings load before any connection opens: closing this descriptor later would drop the
+    process's SQLite locks on the file.
+    """
+    if not path.parent.is_dir():
+        return  # SQLite will say the database cannot be opened, as it always did.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
     os.fchmod(fd, 0o600)
     os.close(fd)

@@ -75,6 +75,7 @@ def test_roll_hands_out_the_next_secret_and_when_it_takes_over(api, created):
     assert data["secret"] == created["secret"]
     assert len(data["next_secret"]) == 43 and data["next_secret"] != created["secret"]
     activates_at = Webhook.objects.get().next_secret_activates_at
+    assert activates_at is not None
     assert before + timedelta(hours=24) <= activates_at <= after + timedelta(hours=24)
     assert data["next_secret_activates_at"] == activates_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     # Shown once: the other calls show the current secret only.
@@ -85,7 +86,8 @@ def test_roll_hands_out_the_next_secret_and_when_it_takes_over(api, created):
 def test_expiry_can_be_chosen_up_to_a_week(api, created):
     before = timezone.now()
     roll(api, {"expires_in_hours": 168})
-    assert Webhook.objects.get().next_secret_activates_at >= before + timedelta(hours=168)
+    activates_at = Webhook.objects.get().next_secret_activates_at
+    assert activates_at is not None and activates_at >= before + timedelta(hours=168)
 
 
 @pytest.mark.parametrize("send", [send_test_event, send_data_alert])

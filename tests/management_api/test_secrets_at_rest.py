@@ -159,8 +159,8 @@ def test_the_migration_encrypts_existing_plain_secrets_and_back():
 
 def test_an_expiry_in_the_past_is_promoted_on_read_by_the_model(db):
     webhook = Webhook.objects.create(environment="sandbox", url="https://hooks.example.com/a")
-    next_secret, _ = webhook.start_secret_roll(timedelta(hours=1))
-    Webhook.objects.update(next_secret_activates_at=webhook.next_secret_activates_at - timedelta(hours=2))
+    next_secret, activates_at = webhook.start_secret_roll(timedelta(hours=1))
+    Webhook.objects.update(next_secret_activates_at=activates_at - timedelta(hours=2))
     assert Webhook.objects.get().signing_secret() == next_secret
     [stored] = raw_column("secret")
     assert next_secret not in stored
