@@ -40,7 +40,7 @@ def receive(request: HttpRequest, environment: str) -> HttpResponse:
         "no webhook is configured for this environment"
         if webhook is None
         else verify(
-            webhook.secret,
+            webhook.signing_secret(),
             request.headers.get("AutoQL-Timestamp", ""),
             request.headers.get("AutoQL-Signature", ""),
             body,

@@ -7,6 +7,7 @@ project's additions.
 import hmac
 import logging
 import threading
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -155,6 +156,7 @@ def webhook_or_404(environment: str) -> Webhook:
     webhook = Webhook.objects.filter(environment=environment).first()
     if webhook is None:
         raise ApiError(404, f"No webhook is configured for {environment}; create one first.")
+    webhook.promote_next_secret_if_due()
     return webhook
 
 
@@ -169,6 +171,8 @@ ERRORS = {frozenset({400, 401, 403, 404}): schemas.ErrorOut}
 )
 def list_webhooks(request: AuthenticatedRequest, key: str = KEY):
     items = list(Webhook.objects.filter(environment=request.auth))
+    for webhook in items:
+        webhook.promote_next_secret_if_due()
     return ok({"items": items})
 
 
@@ -192,15 +196,14 @@ def put_webhook(request: AuthenticatedRequest, environment: str, payload: schema
 @api.put(
     "/webhooks/{environment}/secret",
     response={200: schemas.WebhookEnvelope, **ERRORS},
-    summary="Replace the environment's webhook secret",
+    summary="Replace the environment's webhook secret at once (and cancel a pending roll)",
 )
 def regenerate_secret(
     request: AuthenticatedRequest, environment: str, payload: schemas.EmptyIn | None = None, key: str = KEY
 ):
     with transaction.atomic():
         webhook = webhook_or_404(request.auth)
-        webhook.secret = new_secret()
-        webhook.save(update_fields=["secret", "updated_at"])
+        webhook.replace_secret()
     return ok(webhook)
 
 
@@ -323,3 +326,71 @@ def enable_webhook(
     request: AuthenticatedRequest, environment: str, payload: schemas.EmptyIn | None = None, key: str = KEY
 ):
     return ok(delivery.enable(webhook_or_404(request.auth)))
+
+
+# Rolling a secret without downtime (this project's own calls; docs/api-additions.md): the next
+# secret is handed out first and deliveries stay signed with the current one until the switch.
+
+DEFAULT_ROLL_HOURS = 24
+MAX_ROLL_HOURS = 7 * 24
+
+
+class SecretRollIn(Schema):
+    model_config = {"extra": "forbid"}
+
+    expires_in_hours: int = Field(
+        DEFAULT_ROLL_HOURS,
+        ge=1,
+        le=MAX_ROLL_HOURS,
+        strict=True,
+        description="hours until the next secret signs, 1 to 168",
+    )
+
+
+class RollingWebhookOut(schemas.WebhookOut):
+    next_secret: str
+    next_secret_activates_at: schemas.AutoqlTime
+
+
+class RollingWebhookEnvelope(schemas.Envelope):
+    data: RollingWebhookOut
+
+
+@api.post(
+    "/webhooks/{environment}/secret/roll",
+    response={200: RollingWebhookEnvelope, **ERRORS},
+    summary="Start rolling the secret: a next secret, used for signing after the given hours",
+)
+def roll_secret(request: AuthenticatedRequest, environment: str, payload: SecretRollIn | None = None, key: str = KEY):
+    # The key checked above is the path's environment's, so `environment` is the caller's.
+    expires_in = timedelta(hours=payload.expires_in_hours if payload else DEFAULT_ROLL_HOURS)
+    with transaction.atomic():
+        webhook = webhook_or_404(environment)
+        webhook.start_secret_roll(expires_in)
+    return ok(webhook)
+
+
+@api.post(
+    "/webhooks/{environment}/secret/roll/complete",
+    response={200: schemas.WebhookEnvelope, **ERRORS_409},
+    summary="Sign with the next secret from now on",
+)
+def complete_secret_roll(
+    request: AuthenticatedRequest, environment: str, payload: schemas.EmptyIn | None = None, key: str = KEY
+):
+    webhook = webhook_or_404(environment)
+    if not webhook.complete_secret_roll():
+        raise ApiError(409, f"No secret roll is pending for {environment}; start one first.")
+    return ok(webhook)
+
+
+@api.delete(
+    "/webhooks/{environment}/secret/roll",
+    response={200: schemas.WebhookEnvelope, **ERRORS_409},
+    summary="Cancel a pending secret roll and keep the current secret",
+)
+def cancel_secret_roll(request: AuthenticatedRequest, environment: str, key: str = KEY):
+    webhook = webhook_or_404(environment)
+    if not webhook.cancel_secret_roll():
+        raise ApiError(409, f"No secret roll is pending for {environment}.")
+    return ok(webhook)

@@ -208,11 +208,13 @@ def _send_guarded(webhook: Webhook, delivery: Delivery) -> DeliveryResult:
     """send_signed never raises by design; should it ever, the attempt is still logged and retried
     on schedule, instead of the task runner retrying it at once and for ever with no log row."""
     body = build_body(delivery.event, delivery.payload)
+    # The secret in force: the current one, or the next one once a roll has switched over.
+    secret = webhook.signing_secret()
     try:
-        return send_signed(webhook.url, webhook.secret, delivery.event, body, delivery.id)
+        return send_signed(webhook.url, secret, delivery.event, body, delivery.id)
     except Exception as e:
         logger.exception("Sending delivery %s failed unexpectedly", delivery.id)
-        headers = signed_headers(webhook.secret, delivery.event, body, delivery.id)
+        headers = signed_headers(secret, delivery.event, body, delivery.id)
         return failed_result(headers, body, time.monotonic(), f"the delivery failed unexpectedly ({type(e).__name__})")
 
 

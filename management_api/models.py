@@ -1,9 +1,12 @@
 import secrets
 import uuid
+from datetime import datetime, timedelta
 
 from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
+
+from management_api.crypto import EncryptedTextField
 
 
 class Environment(models.TextChoices):
@@ -17,11 +20,19 @@ def new_secret() -> str:
 
 
 class Webhook(models.Model):
-    """The one webhook of an environment: where deliveries go and the secret that signs them."""
+    """The one webhook of an environment: where deliveries go and the secret that signs them.
+
+    A secret can be rolled: `next_secret` is handed out first while deliveries are still signed
+    with `secret`, so the integrator can deploy it before the switch. At
+    `next_secret_activates_at` (or when a manager completes the roll) it becomes `secret`.
+    """
 
     environment = models.CharField(max_length=16, choices=Environment.choices, unique=True)
     url = models.URLField(max_length=2048)
-    secret = models.CharField(max_length=128)
+    # Not editable: no form (the admin's included) can set it, let alone leave it empty.
+    secret = EncryptedTextField(default=new_secret, editable=False)
+    next_secret = EncryptedTextField(null=True, blank=True, editable=False)
+    next_secret_activates_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Set at the first failed data alert delivery after a success, cleared by the next success.
@@ -31,6 +42,57 @@ class Webhook(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_environment_display()} webhook to {self.url}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.secret:
+            self.secret = new_secret()
+        super().save(*args, **kwargs)
+
+    def signing_secret(self) -> str:
+        """The secret deliveries are signed with now: the next one once its roll is due."""
+        self.promote_next_secret_if_due()
+        return self.secret
+
+    def promote_next_secret_if_due(self) -> None:
+        due = self.next_secret_activates_at
+        if due is None or due > timezone.now():
+            return
+        self._promote(Webhook.objects.filter(pk=self.pk, next_secret_activates_at__lte=timezone.now()))
+
+    def start_secret_roll(self, expires_in: timedelta) -> tuple[str, datetime]:
+        """Make the next secret, which takes over after `expires_in`; replaces a pending one."""
+        next_secret, activates_at = new_secret(), timezone.now() + expires_in
+        self.next_secret, self.next_secret_activates_at = next_secret, activates_at
+        self.save(update_fields=["next_secret", "next_secret_activates_at", "updated_at"])
+        return next_secret, activates_at
+
+    def complete_secret_roll(self) -> bool:
+        """Switch to the next secret now; False when no roll is pending."""
+        return self._promote(Webhook.objects.filter(pk=self.pk, next_secret__isnull=False))
+
+    def cancel_secret_roll(self) -> bool:
+        """Forget the next secret; False when no roll is pending."""
+        changed = Webhook.objects.filter(pk=self.pk, next_secret__isnull=False).update(
+            next_secret=None, next_secret_activates_at=None, updated_at=timezone.now()
+        )
+        self.refresh_from_db()
+        return changed == 1
+
+    def replace_secret(self) -> None:
+        """AutoQL's regenerate: a new secret at once, and no roll pending any more."""
+        self.secret = new_secret()
+        self.next_secret = None
+        self.next_secret_activates_at = None
+        self.save(update_fields=["secret", "next_secret", "next_secret_activates_at", "updated_at"])
+
+    def _promote(self, rows: models.QuerySet["Webhook"]) -> bool:
+        # One conditional UPDATE: of two processes promoting at once, the second matches no row,
+        # and the token is copied as it is (both columns are encrypted with the same keys).
+        changed = rows.update(
+            secret=F("next_secret"), next_secret=None, next_secret_activates_at=None, updated_at=timezone.now()
+        )
+        self.refresh_from_db()
+        return changed == 1
 
 
 class LogSequence(models.Model):

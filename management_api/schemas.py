@@ -54,7 +54,8 @@ class WebhookOut(ModelSchema):
 
     class Meta:
         model = Webhook
-        exclude = ["id", "failing_since", "disabled_at"]  # disabled_at is shown as `disabled`
+        # disabled_at is shown as `disabled`; the next secret of a roll only in the roll's own answer.
+        exclude = ["id", "failing_since", "disabled_at", "next_secret", "next_secret_activates_at"]
 
     @staticmethod
     def resolve_disabled(webhook: Webhook) -> bool:

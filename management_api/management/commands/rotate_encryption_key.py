@@ -1,0 +1,68 @@
+import os
+import re
+from pathlib import Path
+
+from django.apps import apps
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import connection, transaction
+
+from management_api.crypto import EncryptedTextField, fernet, new_key
+
+
+class Command(BaseCommand):
+    help = (
+        "Encrypt every encrypted value again with a new key. The new key goes in front of "
+        "FIELD_ENCRYPTION_KEYS (the old ones stay, to read values written by processes not yet "
+        "restarted); var/generated.env is updated when the keys come from there, otherwise the "
+        "new list is printed. Restart the web server and the workers afterwards."
+    )
+
+    def handle(self, *args, **options) -> None:
+        keys = [new_key(), *settings.FIELD_ENCRYPTION_KEYS]
+        # The new list reads every value, old or re-encrypted, so it is kept before the database
+        # changes: a failure half-way leaves nothing unreadable.
+        if settings.FIELD_ENCRYPTION_KEYS_IN_GENERATED_FILE:
+            replace_generated_keys(Path(settings.GENERATED_ENV_FILE), keys)
+            self.stdout.write(f"Wrote the new key list to {settings.GENERATED_ENV_FILE}.")
+        else:
+            self.stdout.write("Set FIELD_ENCRYPTION_KEYS to this list on every node:")
+            self.stdout.write(",".join(keys))
+        count = reencrypt_everything(keys)
+        self.stdout.write(f"Encrypted {count} value(s) again with the new key. Restart every process now.")
+
+
+def replace_generated_keys(path: Path, keys: list[str]) -> None:
+    text = path.read_text()
+    line = f"FIELD_ENCRYPTION_KEYS={','.join(keys)}"
+    text, found = re.subn(r"^FIELD_ENCRYPTION_KEYS=.*$", line, text, flags=re.M)
+    if not found:
+        text = text.rstrip("\n") + "\n" + line + "\n"
+    # Written aside and renamed over: a crash mid-write must never lose the keys.
+    temporary = path.with_name(path.name + ".new")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(temporary, path)
+
+
+def reencrypt_everything(keys: list[str]) -> int:
+    rotator = fernet(keys)
+    quote = connection.ops.quote_name
+    count = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        for model in apps.get_models():
+            columns = [f.column for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField) and f.column]
+            if not columns or model._meta.pk is None or model._meta.pk.column is None:
+                continue
+            table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+            for column in map(quote, columns):
+                # Raw rows, tokens as stored: the ORM would hand back the decrypted text.
+                cursor.execute(f"SELECT {pk}, {column} FROM {table} WHERE {column} IS NOT NULL")
+                for row_pk, token in cursor.fetchall():
+                    rotated = rotator.rotate(token.encode()).decode()
+                    cursor.execute(f"UPDATE {table} SET {column} = %s WHERE {pk} = %s", [rotated, row_pk])
+                    count += 1
+    return count
