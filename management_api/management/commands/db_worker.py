@@ -15,6 +15,8 @@ from django.db import close_old_connections, connection
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
 from management_api.delivery import recover_stalled
+from management_api.health import beat_forever
+from management_api.retention import prune_forever
 
 logger = logging.getLogger("management_api.worker")
 
@@ -32,12 +34,22 @@ def recover_forever(stop: threading.Event) -> None:
 
 
 class Command(DbWorkerCommand):
-    help = DbWorkerCommand.help + " Also re-queues webhook deliveries cut off by a stopped worker."
+    help = (
+        DbWorkerCommand.help + " Also re-queues webhook deliveries cut off by a stopped worker,"
+        " removes history past its retention age, and writes a heartbeat for /readyz."
+    )
 
     def handle(self, *args, **options) -> None:
         stop = threading.Event()
         recovery = threading.Thread(target=recover_forever, args=(stop,), name="delivery-recovery", daemon=True)
         recovery.start()
+        # Beside recovery: a retention pass every WEBHOOK_RETENTION_INTERVAL, and a heartbeat for /readyz.
+        retention = threading.Thread(target=prune_forever, args=(stop,), name="retention", daemon=True)
+        retention.start()
+        heartbeat = threading.Thread(
+            target=beat_forever, args=(options["worker_id"], stop), name="heartbeat", daemon=True
+        )
+        heartbeat.start()
         try:
             super().handle(*args, **options)
         finally:
