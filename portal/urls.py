@@ -3,7 +3,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from management_api import demo
+from management_api import demo, metrics
 from management_api.api import api
 
 urlpatterns = [
@@ -16,6 +16,9 @@ urlpatterns = [
     # The built-in receiver for demos (see management_api/demo.py).
     path("demo/receiver/", demo.receipts, name="demo_receipts"),
     path("demo/receiver/<str:environment>", demo.receive, name="demo_receiver"),
+    # Prometheus, with its own bearer token (METRICS_TOKEN); /healthz and /readyz are answered by
+    # management_api.health.HealthChecksMiddleware, ahead of host checks and the HTTPS redirect.
+    path("metrics", metrics.metrics, name="metrics"),
     path("", include("webhooks_app.urls")),
 ]
 
