@@ -11,11 +11,13 @@ import random
 import secrets
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import Field
 from django.utils import timezone
 
 from management_api.models import (
@@ -92,20 +94,54 @@ class Command(BaseCommand):
         self.stdout.write(f"Wrote {written} {environment} log rows over the last {days:g} days.")
 
 
-def write_batch(environment: str, batch: list[WebhookLog]) -> None:
+Row = dict[str, Any]
+
+
+def write_batch(environment: str, batch: list[Row]) -> None:
     tallies: Counter[tuple[str, str, int]] = Counter()
     durations: Counter[tuple[str, str, int]] = Counter()
     for row in batch:
-        key = (row.type, row.status, latency_bucket(row.duration_ms))
+        key = (row["type"], row["status"], latency_bucket(row["duration_ms"]))
         tallies[key] += 1
-        durations[key] += row.duration_ms
+        durations[key] += row["duration_ms"]
     with transaction.atomic():
         last = LogSequence.take_next(environment, len(batch))
         for number, row in enumerate(batch, start=last - len(batch) + 1):
-            row.seq = number
-        WebhookLog.objects.bulk_create(batch, batch_size=1000)
+            row["seq"] = number
+        insert(batch)
         for (type_, status, le_ms), attempts in tallies.items():
             AttemptTally.add(environment, type_, status, le_ms, attempts, durations[(type_, status, le_ms)])
+
+
+def insert(rows: list[Row]) -> None:
+    """What bulk_create does, without its per-value work: one INSERT run with executemany.
+
+    bulk_create builds a model instance per row and prepares every value through its field,
+    which costs more than the database's own work (a million rows took four minutes here
+    instead of one). Rows are plain dicts; only JSON, UUID and date values need converting.
+    """
+    db = connections[DEFAULT_DB_ALIAS]
+    fields = [field for field in WebhookLog._meta.concrete_fields if not field.primary_key]
+
+    def convert(field: Field) -> Callable[[Any], Any]:
+        kind = field.get_internal_type()
+        if kind == "JSONField":
+            return lambda value: None if value is None else db.ops.adapt_json_value(value, None)
+        if kind == "UUIDField":
+            return (lambda value: value) if db.features.has_native_uuid_field else (lambda value: value.hex)
+        if kind == "DateTimeField":
+            return db.ops.adapt_datetimefield_value
+        return lambda value: value
+
+    columns = [(field.attname, convert(field)) for field in fields]
+    quote = db.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(WebhookLog._meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    params = [[to_db(row[name]) for name, to_db in columns] for row in rows]
+    with db.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 class History:
@@ -117,10 +153,10 @@ class History:
         self.url = url
         self.secret = secret
 
-    def rows(self, count: int, start: datetime, step: timedelta) -> list[WebhookLog]:
+    def rows(self, count: int, start: datetime, step: timedelta) -> list[Row]:
         """`count` rows from `start` on, about `step` apart, ordered by time."""
         end = start + step * count
-        rows: list[WebhookLog] = []
+        rows: list[Row] = []
         moment = start
         while len(rows) < count:
             attempts = self.delivery(min(moment, end), end, count - len(rows))
@@ -128,10 +164,10 @@ class History:
             moment += step * len(attempts) * self.rng.uniform(0.5, 1.5)
         # Retries land later than the deliveries started after them: order by time, so that
         # `created_at` grows with `seq`.
-        rows.sort(key=lambda row: row.created_at)
+        rows.sort(key=lambda row: row["created_at"])
         return rows
 
-    def delivery(self, moment: datetime, end: datetime, room: int) -> list[WebhookLog]:
+    def delivery(self, moment: datetime, end: datetime, room: int) -> list[Row]:
         rng = self.rng
         delivery_id = uuid.uuid4()
         if rng.random() < 0.1:
@@ -189,7 +225,7 @@ class History:
         at: datetime,
         failure: tuple[int | None, Any, str] | None,
         next_at: datetime | None,
-    ) -> WebhookLog:
+    ) -> Row:
         rng = self.rng
         body = json.dumps({"event": event, "payload": payload}, separators=(",", ":"))
         timestamp = str(int(at.timestamp() * 1000))
@@ -211,22 +247,23 @@ class History:
         else:
             code, response, error = failure
             duration_ms = 10000 if error.startswith("timed out") else int(rng.lognormvariate(5, 0.9))
-        return WebhookLog(
-            environment=self.environment,
-            delivery_id=delivery_id,
-            attempt=attempt,
-            project_id=project_id,
-            type=type_,
-            event=event,
-            status=LogStatus.SUCCESS if failure is None else LogStatus.FAILURE,
-            code=code,
-            url=self.url,
-            duration_ms=duration_ms,
-            error=error,
-            response=response,
-            request_headers=headers,
-            request_body=body,
-            response_headers={"Content-Type": "application/json"} if code else {},
-            next_attempt_at=next_at,
-            created_at=at,
-        )
+        return {
+            "environment": self.environment,
+            "seq": None,
+            "delivery_id": delivery_id,
+            "attempt": attempt,
+            "project_id": project_id,
+            "type": type_,
+            "event": event,
+            "status": LogStatus.SUCCESS if failure is None else LogStatus.FAILURE,
+            "code": code,
+            "url": self.url,
+            "duration_ms": duration_ms,
+            "error": error,
+            "response": response,
+            "request_headers": headers,
+            "request_body": body,
+            "response_headers": {"Content-Type": "application/json"} if code else {},
+            "next_attempt_at": next_at,
+            "created_at": at,
+        }
