@@ -1,6 +1,7 @@
 import secrets
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import models, transaction
 from django.db.models import F
@@ -176,6 +177,7 @@ class WebhookLog(models.Model):
             with transaction.atomic():
                 self.seq = LogSequence.take_next(self.environment)
                 super().save(*args, **kwargs)
+                AttemptTally.count(self)
             return
         super().save(*args, **kwargs)
 
@@ -215,3 +217,62 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} {self.id} ({self.state})"
+
+
+# --- Operations: metrics and worker health ------------------------------------------------------
+
+
+# Upper bounds (ms) of the attempt latency histogram; the last one stands for +Inf.
+LATENCY_BUCKETS_MS = (50, 100, 250, 500, 1000, 2500, 5000, 10000)
+LATENCY_BUCKET_INF = 2**31 - 1
+
+
+def latency_bucket(duration_ms: int) -> int:
+    return next((bound for bound in LATENCY_BUCKETS_MS if duration_ms <= bound), LATENCY_BUCKET_INF)
+
+
+class AttemptTally(models.Model):
+    """Running totals of logged attempts, for /metrics: never decreased, not even by retention.
+
+    One row per (environment, type, status, latency bucket), added to in the transaction that
+    writes the log row, so a scrape reads a few dozen rows instead of counting millions.
+    """
+
+    environment = models.CharField(max_length=16, choices=Environment.choices)
+    type = models.CharField(max_length=32, choices=LogType.choices)
+    status = models.CharField(max_length=16, choices=LogStatus.choices)
+    le_ms = models.IntegerField()
+    attempts = models.BigIntegerField(default=0)
+    duration_ms_sum = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["environment", "type", "status", "le_ms"], name="attempttally_environment_type_status_le"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.environment} {self.type} {self.status} <= {self.le_ms} ms: {self.attempts}"
+
+    @classmethod
+    def add(cls, environment: str, type: str, status: str, le_ms: int, attempts: int, duration_ms: int) -> None:
+        key: dict[str, Any] = {"environment": environment, "type": type, "status": status, "le_ms": le_ms}
+        cls.objects.get_or_create(**key)
+        cls.objects.filter(**key).update(
+            attempts=F("attempts") + attempts, duration_ms_sum=F("duration_ms_sum") + duration_ms
+        )
+
+    @classmethod
+    def count(cls, log: "WebhookLog") -> None:
+        cls.add(log.environment, log.type, log.status, latency_bucket(log.duration_ms), 1, log.duration_ms)
+
+
+class WorkerHeartbeat(models.Model):
+    """When each delivery worker was last seen alive; /readyz wants one seen in the last minute."""
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} seen {self.seen_at:%Y-%m-%d %H:%M:%S}"

@@ -105,6 +105,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: load balancers probe /healthz and /readyz by address over plain HTTP.
+    "management_api.health.HealthChecksMiddleware",
     # Outermost, so that every error under the API's path gets the API's JSON error body.
     "management_api.middleware.JsonErrorsMiddleware",
     "management_api.middleware.ApiRateLimitMiddleware",
@@ -320,6 +322,19 @@ CACHES = {
 # django-ratelimit knows Django's own RedisCache only by another name (W001); without CACHE_URL the
 # per-process cache is the documented choice for a single node (E003), each web process counting apart.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"] + ([] if _CACHE_URL else ["django_ratelimit.E003"])
+
+
+# --- Operations: retention, health checks, metrics --------------------------------------------
+# Log rows older than this many days are removed (oldest first, in small batches) by the worker.
+WEBHOOK_LOG_RETENTION_DAYS = env.float("WEBHOOK_LOG_RETENTION_DAYS", default=90.0)
+# Finished queue task results older than this many days are removed too.
+TASK_RESULT_RETENTION_DAYS = env.float("TASK_RESULT_RETENTION_DAYS", default=7.0)
+# How often each worker runs that retention pass, in seconds.
+WEBHOOK_RETENTION_INTERVAL = env.float("WEBHOOK_RETENTION_INTERVAL", default=3600.0)
+# /readyz answers 503 when the oldest due delivery has waited longer than this, in seconds.
+READYZ_MAX_QUEUE_LAG = env.float("READYZ_MAX_QUEUE_LAG", default=300.0)
+# Bearer token Prometheus sends to /metrics; empty turns /metrics off.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 
 # --- Tasks (delivery queue) ---------------------------------------------------------------------

@@ -4,6 +4,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from management_api import metrics
 from management_api.api import api
 from portal.signin import SignInView, only_with_email
 
@@ -41,6 +42,9 @@ urlpatterns = [
     path("autoql/management/api/v1/notifications/", api.urls),
     # The built-in receiver for demos (see demo_receiver/views.py).
     path("demo/receiver/", include("demo_receiver.urls")),
+    # Prometheus, with its own bearer token (METRICS_TOKEN); /healthz and /readyz are answered by
+    # management_api.health.HealthChecksMiddleware, ahead of host checks and the HTTPS redirect.
+    path("metrics", metrics.metrics, name="metrics"),
     path("", include("webhooks_app.urls")),
 ]
 

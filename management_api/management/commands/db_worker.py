@@ -12,15 +12,27 @@ import threading
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
 from management_api.delivery import recover_forever
+from management_api.health import beat_forever
+from management_api.retention import prune_forever
 
 
 class Command(DbWorkerCommand):
-    help = DbWorkerCommand.help + " Also re-queues webhook deliveries cut off by a stopped worker."
+    help = (
+        DbWorkerCommand.help + " Also re-queues webhook deliveries cut off by a stopped worker,"
+        " removes history past its retention age, and writes a heartbeat for /readyz."
+    )
 
     def handle(self, *args, **options) -> None:
         stop = threading.Event()
         recovery = threading.Thread(target=recover_forever, args=(stop,), name="delivery-recovery", daemon=True)
         recovery.start()
+        # Beside recovery: a retention pass every WEBHOOK_RETENTION_INTERVAL, and a heartbeat for /readyz.
+        retention = threading.Thread(target=prune_forever, args=(stop,), name="retention", daemon=True)
+        retention.start()
+        heartbeat = threading.Thread(
+            target=beat_forever, args=(options["worker_id"], stop), name="heartbeat", daemon=True
+        )
+        heartbeat.start()
         try:
             super().handle(*args, **options)
         finally:
