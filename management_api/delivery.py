@@ -12,11 +12,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import DataError, close_old_connections, connection, transaction
+from django.db import DataError, transaction
 from django.utils import timezone
 from django_tasks import task
 
 from management_api.models import Delivery, DeliveryState, LogStatus, LogType, Webhook, WebhookLog
+from management_api.periodic import repeat
 from management_api.sender import DeliveryResult, build_body, failed_result, send_signed, signed_headers
 
 logger = logging.getLogger(__name__)
@@ -269,12 +270,4 @@ def recover_stalled() -> int:
 
 def recover_forever(stop: threading.Event) -> None:
     """recover_stalled every WEBHOOK_RECOVERY_INTERVAL seconds until `stop` is set."""
-    while True:
-        try:
-            close_old_connections()
-            recover_stalled()
-        except Exception:
-            logger.exception("Recovering stalled deliveries failed; trying again later")
-        if stop.wait(settings.WEBHOOK_RECOVERY_INTERVAL):
-            break
-    connection.close()
+    repeat(recover_stalled, settings.WEBHOOK_RECOVERY_INTERVAL, stop, "Recovering stalled deliveries")

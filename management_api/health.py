@@ -11,12 +11,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connection
+from django.db import DatabaseError
 from django.db.models import Min
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
 from management_api.models import Delivery, DeliveryState, WorkerHeartbeat
+from management_api.periodic import repeat
 
 logger = logging.getLogger(__name__)
 
@@ -31,15 +32,7 @@ def beat(worker_id: str) -> None:
 
 def beat_forever(worker_id: str, stop: threading.Event) -> None:
     """The worker's heartbeat thread: it runs beside the task loop, so a busy worker still beats."""
-    while True:
-        try:
-            close_old_connections()
-            beat(worker_id)
-        except Exception:
-            logger.exception("Writing the worker heartbeat failed; trying again later")
-        if stop.wait(HEARTBEAT_INTERVAL_S):
-            break
-    connection.close()
+    repeat(lambda: beat(worker_id), HEARTBEAT_INTERVAL_S, stop, "Writing the worker heartbeat")
 
 
 def oldest_due_delivery(now: datetime) -> datetime | None:

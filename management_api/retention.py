@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from management_api.models import Delivery, DeliveryState, Environment, LogSequence, WebhookLog, WorkerHeartbeat
+from management_api.periodic import repeat
 
 logger = logging.getLogger(__name__)
 
@@ -116,12 +117,4 @@ def prune(now: datetime | None = None, batch_size: int = BATCH_SIZE) -> Pruned:
 
 def prune_forever(stop: threading.Event) -> None:
     """The worker's retention thread: one pass now, then one every WEBHOOK_RETENTION_INTERVAL."""
-    while True:
-        try:
-            close_old_connections()
-            prune()
-        except Exception:
-            logger.exception("Retention pass failed; trying again later")
-        if stop.wait(settings.WEBHOOK_RETENTION_INTERVAL):
-            break
-    connection.close()
+    repeat(prune, settings.WEBHOOK_RETENTION_INTERVAL, stop, "Retention pass")

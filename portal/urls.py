@@ -8,36 +8,24 @@ from management_api import metrics
 from management_api.api import api
 from portal.signin import SignInView, only_with_email
 
+# Django's password reset pages, at django.contrib.auth.urls' paths, which exist only when email is configured.
+PASSWORD_RESET_PAGES = [
+    ("accounts/password_reset/", auth_views.PasswordResetView.as_view(), "password_reset"),
+    ("accounts/password_reset/done/", auth_views.PasswordResetDoneView.as_view(), "password_reset_done"),
+    ("accounts/reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(), "password_reset_confirm"),
+    ("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), "password_reset_complete"),
+]
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     # Browsers ask for /favicon.ico on pages that name no icon (the admin's, the API docs).
     path("favicon.ico", RedirectView.as_view(url=static("portal/favicon.svg"), permanent=True)),
     # django.contrib.auth.urls, but for the sign-in page (which says how to get a new password)
-    # and the reset pages, which exist only when email is configured.
+    # and the reset pages (PASSWORD_RESET_PAGES, below).
     path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
-    path(
-        "accounts/password_reset/",
-        only_with_email(auth_views.PasswordResetView.as_view()),
-        name="password_reset",
-    ),
-    path(
-        "accounts/password_reset/done/",
-        only_with_email(auth_views.PasswordResetDoneView.as_view()),
-        name="password_reset_done",
-    ),
-    path(
-        "accounts/reset/<uidb64>/<token>/",
-        only_with_email(auth_views.PasswordResetConfirmView.as_view()),
-        name="password_reset_confirm",
-    ),
-    path(
-        "accounts/reset/done/",
-        only_with_email(auth_views.PasswordResetCompleteView.as_view()),
-        name="password_reset_complete",
-    ),
     # The embedded management API, at the paths a real AutoQL domain serves it.
     path("autoql/management/api/v1/notifications/", api.urls),
     # The built-in receiver for demos (see demo_receiver/views.py).
@@ -47,6 +35,7 @@ urlpatterns = [
     path("metrics", metrics.metrics, name="metrics"),
     path("", include("webhooks_app.urls")),
 ]
+urlpatterns += [path(route, only_with_email(view), name=name) for route, view, name in PASSWORD_RESET_PAGES]
 
 handler400 = "webhooks_app.errors.bad_request"
 handler403 = "webhooks_app.errors.permission_denied"
