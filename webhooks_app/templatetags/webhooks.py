@@ -4,6 +4,8 @@ from typing import Any
 
 from django import template
 from django.utils.dateparse import parse_datetime
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -31,3 +33,10 @@ def pretty_json_text(value: str) -> str:
         return json.dumps(json.loads(value), indent=2, ensure_ascii=False)
     except (TypeError, ValueError):
         return value
+
+
+@register.filter
+def wrap_at_slashes(value: str) -> str:
+    """A URL that a narrow box breaks after its slashes rather than in the middle of a word."""
+    # Safe: the text is escaped first, and only <wbr> is added.
+    return mark_safe(escape(value).replace("/", "/<wbr>"))
