@@ -302,14 +302,12 @@
   }
   document.addEventListener("click", toggleRowFromAnywhere);
 
-  // ---- Copy a URL shown on the page: no server call, the text is right there -----------------
+  // ---- Copy a URL shown on the page: no server call, the button carries the text ------------
   async function copyShownText(event) {
-    const button = event.target.closest("[data-copy-from]");
+    const button = event.target.closest("[data-copy-text]");
     if (!button) return;
-    const source = document.getElementById(button.getAttribute("data-copy-from"));
-    if (!source) return;
     try {
-      await copyText(source.textContent.trim());
+      await copyText(button.getAttribute("data-copy-text"));
       toast("URL copied to the clipboard.");
     } catch (error) {
       toast("Copying failed; select the URL and copy it by hand.");
