@@ -263,7 +263,7 @@
       focusQuietly(logs.querySelector(".log-row") || environment);
       announce(environmentName + " logs");
     } else if (origin && origin.kind === "size") {
-      // htmx gives focus back to the select itself (same id).
+      focusQuietly(logs.querySelector(".page-size select"));
       announce(pageAnnouncement(logs));
     } else if (focusLost()) {
       focusQuietly(logs.querySelector("h2"));

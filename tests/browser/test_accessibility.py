@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
 from management_api.models import Webhook, WebhookLog
@@ -73,6 +74,12 @@ def test_focus_and_announcements_follow_the_pager_and_the_toggle(as_manager, por
     # The next Tab goes on from the pager, not from the top of the page.
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.closest('#logs') !== null")
+
+    # A new page size: focus is on the select (where the keyboard changed it); the page is announced.
+    page.evaluate("document.activeElement.blur()")
+    logs.get_by_label("Rows per page").select_option("25")
+    expect(announcer).to_have_text("Page 1 of 2")
+    expect(logs.get_by_label("Rows per page")).to_be_focused()
 
     logs.get_by_role("link", name="Sandbox").focus()
     page.keyboard.press("Enter")
@@ -160,9 +167,31 @@ def test_the_axe_check_catches_a_serious_violation(as_viewer, portal):
 
 
 @AXE_CONTEXT
-def test_axe_finds_nothing_serious_in_the_empty_state(as_viewer, portal):
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_axe_finds_nothing_serious_in_the_empty_state(as_viewer, portal, theme):
     page = as_viewer
+    page.emulate_media(color_scheme=theme)
     expect(page.locator("#logs")).to_contain_text("No sandbox deliveries yet.")
+    assert serious_violations(page) == []
+
+
+@AXE_CONTEXT
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_axe_finds_nothing_serious_on_the_sign_in_page_and_the_demo_receiver(page, portal, theme):
+    page.emulate_media(color_scheme=theme)
+    page.goto(f"{portal}/accounts/login/")
+    page.get_by_label("Username").fill("nobody")
+    page.get_by_label("Password").fill("wrong-password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    assert serious_violations(page) == []
+
+    User.objects.create_user("dora", password="demo-pass-1")
+    page.get_by_label("Username").fill("dora")
+    page.get_by_label("Password").fill("demo-pass-1")
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{portal}/demo/receiver/")
+    expect(page.get_by_role("heading", name="Demo receiver")).to_be_visible()
     assert serious_violations(page) == []
 
 

@@ -150,8 +150,14 @@ def test_the_theme_toggle_overrides_the_system_and_is_remembered(as_manager, por
     page.reload()
     expect(toggle).to_have_accessible_name("Colour theme: Light")
     assert background_luminance(page) > 0.8
-    # Applied before the first paint, by the script in <head>: already set when the DOM is parsed.
+    # Applied before the first paint: by a script file (no inline script under the CSP) that
+    # <head> runs before the stylesheet, neither deferred nor async.
     assert page.evaluate("document.documentElement.dataset.theme") == "light"
+    head = page.evaluate("[...document.head.children].map((el) => el.outerHTML)")
+    theme_script = next(i for i, html in enumerate(head) if "/theme.js" in html)
+    stylesheet = next(i for i, html in enumerate(head) if 'rel="stylesheet"' in html)
+    assert theme_script < stylesheet
+    assert "defer" not in head[theme_script] and "async" not in head[theme_script]
 
     toggle.click()
     expect(toggle).to_have_accessible_name("Colour theme: Dark")
