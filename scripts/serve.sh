@@ -19,7 +19,8 @@ stop() {
 }
 trap stop INT TERM EXIT
 echo "Portal: http://127.0.0.1:${PORT}/   (Ctrl-C stops the portal and the delivery workers)"
-echo "Demo:   .venv/bin/python manage.py seed_demo   points both webhooks at the built-in receiver"
-echo "        and writes a month of history; then .venv/bin/python manage.py send_data_alert \\"
-echo "        --environment sandbox --project-id p1 --title 'High Sales' delivers a live one."
+echo "Demo, in a second terminal: both webhooks -> the built-in receiver, and a month of history:"
+echo "        PORT=${PORT} .venv/bin/python manage.py seed_demo"
+echo "    then deliver a live alert and see it at http://127.0.0.1:${PORT}/demo/receiver/ :"
+echo "        .venv/bin/python manage.py send_data_alert --environment sandbox --project-id p1 --title 'High Sales'"
 wait -n "$sandbox_worker" "$production_worker" "$web"

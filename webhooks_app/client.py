@@ -203,7 +203,7 @@ class ManagementApi:
         """POST /webhooks/{environment}/test: "Test connection"."""
         return self._call("POST", f"/webhooks/{environment}/test", environment, json={})
 
-    # This project's own additions (management-api.md, "Two more calls").
+    # This project's own additions (docs/api.md).
 
     def resend(self, environment: str, log_id: str) -> dict[str, Any]:
         return self._call("POST", f"/webhooks/{environment}/logs/{quote(log_id, safe='')}/resend", environment, json={})

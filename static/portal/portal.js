@@ -46,6 +46,7 @@
     if (!el || !message) return;
     el.textContent = message;
     el.hidden = false;
+    announce(message);
     clearTimeout(el._timer);
     el._timer = setTimeout(() => { el.hidden = true; }, 4000);
   }
@@ -202,4 +203,173 @@
   }
   document.addEventListener("DOMContentLoaded", () => localiseTimes(document));
   document.addEventListener("htmx:afterSettle", (event) => localiseTimes(event.detail.elt || document));
+
+  // ---- Focus and announcements after htmx swaps ----------------------------------------------
+  // A swap replaces the control that was pressed, and the browser drops focus on <body>. Put it
+  // back where it makes sense, and tell screen readers what changed through the one live region.
+
+  function announce(message) {
+    const region = document.getElementById("announcer");
+    if (!region || !message) return;
+    // Emptied first, so that the same words twice in a row are spoken twice.
+    region.textContent = "";
+    setTimeout(() => { region.textContent = message; }, 50);
+  }
+
+  function focusQuietly(el) {
+    if (!el) return;
+    if (!el.matches("a[href], button, input, select, textarea, [tabindex]")) el.setAttribute("tabindex", "-1");
+    el.focus();
+  }
+
+  function focusLost() {
+    return !document.activeElement || document.activeElement === document.body;
+  }
+
+  // What started the request whose answer is being swapped in, matched again by its xhr.
+  let swapOrigin = null;
+  // The message of a change saved in a modal, until its card has been swapped in.
+  let changedCardMessage = null;
+
+  function describeOrigin(elt, xhr) {
+    if (!elt || !elt.closest) return null;
+    let kind = "other";
+    if (elt.closest(".page-size")) kind = "size";
+    else if (elt.closest(".pager")) kind = "pager";
+    else if (elt.closest(".toggle")) kind = "toggle";
+    const label = (elt.getAttribute("aria-label") || elt.textContent || "").trim();
+    return { xhr, kind, label, role: elt.getAttribute("role") || elt.tagName.toLowerCase() };
+  }
+
+  function pageAnnouncement(logs) {
+    return "Page " + logs.getAttribute("data-page") + " of " + logs.getAttribute("data-pages");
+  }
+
+  // The pager button pressed, or what replaced it: same role and label ("Next" on the last page
+  // is a disabled button of the same name; it still takes focus, so Tab goes on from there).
+  function pagerControlLike(logs, origin) {
+    return [...logs.querySelectorAll(".pager a, .pager button, .pager [role=button]")].find((el) =>
+      (el.getAttribute("aria-label") || el.textContent || "").trim() === origin.label &&
+      (el.getAttribute("role") || el.tagName.toLowerCase()) === origin.role);
+  }
+
+  function settleLogs(logs, origin) {
+    const environment = logs.querySelector(".toggle [aria-current]");
+    const environmentName = environment ? environment.textContent.trim() : "";
+    if (origin && origin.kind === "pager") {
+      focusQuietly(pagerControlLike(logs, origin) || logs.querySelector("h2"));
+      announce(pageAnnouncement(logs));
+    } else if (origin && origin.kind === "toggle") {
+      focusQuietly(logs.querySelector(".log-row") || environment);
+      announce(environmentName + " logs");
+    } else if (origin && origin.kind === "size") {
+      focusQuietly(logs.querySelector(".page-size select"));
+      announce(pageAnnouncement(logs));
+    } else if (focusLost()) {
+      focusQuietly(logs.querySelector("h2"));
+    }
+  }
+
+  function settleCard(card) {
+    if (changedCardMessage !== null || focusLost()) focusQuietly(card);
+    changedCardMessage = null;
+  }
+
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    swapOrigin = describeOrigin(event.detail.elt, event.detail.xhr);
+  });
+
+  document.body.addEventListener("webhooks:changed", (event) => {
+    changedCardMessage = (event.detail && event.detail.message) || "";
+  });
+
+  document.addEventListener("htmx:afterSettle", (event) => {
+    const swapped = event.target;
+    if (!swapped || !swapped.matches) return;
+    const origin = swapOrigin && swapOrigin.xhr === event.detail.xhr ? swapOrigin : null;
+    if (swapped.id === "logs") settleLogs(swapped, origin);
+    else if (swapped.matches(".card")) settleCard(swapped);
+  });
+
+  // ---- Log rows: the whole row expands it, not only the small arrow --------------------------
+  function toggleRowFromAnywhere(event) {
+    const row = event.target.closest(".log-row");
+    if (!row || event.target.closest("a, button, input, select, textarea, label")) return;
+    // Someone selecting text to copy it is not asking to expand the row.
+    if (String(window.getSelection() || "")) return;
+    const expander = row.querySelector("[data-expand]");
+    if (expander) expander.click();
+  }
+  document.addEventListener("click", toggleRowFromAnywhere);
+
+  // ---- Copy a URL shown on the page: no server call, the button carries the text ------------
+  async function copyShownText(event) {
+    const button = event.target.closest("[data-copy-text]");
+    if (!button) return;
+    try {
+      await copyText(button.getAttribute("data-copy-text"));
+      toast("URL copied to the clipboard.");
+    } catch (error) {
+      toast("Copying failed; select the URL and copy it by hand.");
+    }
+  }
+  document.addEventListener("click", copyShownText);
+
+  // ---- The top bar's menu on narrow screens (a disclosure button) ----------------------------
+  function setMenuOpen(button, open) {
+    const menu = document.getElementById(button.getAttribute("aria-controls"));
+    button.setAttribute("aria-expanded", String(open));
+    if (menu) menu.classList.toggle("open", open);
+  }
+  document.addEventListener("click", (event) => {
+    const button = document.querySelector("[data-menu-button]");
+    if (!button) return;
+    if (event.target.closest("[data-menu-button]")) {
+      setMenuOpen(button, button.getAttribute("aria-expanded") !== "true");
+    } else if (!event.target.closest("#" + button.getAttribute("aria-controls"))) {
+      setMenuOpen(button, false);
+    }
+  });
+  document.addEventListener("keydown", (event) => {
+    const button = document.querySelector("[data-menu-button][aria-expanded=true]");
+    if (event.key !== "Escape" || !button || (modal() && modal().open)) return;
+    setMenuOpen(button, false);
+    button.focus();
+  });
+
+  // ---- Colour theme: Auto (the system's), Light or Dark, remembered in this browser ----------
+  // theme.js applies the stored choice before the first paint; this runs the toggle.
+  const THEMES = ["auto", "light", "dark"];
+  const THEME_NAMES = { auto: "Auto", light: "Light", dark: "Dark" };
+
+  function storedTheme() {
+    try {
+      const chosen = localStorage.getItem("portal-theme");
+      return THEMES.includes(chosen) ? chosen : "auto";
+    } catch (error) {
+      return "auto";
+    }
+  }
+
+  function applyTheme(theme) {
+    if (theme === "auto") document.documentElement.removeAttribute("data-theme");
+    else document.documentElement.setAttribute("data-theme", theme);
+    try {
+      if (theme === "auto") localStorage.removeItem("portal-theme");
+      else localStorage.setItem("portal-theme", theme);
+    } catch (error) {
+      // Not remembered, but applied for this page.
+    }
+    document.querySelectorAll("[data-theme-name]").forEach((el) => { el.textContent = THEME_NAMES[theme]; });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    document.querySelectorAll("[data-theme-name]").forEach((el) => { el.textContent = THEME_NAMES[storedTheme()]; });
+  });
+  document.addEventListener("click", (event) => {
+    if (!event.target.closest("[data-theme-toggle]")) return;
+    const next = THEMES[(THEMES.indexOf(storedTheme()) + 1) % THEMES.length];
+    applyTheme(next);
+    announce("Colour theme: " + THEME_NAMES[next]);
+  });
 })();

@@ -74,7 +74,7 @@ def test_generate_test_reveal_regenerate_and_delete(as_manager, portal, httpserv
     sandbox.get_by_role("button", name="Reveal").click()
     expect(sandbox.locator(".secret")).to_have_text(secret)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    sandbox.get_by_role("button", name="Copy").click()
+    sandbox.get_by_role("button", name="Copy", exact=True).click()
     expect(page.locator("#toast")).to_have_text("Secret key copied to the clipboard.")
     assert page.evaluate("navigator.clipboard.readText()") == secret
     page.screenshot(path=str(screenshots / "webhooks-tab.png"), full_page=True)
@@ -118,5 +118,5 @@ def test_a_viewer_sees_no_actions(as_viewer, portal):
     card = page.locator("#card-sandbox")
     expect(card).to_contain_text("https://h.example.com/")
     for name in ("Reveal", "Copy", "Test Connection", "Regenerate", "Delete"):
-        expect(card.get_by_role("button", name=name)).to_have_count(0)
+        expect(card.get_by_role("button", name=name, exact=True)).to_have_count(0)
     expect(page.locator("#card-production").get_by_role("button", name="Generate Key")).to_have_count(0)

@@ -1,5 +1,6 @@
 """The built-in demo receiver and `seed_demo`."""
 
+import itertools
 import json
 import time
 
@@ -7,7 +8,7 @@ from django.core.management import call_command
 
 from demo_receiver.models import DemoReceipt
 from management_api.models import Delivery, LogSequence, Webhook, WebhookLog
-from management_api.signing import sign
+from management_api.signing import sign, verify
 
 
 def post(client, environment, secret, body=b'{"event":"test","payload":{}}', timestamp=None):
@@ -76,3 +77,52 @@ def test_seed_demo_points_both_environments_at_the_receiver_and_writes_history(d
         assert [r.seq for r in rows] == list(range(1, sequence.last + 1))
         assert [r.created_at for r in rows] == sorted(r.created_at for r in rows)
     assert Delivery.objects.filter(pk__in=logs.values("delivery_id")).count() == Delivery.objects.count()
+
+
+def test_every_seeded_row_is_what_the_sender_would_have_logged(db):
+    call_command("seed_demo", "--url-base", "http://127.0.0.1:8123", "--seed", "3", "--deliveries", "300", verbosity=0)
+    secrets = dict(Webhook.objects.values_list("environment", "secret"))
+    rows = list(WebhookLog.objects.order_by("delivery_id", "attempt"))
+    mismatches = 0
+    for row in rows:
+        headers = row.request_headers
+        body = row.request_body.encode()
+        timestamp_ms = int(row.created_at.timestamp() * 1000)
+        assert headers["AutoQL-Timestamp"] == str(timestamp_ms)
+        assert headers["AutoQL-Delivery-Id"] == str(row.delivery_id)
+        assert headers["AutoQL-Event"] == row.event == json.loads(body)["event"]
+        problem = verify(
+            secrets[row.environment], headers["AutoQL-Timestamp"], headers["AutoQL-Signature"], body, timestamp_ms
+        )
+        if row.response == {"error": "AutoQL-Signature does not match"}:
+            assert problem == "AutoQL-Signature does not match"
+            mismatches += 1
+        else:
+            assert problem is None, row
+    assert mismatches > 0
+
+    by_delivery: dict = {}
+    for row in rows:
+        by_delivery.setdefault(row.delivery_id, []).append(row)
+    for delivery_id, attempts in by_delivery.items():
+        first = attempts[0]
+        delivery = Delivery.objects.get(pk=delivery_id)
+        assert [a.attempt for a in attempts] == list(range(1, len(attempts) + 1))
+        assert delivery.attempts == len(attempts) and delivery.created_at == first.created_at
+        # One event, one body: every attempt sends the same bytes, made when the event was.
+        assert {a.request_body for a in attempts} == {first.request_body}
+        payload = json.loads(first.request_body)["payload"]
+        if first.type == "data_alert":
+            assert payload["created_at"] == int(first.created_at.timestamp())
+        else:
+            assert payload["sent_at"] == first.created_at.isoformat()
+        for earlier, later in itertools.pairwise(attempts):
+            assert earlier.status == "failure" and earlier.next_attempt_at == later.created_at
+        assert attempts[-1].next_attempt_at is None
+        assert delivery.state == ("delivered" if attempts[-1].status == "success" else "failed")
+
+
+def test_seed_demo_points_the_webhooks_at_the_port_in_the_environment(db, monkeypatch):
+    monkeypatch.setenv("PORT", "8765")
+    call_command("seed_demo", "--deliveries", "1", verbosity=0)
+    assert Webhook.objects.get(environment="sandbox").url == "http://127.0.0.1:8765/demo/receiver/sandbox"

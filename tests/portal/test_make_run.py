@@ -43,9 +43,13 @@ def test_ctrl_c_stops_the_web_server_and_the_worker(tmp_path):
         assert "gunicorn" in members and "db_worker" in members
 
         os.killpg(process.pid, signal.SIGINT)
-        process.wait(20)
+        output, _ = process.communicate(timeout=20)
         # The group empties as gunicorn's workers and db_worker finish shutting down.
         wait_for(lambda: process_group(process.pid) == "", 20, message="every process of the group to stop")
+        # What it prints to copy and open follows the port it serves.
+        port = env["PORT"]
+        assert f"http://127.0.0.1:{port}/" in output and f"http://127.0.0.1:{port}/demo/receiver/" in output
+        assert f"PORT={port} .venv/bin/python manage.py seed_demo" in output
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)

@@ -5,6 +5,8 @@ from typing import Any
 from django import template
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -65,3 +67,10 @@ def request_headers_shown(row: dict[str, Any], is_manager: bool) -> list[tuple[s
         (name, HIDDEN_SIGNATURE if replayable and name.lower() == SIGNATURE_HEADER else value)
         for name, value in headers.items()
     ]
+
+
+@register.filter
+def wrap_at_slashes(value: str) -> str:
+    """A URL that a narrow box breaks after its slashes rather than in the middle of a word."""
+    # Safe: the text is escaped first, and only <wbr> is added.
+    return mark_safe(escape(value).replace("/", "/<wbr>"))

@@ -1,12 +1,20 @@
 """Make the Webhooks tab look alive for a demo: both environments point at the built-in receiver,
-and the logs hold a month of realistic deliveries (tests, data alerts, failures and retries)."""
+and the logs hold a month of deliveries (tests, data alerts, failures and retries).
+
+Each row is what the sender would have logged for that attempt at that moment: the body carries the
+moment the event was created, AutoQL-Timestamp is the attempt's time, AutoQL-Signature is the real
+HMAC with the secret in force (or, for the receiver's "signature does not match" answers, one made
+with a secret since replaced), and the attempts of one delivery share its id.
+"""
 
 import os
 import random
-import uuid
-from datetime import timedelta
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,7 +30,8 @@ from management_api.models import (
     WebhookLog,
     new_secret,
 )
-from management_api.sender import build_body
+from management_api.sender import USER_AGENT, build_body
+from management_api.signing import sign
 
 PROJECTS = ["sales-emea", "sales-na", "inventory", "marketing", "finance", "support"]
 ALERTS = [
@@ -32,40 +41,65 @@ ALERTS = [
     ("Big Deal Closed", "A deal over $100k closed today", "deals closed today over 100000"),
     ("Ticket Backlog", "Open tickets passed 500", "open support tickets"),
 ]
-FAILURES = [
-    (503, {"error": "Service Unavailable"}, "the receiver answered 503 SERVICE UNAVAILABLE"),
-    (500, {"error": "Internal Server Error"}, "the receiver answered 500 INTERNAL SERVER ERROR"),
-    (None, None, "timed out after 10 s"),
-    (None, None, "connection refused"),
-    (401, {"error": "AutoQL-Signature does not match"}, "the receiver answered 401 UNAUTHORIZED"),
+SIGNATURE_MISMATCH = "AutoQL-Signature does not match"
+# At most this many failed attempts before the last one of a delivery.
+MAX_RETRIES = 3
+
+
+class Outcome:
+    """How the receiver answered one attempt, as the sender logs it."""
+
+    def __init__(self, code: int | None, response: Any, error: str | None, *, bad_signature: bool = False) -> None:
+        self.code = code
+        self.response = response
+        self.error = error
+        self.bad_signature = bad_signature
+
+    @property
+    def success(self) -> bool:
+        return self.code is not None and 200 <= self.code < 300
+
+
+ACCEPTED = Outcome(200, {"message": "ok"}, None)
+RETRYABLE_FAILURES = [
+    Outcome(503, {"error": "Service Unavailable"}, "the receiver answered 503 SERVICE UNAVAILABLE"),
+    Outcome(500, {"error": "Internal Server Error"}, "the receiver answered 500 INTERNAL SERVER ERROR"),
+    Outcome(None, None, "timed out after {deadline:g} s"),
+    Outcome(None, None, "connection refused"),
+    Outcome(401, {"error": SIGNATURE_MISMATCH}, "the receiver answered 401 UNAUTHORIZED", bad_signature=True),
 ]
+GONE = Outcome(410, {"error": "Gone"}, "the receiver answered 410 GONE: not retried")
 
 
 class Command(BaseCommand):
     help = "Point both environments at the built-in demo receiver and write a month of delivery history."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
+            "--url-base",
             "--base-url",
-            default=f"http://127.0.0.1:{os.environ.get('PORT', '8000')}",
-            help="where this portal is served (the receiver lives at /demo/receiver/)",
+            dest="url_base",
+            default=f"http://127.0.0.1:{os.environ.get('PORT') or '8000'}",
+            help="where this portal is served, e.g. http://127.0.0.1:8080 (default: port $PORT, else 8000); "
+            "the receiver lives at /demo/receiver/",
         )
         parser.add_argument("--deliveries", type=int, default=300, help="how many deliveries to invent")
         parser.add_argument("--days", type=int, default=30)
         parser.add_argument("--seed", type=int, default=None, help="for a repeatable history")
 
-    def handle(self, *args, base_url: str, deliveries: int, days: int, seed: int | None, **options) -> None:
+    def handle(self, *args: Any, url_base: str, deliveries: int, days: int, seed: int | None, **options: Any) -> None:
         rng = random.Random(seed)
-        base_url = base_url.rstrip("/")
+        url_base = url_base.rstrip("/")
         with transaction.atomic():
+            webhooks = {}
             for environment in Environment.values:
-                url = f"{base_url}/demo/receiver/{environment}"
-                Webhook.objects.update_or_create(
+                url = f"{url_base}/demo/receiver/{environment}"
+                webhooks[environment], _ = Webhook.objects.update_or_create(
                     environment=environment,
                     defaults={"url": url, "disabled_at": None, "disabled_reason": ""},
                     create_defaults={"url": url, "secret": new_secret()},
                 )
-            rows = self.history(rng, deliveries, days)
+            rows = History(rng, webhooks).invent(deliveries, days)
             for environment in Environment.values:
                 mine = sorted((r for r in rows if r.environment == environment), key=lambda r: r.created_at)
                 if not mine:
@@ -76,69 +110,107 @@ class Command(BaseCommand):
                 WebhookLog.objects.bulk_create(mine, batch_size=500)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Both environments now deliver to {base_url}/demo/receiver/<environment>; "
+                f"Both environments now deliver to {url_base}/demo/receiver/<environment>; "
                 f"wrote {len(rows)} log rows over {days} days.\n"
                 f"Deliveries to 127.0.0.1 need WEBHOOK_ALLOWED_NETWORKS=127.0.0.0/8 (make run sets it)."
             )
         )
 
-    def history(self, rng: random.Random, count: int, days: int) -> list[WebhookLog]:
+
+class History:
+    """Invented deliveries, each attempted as the real sender and retry schedule would have."""
+
+    def __init__(self, rng: random.Random, webhooks: dict[str, Webhook]) -> None:
+        self.rng = rng
+        self.webhooks = webhooks
+        # Receivers that answer "signature does not match" still hold a secret that was replaced.
+        self.replaced_secret = secrets.token_urlsafe(32)
+        self.schedule = list(settings.WEBHOOK_RETRY_SCHEDULE)
+        self.deadline = settings.WEBHOOK_DELIVERY_DEADLINE
+
+    def invent(self, count: int, days: int) -> list[WebhookLog]:
         now = timezone.now()
+        # Old enough that every retry of a delivery is already in the past: a history holds no
+        # attempt from the future, and no delivery left waiting for a worker.
+        youngest = max(3600.0, 1.2 * sum(self.schedule[:MAX_RETRIES]) + 60)
         rows: list[WebhookLog] = []
         for _ in range(count):
-            environment = rng.choices(Environment.values, weights=[2, 3])[0]
-            started = now - timedelta(seconds=rng.uniform(60, days * 86400))
-            url = Webhook.objects.get(environment=environment).url
-            if rng.random() < 0.12:
-                delivery = Delivery.objects.create(
-                    environment=environment,
-                    type=LogType.TEST,
-                    event="test",
-                    payload={"environment": environment},
-                    attempts=1,
-                    state=DeliveryState.DELIVERED,
-                    created_at=started,
-                )
-                rows.append(self.row(delivery, url, started, 1, None, rng))
-                continue
-            project = rng.choice(PROJECTS)
-            title, message, query = rng.choice(ALERTS)
-            payload = data_alert_payload(
-                project,
-                title,
-                message,
-                {"rows": [[project, rng.randint(10, 9999)]]},
-                users=[f"user{rng.randint(1, 40)}"],
-                query=query,
-            )
-            failures = rng.choices([0, 1, 2, 3], weights=[80, 12, 6, 2])[0]
-            delivery = Delivery.objects.create(
-                id=uuid.uuid4(),
-                environment=environment,
-                type=LogType.DATA_ALERT,
-                event="data_alert.true",
-                project_id=project,
-                payload=payload,
-                attempts=min(failures + 1, 3),
-                created_at=started,
-                state=DeliveryState.DELIVERED if failures < 3 else DeliveryState.FAILED,
-            )
-            moment = started
-            for attempt in range(1, failures + 2):
-                failed = attempt <= failures
-                next_at = moment + timedelta(seconds=[5, 300, 1800][attempt - 1]) if failed and attempt < 3 else None
-                rows.append(
-                    self.row(delivery, url, moment, attempt, rng.choice(FAILURES) if failed else None, rng, next_at)
-                )
-                if next_at is None:
-                    break
-                moment = next_at
+            environment = self.rng.choices(Environment.values, weights=[2, 3])[0]
+            age = self.rng.uniform(youngest, max(youngest, days * 86400))
+            # Whole milliseconds: AutoQL-Timestamp carries no finer time than that.
+            created = (now - timedelta(seconds=age)).replace(microsecond=0)
+            created += timedelta(milliseconds=self.rng.randint(0, 999))
+            if self.rng.random() < 0.12:
+                rows.extend(self.test_event(environment, created))
+            else:
+                rows.extend(self.data_alert(environment, created))
         return rows
 
-    def row(
-        self, delivery: Delivery, url: str, moment, attempt: int, failure, rng: random.Random, next_at=None
+    def test_event(self, environment: str, created: datetime) -> list[WebhookLog]:
+        payload = {
+            "environment": environment,
+            "message": "This is a test event from AutoQL. Answer 2xx to accept it.",
+            "sent_at": created.isoformat(),
+        }
+        delivery = Delivery.objects.create(
+            environment=environment,
+            type=LogType.TEST,
+            event="test",
+            payload=payload,
+            attempts=1,
+            state=DeliveryState.DELIVERED,
+            created_at=created,
+        )
+        return [self.attempt(delivery, 1, created, ACCEPTED)]
+
+    def data_alert(self, environment: str, created: datetime) -> list[WebhookLog]:
+        project = self.rng.choice(PROJECTS)
+        title, message, query = self.rng.choice(ALERTS)
+        payload = data_alert_payload(
+            project,
+            title,
+            message,
+            {"rows": [[project, self.rng.randint(10, 9999)]]},
+            users=[f"user{self.rng.randint(1, 40)}"],
+            query=query,
+        )
+        payload["created_at"] = int(created.timestamp())
+        failures = self.rng.choices(range(MAX_RETRIES + 1), weights=[80, 12, 6, 2])[0]
+        outcomes = [self.rng.choice(RETRYABLE_FAILURES) for _ in range(failures)]
+        # Most retried deliveries get through in the end; now and then the receiver says 410.
+        outcomes.append(GONE if failures == MAX_RETRIES else ACCEPTED)
+        delivery = Delivery.objects.create(
+            environment=environment,
+            type=LogType.DATA_ALERT,
+            event="data_alert.true",
+            project_id=project,
+            payload=payload,
+            created_at=created,
+        )
+        rows: list[WebhookLog] = []
+        moment = created
+        for attempt, outcome in enumerate(outcomes, start=1):
+            retry_at = None
+            if not outcome.success and outcome is not GONE:
+                delay = self.schedule[min(attempt, len(self.schedule)) - 1] * self.rng.uniform(0.8, 1.2)
+                retry_at = moment + timedelta(milliseconds=int(delay * 1000))
+            rows.append(self.attempt(delivery, attempt, moment, outcome, retry_at))
+            if retry_at is None:
+                break
+            moment = retry_at
+        delivery.attempts = len(rows)
+        delivery.state = DeliveryState.DELIVERED if rows[-1].status == LogStatus.SUCCESS else DeliveryState.FAILED
+        delivery.save(update_fields=["attempts", "state"])
+        return rows
+
+    def attempt(
+        self, delivery: Delivery, attempt: int, moment: datetime, outcome: Outcome, retry_at: datetime | None = None
     ) -> WebhookLog:
-        code, response, error = failure if failure else (200, {"message": "ok"}, None)
+        webhook = self.webhooks[delivery.environment]
+        body = build_body(delivery.event, delivery.payload)
+        timestamp = str(int(moment.timestamp() * 1000))
+        secret = self.replaced_secret if outcome.bad_signature else webhook.secret
+        timed_out = outcome.error is not None and outcome.error.startswith("timed out")
         return WebhookLog(
             environment=delivery.environment,
             delivery_id=delivery.id,
@@ -146,20 +218,22 @@ class Command(BaseCommand):
             project_id=delivery.project_id,
             type=delivery.type,
             event=delivery.event,
-            status=LogStatus.FAILURE if failure else LogStatus.SUCCESS,
-            code=code,
-            url=url,
-            duration_ms=10000 if error and "timed out" in error else rng.randint(18, 420),
-            error=error,
-            response=response,
+            status=LogStatus.SUCCESS if outcome.success else LogStatus.FAILURE,
+            code=outcome.code,
+            url=webhook.url,
+            duration_ms=int(self.deadline * 1000) if timed_out else self.rng.randint(18, 420),
+            error=outcome.error.format(deadline=self.deadline) if outcome.error else None,
+            response=outcome.response,
             created_at=moment,
-            next_attempt_at=next_at,
+            next_attempt_at=retry_at,
             request_headers={
                 "Content-Type": "application/json",
+                "User-Agent": USER_AGENT,
+                "AutoQL-Timestamp": timestamp,
+                "AutoQL-Signature": sign(secret, timestamp, body),
                 "AutoQL-Event": delivery.event,
                 "AutoQL-Delivery-Id": str(delivery.id),
-                "AutoQL-Timestamp": str(int(moment.timestamp() * 1000)),
             },
-            request_body=build_body(delivery.event, delivery.payload).decode(),
-            response_headers={"Content-Type": "application/json"} if response else {},
+            request_body=body.decode(),
+            response_headers={"Content-Type": "application/json"} if outcome.response is not None else {},
         )
