@@ -19,6 +19,7 @@ from ninja.responses import Status
 from ninja.security import HttpBearer
 from pydantic import Field
 
+from audit.trail import Action, api_key_actor, connection_test_outcome, record
 from management_api import delivery, schemas
 from management_api.models import Environment, LogSequence, Webhook, WebhookLog, new_secret
 from portal.credentials import api_keys
@@ -151,6 +152,11 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     return json_error(request, "The management API failed unexpectedly; try again.", 500)
 
 
+def audit(request: AuthenticatedRequest, action: str, detail: str = "") -> None:
+    """Record a call made straight to the API; the portal's own calls it records itself."""
+    record(action, request=request, actor=api_key_actor(request.auth), environment=request.auth, detail=detail)
+
+
 def webhook_or_404(environment: str) -> Webhook:
     webhook = Webhook.objects.filter(environment=environment).first()
     if webhook is None:
@@ -169,6 +175,9 @@ ERRORS = {frozenset({400, 401, 403, 404}): schemas.ErrorOut}
 )
 def list_webhooks(request: AuthenticatedRequest, key: str = KEY):
     items = list(Webhook.objects.filter(environment=request.auth))
+    if items:
+        # The answer carries the whole secret.
+        audit(request, Action.SECRET_REVEALED, "Read the webhook through the API")
     return ok({"items": items})
 
 
@@ -186,6 +195,7 @@ def put_webhook(request: AuthenticatedRequest, environment: str, payload: schema
         if not created:
             webhook.url = payload.url
             webhook.save(update_fields=["url", "updated_at"])
+    audit(request, Action.WEBHOOK_CREATED if created else Action.URL_CHANGED, webhook.url)
     return ok(webhook, 201 if created else 200)
 
 
@@ -201,6 +211,7 @@ def regenerate_secret(
         webhook = webhook_or_404(request.auth)
         webhook.secret = new_secret()
         webhook.save(update_fields=["secret", "updated_at"])
+    audit(request, Action.SECRET_REGENERATED)
     return ok(webhook)
 
 
@@ -211,6 +222,7 @@ def regenerate_secret(
 )
 def delete_webhook(request: AuthenticatedRequest, environment: str, key: str = KEY):
     webhook_or_404(request.auth).delete()
+    audit(request, Action.WEBHOOK_DELETED)
     return ok(None)
 
 
@@ -234,6 +246,7 @@ def test_connection(
         log, result = delivery.deliver_test_event(webhook)
     finally:
         _test_connection_slots.release()
+    audit(request, Action.CONNECTION_TESTED, connection_test_outcome(result.success, result.status_code, result.error))
     return ok(
         {
             "success": result.success,
@@ -311,6 +324,7 @@ def resend(request: AuthenticatedRequest, environment: str, log_id: str, key: st
         queued = delivery.resend(log)
     except delivery.Delivery.DoesNotExist:
         raise ApiError(409, f"The delivery of log row {log_id} is no longer kept, so it cannot be resent.")
+    audit(request, Action.DELIVERY_RESENT, f"Log row {log_id}")
     return ok(queued, 202)
 
 
@@ -322,4 +336,6 @@ def resend(request: AuthenticatedRequest, environment: str, log_id: str, key: st
 def enable_webhook(
     request: AuthenticatedRequest, environment: str, payload: schemas.EmptyIn | None = None, key: str = KEY
 ):
-    return ok(delivery.enable(webhook_or_404(request.auth)))
+    webhook = delivery.enable(webhook_or_404(request.auth))
+    audit(request, Action.WEBHOOK_ENABLED)
+    return ok(webhook)
