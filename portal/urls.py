@@ -41,6 +41,8 @@ urlpatterns = [
     path("autoql/management/api/v1/notifications/", api.urls),
     # The built-in receiver for demos (see demo_receiver/views.py).
     path("demo/receiver/", include("demo_receiver.urls")),
+    # The audit trail, for managers.
+    path("activity/", include("audit.urls")),
     path("", include("webhooks_app.urls")),
 ]
 
