@@ -152,7 +152,7 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     return json_error(request, "The management API failed unexpectedly; try again.", 500)
 
 
-def audit(request: AuthenticatedRequest, action: str, detail: str = "") -> None:
+def record_api_call(request: AuthenticatedRequest, action: str, detail: str = "") -> None:
     """Record a call made straight to the API; the portal's own calls it records itself."""
     record(action, request=request, actor=api_key_actor(request.auth), environment=request.auth, detail=detail)
 
@@ -177,7 +177,7 @@ def list_webhooks(request: AuthenticatedRequest, key: str = KEY):
     items = list(Webhook.objects.filter(environment=request.auth))
     if items:
         # The answer carries the whole secret.
-        audit(request, Action.SECRET_REVEALED, "Read the webhook through the API")
+        record_api_call(request, Action.SECRET_REVEALED, "Read the webhook through the API")
     return ok({"items": items})
 
 
@@ -195,7 +195,7 @@ def put_webhook(request: AuthenticatedRequest, environment: str, payload: schema
         if not created:
             webhook.url = payload.url
             webhook.save(update_fields=["url", "updated_at"])
-    audit(request, Action.WEBHOOK_CREATED if created else Action.URL_CHANGED, webhook.url)
+    record_api_call(request, Action.WEBHOOK_CREATED if created else Action.URL_CHANGED, webhook.url)
     return ok(webhook, 201 if created else 200)
 
 
@@ -211,7 +211,7 @@ def regenerate_secret(
         webhook = webhook_or_404(request.auth)
         webhook.secret = new_secret()
         webhook.save(update_fields=["secret", "updated_at"])
-    audit(request, Action.SECRET_REGENERATED)
+    record_api_call(request, Action.SECRET_REGENERATED)
     return ok(webhook)
 
 
@@ -222,7 +222,7 @@ def regenerate_secret(
 )
 def delete_webhook(request: AuthenticatedRequest, environment: str, key: str = KEY):
     webhook_or_404(request.auth).delete()
-    audit(request, Action.WEBHOOK_DELETED)
+    record_api_call(request, Action.WEBHOOK_DELETED)
     return ok(None)
 
 
@@ -246,7 +246,8 @@ def test_connection(
         log, result = delivery.deliver_test_event(webhook)
     finally:
         _test_connection_slots.release()
-    audit(request, Action.CONNECTION_TESTED, connection_test_outcome(result.success, result.status_code, result.error))
+    outcome = connection_test_outcome(result.success, result.status_code, result.error)
+    record_api_call(request, Action.CONNECTION_TESTED, outcome)
     return ok(
         {
             "success": result.success,
@@ -324,7 +325,7 @@ def resend(request: AuthenticatedRequest, environment: str, log_id: str, key: st
         queued = delivery.resend(log)
     except delivery.Delivery.DoesNotExist:
         raise ApiError(409, f"The delivery of log row {log_id} is no longer kept, so it cannot be resent.")
-    audit(request, Action.DELIVERY_RESENT, f"Log row {log_id}")
+    record_api_call(request, Action.DELIVERY_RESENT, f"Log row {log_id}")
     return ok(queued, 202)
 
 
@@ -337,5 +338,5 @@ def enable_webhook(
     request: AuthenticatedRequest, environment: str, payload: schemas.EmptyIn | None = None, key: str = KEY
 ):
     webhook = delivery.enable(webhook_or_404(request.auth))
-    audit(request, Action.WEBHOOK_ENABLED)
+    record_api_call(request, Action.WEBHOOK_ENABLED)
     return ok(webhook)
