@@ -20,6 +20,7 @@ from ninja.responses import Status
 from ninja.security import HttpBearer
 from pydantic import Field
 
+from audit.trail import Action, api_key_actor, connection_test_outcome, record
 from management_api import delivery, schemas
 from management_api.models import Environment, LogSequence, Webhook, WebhookLog, new_secret
 from portal.credentials import api_keys
@@ -152,6 +153,11 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     return json_error(request, "The management API failed unexpectedly; try again.", 500)
 
 
+def record_api_call(request: AuthenticatedRequest, action: str, detail: str = "") -> None:
+    """Record a call made straight to the API; the portal's own calls it records itself."""
+    record(action, request=request, actor=api_key_actor(request.auth), environment=request.auth, detail=detail)
+
+
 def webhook_or_404(environment: str) -> Webhook:
     webhook = Webhook.objects.filter(environment=environment).first()
     if webhook is None:
@@ -173,6 +179,9 @@ def list_webhooks(request: AuthenticatedRequest, key: str = KEY):
     items = list(Webhook.objects.filter(environment=request.auth))
     for webhook in items:
         webhook.promote_next_secret_if_due()
+    if items:
+        # The answer carries the whole secret.
+        record_api_call(request, Action.SECRET_REVEALED, "Read the webhook through the API")
     return ok({"items": items})
 
 
@@ -190,6 +199,7 @@ def put_webhook(request: AuthenticatedRequest, environment: str, payload: schema
         if not created:
             webhook.url = payload.url
             webhook.save(update_fields=["url", "updated_at"])
+    record_api_call(request, Action.WEBHOOK_CREATED if created else Action.URL_CHANGED, webhook.url)
     return ok(webhook, 201 if created else 200)
 
 
@@ -204,6 +214,7 @@ def regenerate_secret(
     with transaction.atomic():
         webhook = webhook_or_404(request.auth)
         webhook.replace_secret()
+    record_api_call(request, Action.SECRET_REGENERATED)
     return ok(webhook)
 
 
@@ -214,6 +225,7 @@ def regenerate_secret(
 )
 def delete_webhook(request: AuthenticatedRequest, environment: str, key: str = KEY):
     webhook_or_404(request.auth).delete()
+    record_api_call(request, Action.WEBHOOK_DELETED)
     return ok(None)
 
 
@@ -237,6 +249,8 @@ def test_connection(
         log, result = delivery.deliver_test_event(webhook)
     finally:
         _test_connection_slots.release()
+    outcome = connection_test_outcome(result.success, result.status_code, result.error)
+    record_api_call(request, Action.CONNECTION_TESTED, outcome)
     return ok(
         {
             "success": result.success,
@@ -314,6 +328,7 @@ def resend(request: AuthenticatedRequest, environment: str, log_id: str, key: st
         queued = delivery.resend(log)
     except delivery.Delivery.DoesNotExist:
         raise ApiError(409, f"The delivery of log row {log_id} is no longer kept, so it cannot be resent.")
+    record_api_call(request, Action.DELIVERY_RESENT, f"Log row {log_id}")
     return ok(queued, 202)
 
 
@@ -325,7 +340,9 @@ def resend(request: AuthenticatedRequest, environment: str, log_id: str, key: st
 def enable_webhook(
     request: AuthenticatedRequest, environment: str, payload: schemas.EmptyIn | None = None, key: str = KEY
 ):
-    return ok(delivery.enable(webhook_or_404(request.auth)))
+    webhook = delivery.enable(webhook_or_404(request.auth))
+    record_api_call(request, Action.WEBHOOK_ENABLED)
+    return ok(webhook)
 
 
 # Rolling a secret without downtime (this project's own calls; docs/api-additions.md): the next
@@ -367,6 +384,8 @@ def roll_secret(request: AuthenticatedRequest, environment: str, payload: Secret
     with transaction.atomic():
         webhook = webhook_or_404(environment)
         webhook.start_secret_roll(expires_in)
+    activates_at = webhook.next_secret_activates_at
+    record_api_call(request, Action.ROLL_STARTED, f"Next secret signs from {activates_at:%Y-%m-%d %H:%M} UTC")
     return ok(webhook)
 
 
@@ -381,6 +400,7 @@ def complete_secret_roll(
     webhook = webhook_or_404(environment)
     if not webhook.complete_secret_roll():
         raise ApiError(409, f"No secret roll is pending for {environment}; start one first.")
+    record_api_call(request, Action.ROLL_COMPLETED)
     return ok(webhook)
 
 
@@ -393,4 +413,5 @@ def cancel_secret_roll(request: AuthenticatedRequest, environment: str, key: str
     webhook = webhook_or_404(environment)
     if not webhook.cancel_secret_roll():
         raise ApiError(409, f"No secret roll is pending for {environment}.")
+    record_api_call(request, Action.ROLL_CANCELLED)
     return ok(webhook)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from audit.retention import prune_audit
 from management_api.models import Delivery, DeliveryState, Environment, LogSequence, WebhookLog, WorkerHeartbeat
 from management_api.periodic import repeat
 
@@ -34,6 +35,7 @@ class Pruned:
     logs: int = 0
     deliveries: int = 0
     task_results: int = 0
+    audit_events: int = 0
 
 
 def prune_log_batch(environment: str, cutoff: datetime, batch_size: int = BATCH_SIZE) -> int:
@@ -103,14 +105,16 @@ def prune(now: datetime | None = None, batch_size: int = BATCH_SIZE) -> Pruned:
         logs=prune_logs(log_cutoff, batch_size),
         deliveries=prune_deliveries(log_cutoff, batch_size),
         task_results=prune_task_results(now - timedelta(days=settings.TASK_RESULT_RETENTION_DAYS), batch_size),
+        audit_events=prune_audit(now, batch_size),
     )
     WorkerHeartbeat.objects.filter(seen_at__lt=now - HEARTBEAT_RETENTION).delete()
-    if pruned.logs or pruned.deliveries or pruned.task_results:
+    if pruned.logs or pruned.deliveries or pruned.task_results or pruned.audit_events:
         logger.info(
-            "Retention removed %d log row(s), %d delivery(ies), %d task result(s)",
+            "Retention removed %d log row(s), %d delivery(ies), %d task result(s), %d audit event(s)",
             pruned.logs,
             pruned.deliveries,
             pruned.task_results,
+            pruned.audit_events,
         )
     return pruned
 

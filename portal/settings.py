@@ -102,6 +102,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "axes",
     "django_ratelimit",
+    # After axes: its failed sign-in handler must mark a locked-out request before audit reads it.
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -229,13 +231,20 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 # X-Forwarded-Proto says "https" only when a TLS proxy in front sets it; without one, any client
-# could send it and pass a plain HTTP request off as secure.
+# could send it and pass a plain HTTP request off as secure. The same goes for X-Forwarded-For, which
+# the audit trail reads for the caller's address only behind the proxy (audit/trail.py).
 BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
 if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+
+# --- Audit trail -------------------------------------------------------------------------------
+# Days the audit trail (the Activity page) keeps an event; the delivery worker removes older ones
+# hourly, and `manage.py prune_audit` does it at once.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
 
 
 # --- Internationalisation -----------------------------------------------------------------------

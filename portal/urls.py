@@ -33,6 +33,8 @@ urlpatterns = [
     # Prometheus, with its own bearer token (METRICS_TOKEN); /healthz and /readyz are answered by
     # management_api.health.HealthChecksMiddleware, ahead of host checks and the HTTPS redirect.
     path("metrics", metrics.metrics, name="metrics"),
+    # The audit trail, for managers.
+    path("activity/", include("audit.urls")),
     path("", include("webhooks_app.urls")),
 ]
 urlpatterns += [path(route, only_with_email(view), name=name) for route, view, name in PASSWORD_RESET_PAGES]

@@ -21,6 +21,7 @@ from django.http import HttpResponse
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
+from audit.trail import RECORDED_BY_PORTAL
 from portal.credentials import api_keys
 
 API_PATH = "/autoql/management/api/v1/notifications"
@@ -81,6 +82,9 @@ class InProcessAdapter(BaseAdapter):
             "wsgi.multithread": True,
             "wsgi.multiprocess": True,
             "wsgi.run_once": False,
+            # The portal's views record these actions under the signed-in user; this tells the
+            # embedded API not to record them again as the API key's (audit/trail.py).
+            RECORDED_BY_PORTAL: True,
         }
         for name, value in request.headers.items():
             key = name.upper().replace("-", "_")
@@ -116,6 +120,8 @@ class ManagementApi:
     def __init__(self) -> None:
         self.session = requests.Session()
         self.session.trust_env = False
+        # The HTTP status of the last call that got an answer (201 tells a created webhook from a changed one).
+        self.last_status: int | None = None
         if settings.AUTOQL_DOMAIN:
             self.base_url = settings.AUTOQL_DOMAIN + API_PATH
         else:
@@ -144,6 +150,7 @@ class ManagementApi:
                 f"The management API at {self.base_url.split(API_PATH)[0]} could not be reached; "
                 "check AUTOQL_DOMAIN and that the service is up."
             )
+        self.last_status = response.status_code
         try:
             body = response.json()
         except ValueError:

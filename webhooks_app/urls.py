@@ -24,6 +24,7 @@ urlpatterns = [
     path("webhooks/<str:environment>/regenerate", views.regenerate_secret, name="regenerate_secret"),
     path("webhooks/<str:environment>/delete", views.delete_webhook, name="delete_webhook"),
     path("webhooks/<str:environment>/reveal", views.reveal_secret, name="reveal_secret"),
+    path("webhooks/<str:environment>/copy", views.copy_secret, name="copy_secret"),
     path("webhooks/<str:environment>/enable", views.enable_webhook, name="enable_webhook"),
     path("webhooks/<str:environment>/logs/<log_id:log_id>/resend", views.resend_delivery, name="resend_delivery"),
 ]

@@ -20,6 +20,7 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 from django_htmx.middleware import HtmxDetails
 from django_ratelimit.core import get_usage
 
+from audit.trail import Action, connection_test_outcome, record
 from portal.credentials import ENVIRONMENTS
 from webhooks_app.client import ManagementApi, ManagementApiError
 from webhooks_app.errors import error_response
@@ -166,8 +167,9 @@ def generate_key(request: HtmxHttpRequest, environment: str) -> HttpResponse:
         "updating": bool(request.GET.get("url") or request.POST.get("updating")),
     }
     if request.method == "POST" and form.is_valid():
+        api = ManagementApi()
         try:
-            webhook = ManagementApi().put_webhook(environment, form.cleaned_data["url"])
+            webhook = api.put_webhook(environment, form.cleaned_data["url"])
         except ManagementApiError as e:
             # A refused URL goes back into the form; anything else is a failed call.
             if not e.field_errors and e.status != 400:
@@ -175,6 +177,8 @@ def generate_key(request: HtmxHttpRequest, environment: str) -> HttpResponse:
             for message in e.field_errors.get("url") or [e.message]:
                 form.add_error("url", message)
         else:
+            action = Action.WEBHOOK_CREATED if api.last_status == 201 else Action.URL_CHANGED
+            record(action, request=request, environment=environment, detail=webhook["url"])
             return _card_response(request, environment, webhook, f"{LABELS[environment]} webhook saved.")
     status = 400 if request.method == "POST" else 200
     return _modal(request, "webhooks_app/_generate_key_form.html", context, status=status)
@@ -194,6 +198,8 @@ def test_connection(request: HtmxHttpRequest, environment: str) -> HttpResponse:
         limited["Retry-After"] = str(max(1, usage["time_left"]))
         return limited
     result = ManagementApi().test_connection(environment)
+    outcome = connection_test_outcome(bool(result.get("success")), result.get("status_code"), result.get("error"))
+    record(Action.CONNECTION_TESTED, request=request, environment=environment, detail=outcome)
     response = _modal(
         request,
         "webhooks_app/_test_result.html",
@@ -210,6 +216,7 @@ def regenerate_secret(request: HtmxHttpRequest, environment: str) -> HttpRespons
     if request.method == "GET":
         return _modal(request, "webhooks_app/_confirm.html", _confirm_context(environment, "regenerate"))
     webhook = ManagementApi().regenerate_secret(environment)
+    record(Action.SECRET_REGENERATED, request=request, environment=environment)
     return _card_response(request, environment, webhook, f"{LABELS[environment]} secret regenerated.")
 
 
@@ -221,6 +228,7 @@ def delete_webhook(request: HtmxHttpRequest, environment: str) -> HttpResponse:
     if request.method == "GET":
         return _modal(request, "webhooks_app/_confirm.html", _confirm_context(environment, "delete"))
     ManagementApi().delete_webhook(environment)
+    record(Action.WEBHOOK_DELETED, request=request, environment=environment)
     return _card_response(request, environment, None, f"{LABELS[environment]} webhook deleted.")
 
 
@@ -257,8 +265,7 @@ def reveal_secret(request: HtmxHttpRequest, environment: str) -> HttpResponse:
     webhook = ManagementApi().get_webhook(environment)
     if webhook is None:
         raise Http404("No webhook")
-    if request.GET.get("format") == "text":
-        return HttpResponse(webhook["secret"], content_type="text/plain", headers={"Cache-Control": "no-store"})
+    record(Action.SECRET_REVEALED, request=request, environment=environment)
     response = render(
         request,
         "webhooks_app/_secret.html",
@@ -274,6 +281,7 @@ def reveal_secret(request: HtmxHttpRequest, environment: str) -> HttpResponse:
 @reports_api_failure("Resending", as_banner=True)
 def resend_delivery(request: HtmxHttpRequest, environment: str, log_id: str) -> HttpResponse:
     ManagementApi().resend(environment, log_id)
+    record(Action.DELIVERY_RESENT, request=request, environment=environment, detail=f"Log row {log_id}")
     if not request.htmx:
         return redirect(f"{reverse('webhooks_tab')}?env={environment}")
     response = HttpResponse(status=204)
@@ -288,4 +296,19 @@ def resend_delivery(request: HtmxHttpRequest, environment: str, log_id: str) -> 
 @reports_api_failure("Enabling the webhook")
 def enable_webhook(request: HtmxHttpRequest, environment: str) -> HttpResponse:
     webhook = ManagementApi().enable_webhook(environment)
+    record(Action.WEBHOOK_ENABLED, request=request, environment=environment)
     return _card_response(request, environment, webhook, f"{LABELS[environment]} webhook enabled.")
+
+
+@require_POST
+@login_required
+@manager_required
+@reports_api_failure("Copying the secret", as_banner=True)
+def copy_secret(request: HtmxHttpRequest, environment: str) -> HttpResponse:
+    """The secret as text for the Copy button, which copies in the browser: asking here is what
+    puts the copy in the audit trail."""
+    webhook = ManagementApi().get_webhook(environment)
+    if webhook is None:
+        raise Http404("No webhook")
+    record(Action.SECRET_COPIED, request=request, environment=environment)
+    return HttpResponse(webhook["secret"], content_type="text/plain", headers={"Cache-Control": "no-store"})

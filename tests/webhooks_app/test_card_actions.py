@@ -100,8 +100,9 @@ def test_reveal_shows_the_whole_secret_to_a_manager(manager_client):
     response = manager_client.post("/webhooks/sandbox/reveal", **HX)
     assert "the-whole-secret-" + "z" * 30 in response.content.decode()
     assert response["Cache-Control"] == "no-store"
-    text = manager_client.post("/webhooks/sandbox/reveal?format=text")
+    text = manager_client.post("/webhooks/sandbox/copy")
     assert text.content.decode() == "the-whole-secret-" + "z" * 30
+    assert text["Cache-Control"] == "no-store"
 
 
 def test_reveal_is_a_post(manager_client):
@@ -119,6 +120,7 @@ def test_reveal_is_a_post(manager_client):
         ("get", "/webhooks/sandbox/delete"),
         ("post", "/webhooks/sandbox/delete"),
         ("post", "/webhooks/sandbox/reveal"),
+        ("post", "/webhooks/sandbox/copy"),
         ("post", "/webhooks/sandbox/enable"),
     ],
 )

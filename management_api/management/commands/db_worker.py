@@ -4,7 +4,8 @@ django-tasks-db leaves a task claimed by a killed worker as running for ever. De
 their own lease (management_api.models.Delivery.leased_until), so this worker looks for expired
 leases when it starts and every WEBHOOK_RECOVERY_INTERVAL seconds after, and queues those
 deliveries again: at least once, even across SIGKILL. management_api precedes django_tasks_db in
-INSTALLED_APPS, which makes this command the one `manage.py db_worker` runs.
+INSTALLED_APPS, which makes this command the one `manage.py db_worker` runs. It also prunes the
+audit trail (audit/retention.py), once at start and hourly after.
 """
 
 import threading
@@ -19,7 +20,7 @@ from management_api.retention import prune_forever
 class Command(DbWorkerCommand):
     help = (
         DbWorkerCommand.help + " Also re-queues webhook deliveries cut off by a stopped worker,"
-        " removes history past its retention age, and writes a heartbeat for /readyz."
+        " removes history past its retention age (audit events included), and writes a heartbeat for /readyz."
     )
 
     def handle(self, *args, **options) -> None:

@@ -1,0 +1,63 @@
+"""record(): the caller's address, the actor, and the limits of each field."""
+
+from django.contrib.auth.models import AnonymousUser
+from django.test import RequestFactory
+
+from audit.models import AuditEvent
+from audit.trail import RECORDED_BY_PORTAL, client_address, record
+
+Action = AuditEvent.Action
+
+
+def request_from(remote_addr: str, forwarded_for: str | None = None):
+    request = RequestFactory().get("/", REMOTE_ADDR=remote_addr)
+    if forwarded_for is not None:
+        request.META["HTTP_X_FORWARDED_FOR"] = forwarded_for
+    request.user = AnonymousUser()
+    return request
+
+
+def test_the_address_is_remote_addr_and_a_forwarded_header_is_ignored(settings):
+    settings.BEHIND_TLS_PROXY = False
+    assert client_address(request_from("198.51.100.4", "192.0.2.1")) == "198.51.100.4"
+
+
+def test_behind_the_proxy_the_address_is_the_one_the_proxy_appended(settings):
+    settings.BEHIND_TLS_PROXY = True
+    # The client sent the first entry itself; the proxy appended the second.
+    assert client_address(request_from("10.0.0.2", "192.0.2.1, 198.51.100.9")) == "198.51.100.9"
+    assert client_address(request_from("10.0.0.2", "2001:db8::1")) == "2001:db8::1"
+
+
+def test_behind_the_proxy_a_missing_or_broken_header_falls_back_to_remote_addr(settings):
+    settings.BEHIND_TLS_PROXY = True
+    assert client_address(request_from("10.0.0.2")) == "10.0.0.2"
+    assert client_address(request_from("10.0.0.2", "not-an-address")) == "10.0.0.2"
+
+
+def test_no_address_at_all_is_none():
+    assert client_address(request_from("")) is None
+
+
+def test_record_stores_the_event_with_the_requests_address(db):
+    record(Action.SECRET_REVEALED, request=request_from("198.51.100.4"), actor="maria", environment="sandbox")
+    event = AuditEvent.objects.get()
+    assert (event.actor, event.action, event.environment, event.address) == (
+        "maria",
+        Action.SECRET_REVEALED,
+        "sandbox",
+        "198.51.100.4",
+    )
+
+
+def test_record_cuts_long_values_to_their_fields(db):
+    record(Action.SIGN_IN_FAILED, actor="u" * 500, detail="d" * 2000)
+    event = AuditEvent.objects.get()
+    assert (len(event.actor), len(event.detail)) == (150, 500)
+
+
+def test_record_skips_the_portals_in_process_calls(db):
+    request = request_from("198.51.100.4")
+    request.META[RECORDED_BY_PORTAL] = True
+    assert record(Action.WEBHOOK_DELETED, request=request, actor="API key (sandbox)") is None
+    assert not AuditEvent.objects.exists()
