@@ -120,3 +120,25 @@ def test_no_header_can_pass_a_call_off_as_the_portals(api_from_address):
     api_from_address.client.defaults["HTTP_AUDIT_RECORDED_BY_PORTAL"] = "true"
     api_from_address.create(url="https://hooks.example.com/a")
     assert_recorded(Action.WEBHOOK_CREATED, "https://hooks.example.com/a")
+
+
+def test_a_secret_roll_records_start_complete_and_cancel_and_nothing_of_the_next_secret(api_from_address):
+    current = created(api_from_address)
+    started = api_from_address.call("POST", "/webhooks/sandbox/secret/roll", {"expires_in_hours": 24})
+    assert started.status_code == 200
+    next_secret = started.json()["data"]["next_secret"]
+    event = only_event()
+    assert (event.actor, event.action) == ("API key (sandbox)", Action.ROLL_STARTED)
+    assert event.detail.startswith("Next secret signs from ")
+    AuditEvent.objects.all().delete()
+
+    assert api_from_address.call("POST", "/webhooks/sandbox/secret/roll/complete", {}).status_code == 200
+    assert_recorded(Action.ROLL_COMPLETED)
+    AuditEvent.objects.all().delete()
+
+    api_from_address.call("POST", "/webhooks/sandbox/secret/roll", {"expires_in_hours": 1})
+    AuditEvent.objects.all().delete()
+    assert api_from_address.call("DELETE", "/webhooks/sandbox/secret/roll").status_code == 200
+    assert_recorded(Action.ROLL_CANCELLED)
+    assert_nothing_of(current)
+    assert_nothing_of(next_secret)
