@@ -240,6 +240,8 @@ WEBHOOK_RESPONSE_MAX_BYTES = 64 * 1024
 WEBHOOK_DISABLE_AFTER_DAYS = env.float("WEBHOOK_DISABLE_AFTER_DAYS", default=5.0)
 # How often each worker looks for deliveries cut off by a worker that died, in seconds.
 WEBHOOK_RECOVERY_INTERVAL = env.float("WEBHOOK_RECOVERY_INTERVAL", default=30.0)
+# How many days of delivery history are kept; Recover reaches back no further.
+WEBHOOK_LOG_RETENTION_DAYS = env.float("WEBHOOK_LOG_RETENTION_DAYS", default=90.0)
 
 
 # How many test connections one web process runs at once; more are answered 429 at once, so a
