@@ -48,13 +48,14 @@ class BucketKey(Func):
         self.bucket = bucket
 
     def as_sqlite(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
         pattern = "%Y-%m-%dT%H" if self.bucket == "hour" else "%Y-%m-%d"
-        return self.as_sql(compiler, connection, template=f"strftime('{pattern}', %(expressions)s)", **extra_context)
+        return f"strftime(%s, {sql})", (pattern, *params)
 
     def as_postgresql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
         pattern = 'YYYY-MM-DD"T"HH24' if self.bucket == "hour" else "YYYY-MM-DD"
-        template = f"to_char(%(expressions)s AT TIME ZONE 'UTC', '{pattern}')"
-        return self.as_sql(compiler, connection, template=template, **extra_context)
+        return f"to_char({sql} AT TIME ZONE 'UTC', %s)", (*params, pattern)
 
 
 def bucket_key(moment: datetime, bucket: str) -> str:
