@@ -114,7 +114,7 @@ class WebhookLog(models.Model):
             models.Index(fields=["environment", "project_id", "seq"], name="webhooklog_env_project_seq"),
             models.Index(fields=["environment", "delivery_id", "seq"], name="webhooklog_env_delivery_seq"),
             models.Index(
-                fields=["environment", "created_at", "status", "duration_ms", "delivery_id", "seq"],
+                fields=["environment", "created_at", "status", "duration_ms", "attempt", "seq"],
                 name="webhooklog_env_created",
             ),
         ]
