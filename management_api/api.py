@@ -406,8 +406,8 @@ def recoverable_webhook(environment: str) -> Webhook:
     summary="How many failed deliveries since a time Recover would send again",
 )
 def count_recoverable(request: AuthenticatedRequest, environment: str, query: Query[schemas.SinceIn], key: str = KEY):
-    recoverable_webhook(request.auth)
     since = since_or_400(query.since)
+    recoverable_webhook(request.auth)
     return ok({"count": delivery.recoverable(request.auth, since).count()})
 
 
@@ -417,8 +417,8 @@ def count_recoverable(request: AuthenticatedRequest, environment: str, query: Qu
     summary="Send again every failed delivery since a time, each as a new delivery",
 )
 def recover(request: AuthenticatedRequest, environment: str, payload: schemas.SinceIn, key: str = KEY):
-    recoverable_webhook(request.auth)
     since = since_or_400(payload.since)
+    recoverable_webhook(request.auth)
     try:
         queued = delivery.recover(request.auth, since)
     except delivery.WebhookDisabled as e:

@@ -264,8 +264,11 @@ class SinceIn(Schema):
 
     @field_validator("since", mode="before")
     @classmethod
-    def check_since(cls, value: Any) -> Any:
-        return parse_moment(value) if isinstance(value, str) else value
+    def check_since(cls, value: Any) -> datetime:
+        # Only text: pydantic would read a number as epoch seconds, which is not ISO 8601.
+        if not isinstance(value, str):
+            raise ValueError("use an ISO 8601 time, e.g. 2026-11-28T14:00:00Z")
+        return parse_moment(value)
 
 
 class StatsQuery(Schema):
