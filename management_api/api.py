@@ -7,13 +7,15 @@ project's additions.
 import hmac
 import logging
 import threading
-from datetime import timedelta
+import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils import timezone
 from ninja import NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.responses import Status
@@ -21,7 +23,9 @@ from ninja.security import HttpBearer
 from pydantic import Field
 
 from audit.trail import Action, api_key_actor, connection_test_outcome, record
-from management_api import delivery, schemas
+from management_api import delivery, export, schemas, stats
+from management_api.delivery_timeline import delivery_timeline
+from management_api.log_search import FILTERS, LogFilter, filtered_page, matching_logs
 from management_api.models import Environment, LogSequence, Webhook, WebhookLog, new_secret
 from portal.credentials import api_keys
 
@@ -268,23 +272,65 @@ class LogQuery(Schema):
     limit: int = Field(10, ge=1, le=100, description="rows per page, 1 to 100")
 
 
+def log_filter(query: schemas.LogFilterQuery) -> LogFilter:
+    return LogFilter(**query.model_dump())
+
+
 @api.get(
     "/webhooks/{environment}/logs",
-    response={200: schemas.LogPageEnvelope, **ERRORS},
-    summary="One page of the environment's delivery log, newest first",
+    response={200: schemas.FilteredLogPageEnvelope, **ERRORS},
+    summary="One page of the environment's delivery log, newest first, optionally filtered",
 )
-def list_logs(request: AuthenticatedRequest, environment: str, paging: Query[LogQuery], key: str = KEY):
-    sequence = LogSequence.of(request.auth)
-    # Newest first by sequence number: an index range at any depth, no OFFSET scan, no COUNT.
-    upper = sequence.last - min(paging.offset, max(sequence.total, 0))
-    lower = max(upper - paging.limit, sequence.first - 1)
-    rows = WebhookLog.objects.filter(environment=request.auth, seq__gt=lower, seq__lte=upper).order_by("-seq")
-    return ok(
-        {
-            "items": list(rows),
-            "pagination": {"offset": paging.offset, "limit": paging.limit, "total_items": max(sequence.total, 0)},
+def list_logs(
+    request: AuthenticatedRequest,
+    environment: str,
+    paging: Query[LogQuery],
+    filters: Query[schemas.LogFilterQuery],
+    key: str = KEY,
+):
+    wanted = log_filter(filters)
+    if wanted:
+        page = filtered_page(request.auth, wanted, paging.offset, paging.limit)
+        rows, total, lower_bound = page.rows, page.total, page.total_is_lower_bound
+    else:
+        sequence = LogSequence.of(request.auth)
+        # Newest first by sequence number: an index range at any depth, no OFFSET scan, no COUNT.
+        upper = sequence.last - min(paging.offset, max(sequence.total, 0))
+        lower = max(upper - paging.limit, sequence.first - 1)
+        rows = list(WebhookLog.objects.filter(environment=request.auth, seq__gt=lower, seq__lte=upper).order_by("-seq"))
+        total, lower_bound = max(sequence.total, 0), False
+    pagination = {
+        "offset": paging.offset,
+        "limit": paging.limit,
+        "total_items": total,
+        "total_is_lower_bound": lower_bound,
+        "filters": list(FILTERS),
+    }
+    return ok({"items": rows, "pagination": pagination})
+
+
+@api.get(
+    "/webhooks/{environment}/logs/export",
+    response={200: None, **ERRORS},
+    summary="Every log row that matches the filters, newest first, as CSV or JSON Lines",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The file, streamed",
+                "content": {
+                    content_type: {"schema": {"type": "string"}}
+                    for content_type in ("text/csv", "application/x-ndjson")
+                },
+            }
         }
-    )
+    },
+)
+def export_logs(request: AuthenticatedRequest, environment: str, query: Query[schemas.ExportQuery], key: str = KEY):
+    logs = matching_logs(request.auth, LogFilter(**query.model_dump(exclude={"format"})))
+    chunks = export.export_chunks(logs, query.format)
+    response = StreamingHttpResponse(chunks, content_type=export.CONTENT_TYPES[query.format])
+    response["Content-Disposition"] = f'attachment; filename="{export.filename(request.auth, query.format)}"'
+    return response
 
 
 # This project's own calls (AutoQL's page has none): queue an event, resend a logged delivery,
@@ -330,6 +376,82 @@ def resend(request: AuthenticatedRequest, environment: str, log_id: str, key: st
         raise ApiError(409, f"The delivery of log row {log_id} is no longer kept, so it cannot be resent.")
     record_api_call(request, Action.DELIVERY_RESENT, f"Log row {log_id}")
     return ok(queued, 202)
+
+
+def delivery_id_or_404(environment: str, delivery_id: str) -> uuid.UUID:
+    digits = delivery_id.replace("-", "")
+    # Only ASCII hex names a delivery ("١" is a digit to Python); anything else never reaches the database.
+    if not (digits.isascii() and len(digits) == 32 and all(c in "0123456789abcdefABCDEF" for c in digits)):
+        raise ApiError(404, f"There is no {environment} delivery {delivery_id}.")
+    return uuid.UUID(digits)
+
+
+@api.get(
+    "/webhooks/{environment}/deliveries/{delivery_id}",
+    response={200: schemas.DeliveryEnvelope, **ERRORS},
+    summary="One delivery and every attempt of it, oldest first",
+)
+def get_delivery(request: AuthenticatedRequest, environment: str, delivery_id: str, key: str = KEY):
+    timeline = delivery_timeline(request.auth, delivery_id_or_404(request.auth, delivery_id))
+    if timeline is None:
+        raise ApiError(404, f"There is no {request.auth} delivery {delivery_id}.")
+    return ok(timeline)
+
+
+def since_or_400(since: datetime) -> datetime:
+    now = timezone.now()
+    kept_from = now - timedelta(days=settings.WEBHOOK_LOG_RETENTION_DAYS)
+    if since > now:
+        raise ApiError(400, "since: is in the future; use a time in the past.", {"since": ["is in the future"]})
+    if since < kept_from:
+        days = f"{settings.WEBHOOK_LOG_RETENTION_DAYS:g}"
+        sentence = f"is older than the {days} days deliveries are kept"
+        raise ApiError(400, f"since: {sentence}; use a later time.", {"since": [sentence]})
+    return since
+
+
+def recoverable_webhook(environment: str) -> Webhook:
+    webhook = webhook_or_404(environment)
+    if webhook.disabled_at:
+        raise ApiError(409, f"The {environment} webhook is disabled: {webhook.disabled_reason} Enable it first.")
+    return webhook
+
+
+@api.get(
+    "/webhooks/{environment}/recover",
+    response={200: schemas.CountEnvelope, **ERRORS_409},
+    summary="How many failed deliveries since a time Recover would send again",
+)
+def count_recoverable(request: AuthenticatedRequest, environment: str, query: Query[schemas.SinceIn], key: str = KEY):
+    since = since_or_400(query.since)
+    recoverable_webhook(request.auth)
+    return ok({"count": delivery.recoverable(request.auth, since).count()})
+
+
+@api.post(
+    "/webhooks/{environment}/recover",
+    response={202: schemas.RecoveredEnvelope, **ERRORS_409},
+    summary="Send again every failed delivery since a time, each as a new delivery",
+)
+def recover(request: AuthenticatedRequest, environment: str, payload: schemas.SinceIn, key: str = KEY):
+    since = since_or_400(payload.since)
+    recoverable_webhook(request.auth)
+    try:
+        queued = delivery.recover(request.auth, since)
+    except delivery.WebhookDisabled as e:
+        raise ApiError(409, f"{e} Enable it first.")
+    except Webhook.DoesNotExist:
+        raise ApiError(404, f"No webhook is configured for {request.auth}; create one first.")
+    return ok({"queued": queued}, 202)
+
+
+@api.get(
+    "/webhooks/{environment}/stats",
+    response={200: schemas.StatsEnvelope, **ERRORS},
+    summary="Attempts, successes, failures and durations over the last 24 hours, 7 days or 30 days",
+)
+def delivery_stats(request: AuthenticatedRequest, environment: str, query: Query[schemas.StatsQuery], key: str = KEY):
+    return ok(stats.delivery_stats(request.auth, query.window))
 
 
 @api.put(

@@ -135,6 +135,48 @@ def resend(log: WebhookLog) -> Delivery:
     return delivery
 
 
+def recoverable(environment: str, since: datetime):
+    """Data alert deliveries created since `since` that were given up and not yet recovered.
+
+    Test events are left out: they check a connection at one moment and are never retried.
+    """
+    return Delivery.objects.filter(
+        environment=environment,
+        type=LogType.DATA_ALERT,
+        state=DeliveryState.FAILED,
+        created_at__gte=since,
+        recovered_by__isnull=True,
+    )
+
+
+def recover(environment: str, since: datetime) -> int:
+    """Send again every delivery `recoverable` finds, each as a new delivery with its own id."""
+    with transaction.atomic():
+        # Locking the webhook makes two recovers of one environment run one after the other, so
+        # the second finds every delivery already recovered instead of sending it twice.
+        webhook = Webhook.objects.select_for_update().filter(environment=environment).first()
+        if webhook is None:
+            raise Webhook.DoesNotExist(f"No webhook is configured for {environment}.")
+        if webhook.disabled_at:
+            raise WebhookDisabled(f"The {environment} webhook is disabled: {webhook.disabled_reason}")
+        now = timezone.now()
+        queued = 0
+        # Read in full before writing: SQLite gives no stable view of a table being written through.
+        for failed in list(recoverable(environment, since).order_by("created_at")):
+            replacement = Delivery.objects.create(
+                environment=environment,
+                type=failed.type,
+                event=failed.event,
+                payload=failed.payload,
+                project_id=failed.project_id,
+                next_attempt_at=now,
+                recovery_of=failed,
+            )
+            enqueue_attempt(replacement)
+            queued += 1
+    return queued
+
+
 def lease_seconds() -> float:
     # Long enough for one whole attempt; past it, the worker that took the attempt is presumed dead.
     return settings.WEBHOOK_DELIVERY_DEADLINE + 5

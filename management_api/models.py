@@ -168,6 +168,19 @@ class WebhookLog(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["environment", "seq"], name="webhooklog_environment_seq"),
         ]
+        # A filtered page of the logs is a range of one of these, read newest first by seq; the
+        # last one also covers what the stats read, so they never touch the wide rows.
+        indexes = [
+            models.Index(fields=["environment", "status", "seq"], name="webhooklog_env_status_seq"),
+            models.Index(fields=["environment", "type", "seq"], name="webhooklog_env_type_seq"),
+            models.Index(fields=["environment", "event", "seq"], name="webhooklog_env_event_seq"),
+            models.Index(fields=["environment", "project_id", "seq"], name="webhooklog_env_project_seq"),
+            models.Index(fields=["environment", "delivery_id", "seq"], name="webhooklog_env_delivery_seq"),
+            models.Index(
+                fields=["environment", "created_at", "status", "duration_ms", "attempt", "seq"],
+                name="webhooklog_env_created",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event} to {self.url}: {self.status}"
@@ -210,10 +223,19 @@ class Delivery(models.Model):
     leased_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set on the new delivery that Recover sent in place of a failed one; the failed one is then
+    # never recovered twice.
+    recovery_of = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="recovered_by"
+    )
 
     class Meta:
         verbose_name_plural = "deliveries"
-        indexes = [models.Index(fields=["state", "next_attempt_at"]), models.Index(fields=["state", "leased_until"])]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"]),
+            models.Index(fields=["state", "leased_until"]),
+            models.Index(fields=["environment", "state", "created_at"], name="delivery_env_state_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event} {self.id} ({self.state})"

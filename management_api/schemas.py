@@ -173,3 +173,204 @@ class ErrorOut(Schema):
     message: str
     reference_id: str
     errors: dict[str, list[str]] | None = None
+
+
+# --- Filters, delivery timelines, recover, stats and export: this project's additions -----------
+
+
+def parse_moment(value: str) -> datetime:
+    """An ISO 8601 date or time; without a timezone it is UTC."""
+    try:
+        moment = datetime.fromisoformat(value.strip())
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ValueError("use an ISO 8601 time, e.g. 2026-11-28T14:00:00Z") from None
+
+
+def one_of(value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        quoted = [f"'{choice}'" for choice in allowed]
+        raise ValueError(f"use {', '.join(quoted[:-1])} or {quoted[-1]}")
+    return value
+
+
+def plain_text(value: str, max_length: int) -> str:
+    # Longer than the column matches no row. (NUL and non-ASCII never get this far: the API's
+    # query parameters are printable ASCII, portal.middleware.RequestBodyGuardMiddleware.)
+    if len(value) > max_length:
+        raise ValueError(f"use at most {max_length} characters")
+    return value
+
+
+def delivery_id_digits(value: str) -> str:
+    digits = value.strip().replace("-", "").lower()
+    if not (digits.isascii() and 8 <= len(digits) <= 32 and all(c in "0123456789abcdef" for c in digits)):
+        raise ValueError("use a delivery id, or its first 8 or more hex digits")
+    return digits
+
+
+class LogFilterQuery(Schema):
+    """The optional filters of GET .../logs and .../logs/export; an empty value is no filter."""
+
+    status: str | None = Field(None, description="success or failure")
+    type: str | None = Field(None, description="test or data_alert")
+    event: str | None = Field(None, description="exact event name, e.g. data_alert.true")
+    project_id: str | None = Field(None, description="exact project id")
+    delivery_id: str | None = Field(None, description="a delivery id, or its first 8 or more hex digits")
+    created_after: datetime | None = Field(None, description="ISO 8601; rows at or after it; no timezone is UTC")
+    created_before: datetime | None = Field(None, description="ISO 8601; rows before it; no timezone is UTC")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def blank_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("status")
+    @classmethod
+    def check_status(cls, value: str | None) -> str | None:
+        return None if value is None else one_of(value, ("success", "failure"))
+
+    @field_validator("type")
+    @classmethod
+    def check_type(cls, value: str | None) -> str | None:
+        return None if value is None else one_of(value, ("test", "data_alert"))
+
+    @field_validator("event")
+    @classmethod
+    def check_event(cls, value: str | None) -> str | None:
+        return None if value is None else plain_text(value, 100)
+
+    @field_validator("project_id")
+    @classmethod
+    def check_project_id(cls, value: str | None) -> str | None:
+        return None if value is None else plain_text(value, 200)
+
+    @field_validator("delivery_id")
+    @classmethod
+    def check_delivery_id(cls, value: str | None) -> str | None:
+        return None if value is None else delivery_id_digits(value)
+
+    @field_validator("created_after", "created_before", mode="before")
+    @classmethod
+    def check_moment(cls, value: Any) -> Any:
+        return parse_moment(value) if isinstance(value, str) and value.strip() else value
+
+
+class SinceIn(Schema):
+    model_config = {"extra": "forbid"}
+
+    since: datetime = Field(description="ISO 8601; no timezone is UTC")
+
+    @field_validator("since", mode="before")
+    @classmethod
+    def check_since(cls, value: Any) -> datetime:
+        # Only text: pydantic would read a number as epoch seconds, which is not ISO 8601.
+        if not isinstance(value, str):
+            raise ValueError("use an ISO 8601 time, e.g. 2026-11-28T14:00:00Z")
+        return parse_moment(value)
+
+
+class StatsQuery(Schema):
+    window: str = Field("24h", description="24h (hourly buckets), 7d (hourly) or 30d (daily)")
+
+    @field_validator("window")
+    @classmethod
+    def check_window(cls, value: str) -> str:
+        return one_of(value, ("24h", "7d", "30d"))
+
+
+class ExportQuery(LogFilterQuery):
+    format: str = Field("csv", description="csv or jsonl")
+
+    @field_validator("format")
+    @classmethod
+    def check_format(cls, value: str) -> str:
+        return one_of(value, ("csv", "jsonl"))
+
+
+class FilteredPagination(Pagination):
+    # This project's: which filters GET .../logs takes, and whether a filtered total was capped.
+    total_is_lower_bound: bool
+    filters: list[str]
+
+
+class FilteredLogPage(Schema):
+    items: list[LogRow]
+    pagination: FilteredPagination
+
+
+class FilteredLogPageEnvelope(Envelope):
+    data: FilteredLogPage
+
+
+class AttemptOut(Schema):
+    log_id: Text
+    attempt: int
+    created_at: AutoqlTime
+    status: str
+    code: int | None
+    duration_ms: int
+    error: str | None
+
+
+class DeliveryOut(Schema):
+    id: Text
+    event: str
+    type: str
+    project_id: str | None
+    state: str
+    state_text: str = Field(description="the delivery's final (or current) state in words")
+    attempts: int
+    next_attempt_at: AutoqlTime | None
+    created_at: AutoqlTime
+    recovery_of: Text | None = Field(description="the failed delivery this one was sent in place of")
+    recovered_by: Text | None = Field(description="the delivery Recover sent in place of this one")
+    timeline: list[AttemptOut] = Field(description="every logged attempt, oldest first")
+
+
+class DeliveryEnvelope(Envelope):
+    data: DeliveryOut
+
+
+class CountOut(Schema):
+    count: int
+
+
+class CountEnvelope(Envelope):
+    data: CountOut
+
+
+class RecoveredOut(Schema):
+    queued: int
+
+
+class RecoveredEnvelope(Envelope):
+    data: RecoveredOut
+
+
+class StatsBucket(Schema):
+    start: AutoqlTime
+    successes: int
+    failures: int
+
+
+class StatsOut(Schema):
+    window: str
+    since: AutoqlTime
+    bucket: str = Field(description="hour or day")
+    attempts: int
+    deliveries: int
+    successes: int
+    failures: int
+    success_rate: float | None = Field(description="successes / attempts, 0 to 1; null with no attempts")
+    p50_duration_ms: int | None
+    p95_duration_ms: int | None
+    last_success_at: AutoqlTime | None
+    last_failure_at: AutoqlTime | None
+    buckets: list[StatsBucket]
+
+
+class StatsEnvelope(Envelope):
+    data: StatsOut

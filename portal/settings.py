@@ -334,7 +334,8 @@ SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"] + ([] if _CACHE_URL else ["dj
 
 
 # --- Operations: retention, health checks, metrics --------------------------------------------
-# Log rows older than this many days are removed (oldest first, in small batches) by the worker.
+# Log rows older than this many days are removed (oldest first, in small batches) by the worker;
+# Recover reaches back no further.
 WEBHOOK_LOG_RETENTION_DAYS = env.float("WEBHOOK_LOG_RETENTION_DAYS", default=90.0)
 # Finished queue task results older than this many days are removed too.
 TASK_RESULT_RETENTION_DAYS = env.float("TASK_RESULT_RETENTION_DAYS", default=7.0)

@@ -8,7 +8,9 @@ network and a single sync worker cannot deadlock waiting for itself.
 """
 
 import io
+import re
 import sys
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 from urllib.parse import quote, urlsplit
@@ -17,7 +19,7 @@ import requests
 from django.conf import settings
 from django.core.handlers.base import BaseHandler
 from django.core.handlers.wsgi import WSGIRequest
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
@@ -95,8 +97,11 @@ class InProcessAdapter(BaseAdapter):
         response = requests.Response()
         response.status_code = django_response.status_code
         response.headers = CaseInsensitiveDict(django_response.items())
-        # The embedded API answers with plain (not streaming) responses.
-        response._content = cast(HttpResponse, django_response).content
+        if django_response.streaming:
+            # The log export: read on demand, as from a socket, so it is never held whole.
+            response.raw = io.BufferedReader(_ChunkReader(cast(StreamingHttpResponse, django_response)))
+        else:
+            response._content = cast(HttpResponse, django_response).content
         response.url = request.url or ""
         response.request = request
         response.reason = django_response.reason_phrase
@@ -104,6 +109,37 @@ class InProcessAdapter(BaseAdapter):
 
     def close(self) -> None:
         pass
+
+
+class _ChunkReader(io.RawIOBase):
+    """A streaming response's chunks as a file, which is what requests reads a body from."""
+
+    def __init__(self, response: StreamingHttpResponse) -> None:
+        self.chunks = iter(cast(Iterator[bytes], response.streaming_content))
+        self.pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self.pending:
+            chunk = next(self.chunks, None)
+            if chunk is None:
+                return 0
+            self.pending = bytes(chunk)
+        size = min(len(buffer), len(self.pending))
+        buffer[:size] = self.pending[:size]
+        self.pending = self.pending[size:]
+        return size
+
+
+@dataclass
+class LogExport:
+    """A log export on its way: the file's name and type, and its bytes as they arrive."""
+
+    filename: str
+    content_type: str
+    chunks: Iterator[bytes]
 
 
 _in_process_adapter: InProcessAdapter | None = None
@@ -229,3 +265,79 @@ class ManagementApi:
         if not isinstance(items, list) or not isinstance(total, int):
             raise ManagementApiError(UNEXPECTED)
         return data
+
+    # This implementation's extensions of the logs (docs/api.md, "Logs: filters, deliveries,
+    # recover, stats and export"). Against an AutoQL that lacks them, log_filters_supported says
+    # so, and the others fail with the upstream's 404.
+
+    def log_filters_supported(self, environment: str) -> frozenset[str]:
+        """The filters GET .../logs takes, as its pagination advertises them; none for a plain AutoQL."""
+        data = self.logs(environment, offset=0, limit=1)
+        filters = data["pagination"].get("filters")
+        if not isinstance(filters, list):
+            return frozenset()
+        return frozenset(name for name in filters if isinstance(name, str))
+
+    def filtered_logs(self, environment: str, offset: int, limit: int, filters: Mapping[str, str]) -> dict[str, Any]:
+        """GET .../logs with filters, e.g. {"status": "failure", "created_after": "2026-11-28T00:00:00Z"}."""
+        params = {**filters, "offset": offset, "limit": limit}
+        data = self._call("GET", f"/webhooks/{environment}/logs", environment, params=params)
+        if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+            raise ManagementApiError(UNEXPECTED)
+        return data
+
+    def delivery(self, environment: str, delivery_id: str) -> dict[str, Any]:
+        """A delivery and every attempt of it, oldest first."""
+        return self._call("GET", f"/webhooks/{environment}/deliveries/{quote(delivery_id, safe='')}", environment)
+
+    def recoverable_count(self, environment: str, since: str) -> int:
+        """How many failed deliveries since `since` (ISO 8601) recover would send again."""
+        data = self._call("GET", f"/webhooks/{environment}/recover", environment, params={"since": since})
+        if not isinstance(data, dict) or not isinstance(data.get("count"), int):
+            raise ManagementApiError(UNEXPECTED)
+        return data["count"]
+
+    def recover(self, environment: str, since: str) -> int:
+        """Send again every failed delivery since `since`; how many were queued."""
+        data = self._call("POST", f"/webhooks/{environment}/recover", environment, json={"since": since})
+        if not isinstance(data, dict) or not isinstance(data.get("queued"), int):
+            raise ManagementApiError(UNEXPECTED)
+        return data["queued"]
+
+    def stats(self, environment: str, window: str = "24h") -> dict[str, Any]:
+        """Attempts, successes, failures, durations and chart buckets of the last 24h, 7d or 30d."""
+        return self._call("GET", f"/webhooks/{environment}/stats", environment, params={"window": window})
+
+    def export_logs(self, environment: str, file_format: str, filters: Mapping[str, str]) -> LogExport:
+        """The matching log rows as a CSV or JSON Lines file, read as it arrives."""
+        try:
+            response = self.session.get(
+                f"{self.base_url}/webhooks/{environment}/logs/export",
+                params={"key": api_keys()[environment], **filters, "format": file_format},
+                headers={"Authorization": f"Bearer {settings.AUTOQL_TOKEN}"},
+                timeout=settings.AUTOQL_API_TIMEOUT,
+                allow_redirects=False,
+                stream=True,
+            )
+        except requests.exceptions.RequestException:
+            raise ManagementApiError(
+                f"The management API at {self.base_url.split(API_PATH)[0]} could not be reached; "
+                "check AUTOQL_DOMAIN and that the service is up."
+            )
+        if response.status_code != 200:
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            response.close()
+            if not isinstance(body, dict):
+                raise ManagementApiError(f"The management API answered {response.status_code}.", response.status_code)
+            raise ManagementApiError(
+                self._sentence(response.status_code, body, environment), response.status_code, body.get("errors") or {}
+            )
+        match = re.search(r'filename="([A-Za-z0-9._-]+)"', response.headers.get("Content-Disposition", ""))
+        return LogExport(
+            filename=match.group(1) if match else f"webhook-logs-{environment}.{file_format}",
+            content_type=response.headers.get("Content-Type", "application/octet-stream"),
+            chunks=response.iter_content(chunk_size=64 * 1024),
+        )

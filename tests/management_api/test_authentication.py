@@ -11,6 +11,12 @@ CALLS = [
     ("DELETE", "/webhooks/sandbox"),
     ("POST", "/webhooks/sandbox/test"),
     ("GET", "/webhooks/sandbox/logs"),
+    # This implementation's extensions of the logs
+    ("GET", "/webhooks/sandbox/logs/export"),
+    ("GET", "/webhooks/sandbox/deliveries/00000000-0000-4000-8000-000000000000"),
+    ("GET", "/webhooks/sandbox/recover"),
+    ("POST", "/webhooks/sandbox/recover"),
+    ("GET", "/webhooks/sandbox/stats"),
 ]
 
 

@@ -27,7 +27,13 @@ def test_the_schema_is_served_to_signed_in_people(admin_client):
         f"{PREFIX}webhooks/{{environment}}/test",
         f"{PREFIX}webhooks/{{environment}}/logs",
     }
+    # This implementation's extensions of the logs
+    assert "get" in paths[f"{PREFIX}webhooks/{{environment}}/logs/export"]
+    assert "get" in paths[f"{PREFIX}webhooks/{{environment}}/deliveries/{{delivery_id}}"]
+    assert set(paths[f"{PREFIX}webhooks/{{environment}}/recover"]) == {"get", "post"}
+    assert "get" in paths[f"{PREFIX}webhooks/{{environment}}/stats"]
     logs = paths[f"{PREFIX}webhooks/{{environment}}/logs"]["get"]
+    assert {p["name"] for p in logs["parameters"]} >= {"status", "type", "event", "project_id", "delivery_id"}
     limit = next(p for p in logs["parameters"] if p["name"] == "limit")
     assert (limit["schema"]["minimum"], limit["schema"]["maximum"]) == (1, 100)
 

@@ -3,10 +3,13 @@
 import json
 import socket
 import time
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from werkzeug import Request, Response
 
+from management_api.models import Delivery, Webhook, WebhookLog
 from webhooks_app.client import ManagementApi, ManagementApiError
 
 API = "/autoql/management/api/v1/notifications"
@@ -133,3 +136,107 @@ def test_the_embedded_mode_never_opens_a_socket(manager_client, monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", no_network)
     response = manager_client.post("/webhooks/sandbox/generate", {"url": "https://a.example.com/"})
     assert response.status_code == 302
+
+
+# The logs extensions: against a plain AutoQL, and against the embedded API.
+
+PLAIN_AUTOQL_PAGE = {"items": [], "pagination": {"offset": 0, "limit": 1, "total_items": 0}}
+
+
+def test_a_plain_autoql_advertises_no_log_filters(upstream):
+    upstream.expect_request(
+        f"{API}/webhooks/sandbox/logs", query_string={"key": "sandbox-key", "offset": "0", "limit": "1"}
+    ).respond_with_json(envelope(PLAIN_AUTOQL_PAGE))
+    assert ManagementApi().log_filters_supported("sandbox") == frozenset()
+
+
+def test_an_export_error_from_the_upstream_keeps_its_sentence(upstream):
+    upstream.expect_request(f"{API}/webhooks/sandbox/logs/export").respond_with_json(
+        {"message": "status: use 'success' or 'failure'", "reference_id": "1.1.400", "errors": {"status": ["x"]}},
+        status=400,
+    )
+    with pytest.raises(ManagementApiError) as caught:
+        ManagementApi().export_logs("sandbox", "csv", {"status": "ok"})
+    assert (str(caught.value), caught.value.status) == ("status: use 'success' or 'failure'", 400)
+    assert caught.value.field_errors == {"status": ["x"]}
+
+
+def test_an_export_from_the_upstream_is_read_as_it_comes(upstream):
+    upstream.expect_request(
+        f"{API}/webhooks/sandbox/logs/export", query_string={"key": "sandbox-key", "type": "test", "format": "jsonl"}
+    ).respond_with_data(
+        '{"id": "1"}\n',
+        content_type="application/x-ndjson",
+        headers={"Content-Disposition": 'attachment; filename="webhook-logs-sandbox-x.jsonl"'},
+    )
+    exported = ManagementApi().export_logs("sandbox", "jsonl", {"type": "test"})
+    assert (exported.filename, exported.content_type) == ("webhook-logs-sandbox-x.jsonl", "application/x-ndjson")
+    assert b"".join(exported.chunks) == b'{"id": "1"}\n'
+
+
+def embedded_log(**fields) -> WebhookLog:
+    values = {
+        "environment": "sandbox",
+        "type": "data_alert",
+        "event": "data_alert.true",
+        "status": "failure",
+        "url": "https://hooks.example.com/",
+        **fields,
+    }
+    return WebhookLog.objects.create(**values)
+
+
+@pytest.mark.django_db
+def test_the_embedded_api_advertises_and_applies_its_filters():
+    embedded_log(project_id="a")
+    embedded_log(project_id="b", status="success")
+    api = ManagementApi()
+    assert api.log_filters_supported("sandbox") == {
+        "status",
+        "type",
+        "event",
+        "project_id",
+        "delivery_id",
+        "created_after",
+        "created_before",
+    }
+    page = api.filtered_logs("sandbox", 0, 10, {"status": "success"})
+    assert [row["project_id"] for row in page["items"]] == ["b"]
+    with pytest.raises(ManagementApiError) as caught:
+        api.filtered_logs("sandbox", 0, 10, {"status": "ok"})
+    assert (caught.value.status, str(caught.value)) == (400, "status: use 'success' or 'failure'")
+
+
+@pytest.mark.django_db
+def test_the_embedded_delivery_timeline_recover_and_stats():
+    Webhook.objects.create(environment="sandbox", url="https://hooks.example.com/", secret="s")
+    failed = Delivery.objects.create(
+        environment="sandbox", type="data_alert", event="data_alert.true", state="failed", attempts=5
+    )
+    embedded_log(delivery_id=failed.id, created_at=timezone.now())
+    api = ManagementApi()
+
+    assert api.delivery("sandbox", str(failed.id))["state_text"] == "Given up after 5 attempts."
+    with pytest.raises(ManagementApiError) as caught:
+        api.delivery("sandbox", "not/a/uuid")
+    assert caught.value.status == 404
+    since = (timezone.now() - timedelta(hours=1)).isoformat()
+    assert api.recoverable_count("sandbox", since) == 1
+    assert api.recover("sandbox", since) == 1
+    assert api.recoverable_count("sandbox", since) == 0
+    stats = api.stats("sandbox", "24h")
+    assert (stats["attempts"], stats["failures"], len(stats["buckets"])) == (1, 1, 24)
+
+
+@pytest.mark.django_db
+def test_the_embedded_export_streams_every_row():
+    for i in range(1500):
+        embedded_log(project_id=f"p{i}")
+    exported = ManagementApi().export_logs("sandbox", "csv", {"status": "failure"})
+    assert exported.filename.startswith("webhook-logs-sandbox-") and exported.filename.endswith(".csv")
+    assert exported.content_type == "text/csv; charset=utf-8"
+    chunks = list(exported.chunks)
+    assert len(chunks) > 1
+    lines = b"".join(chunks).decode().splitlines()
+    assert len(lines) == 1501
+    assert lines[1].split(",")[5] == "p1499"

@@ -1,0 +1,125 @@
+"""GET /webhooks/{environment}/logs/export: every matching row, newest first, streamed as CSV or JSON Lines."""
+
+import csv
+import io
+import json
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from management_api import export
+from management_api.models import LogSequence, WebhookLog
+
+SIGNATURE = "c2lnbmF0dXJl"
+
+
+def write_rows(count: int, environment: str = "sandbox", **fields) -> None:
+    """`count` rows, oldest first, in one bulk insert (numbered the way WebhookLog.save numbers them)."""
+    start = timezone.now() - timedelta(hours=1)
+    with transaction.atomic():
+        last = LogSequence.take_next(environment, count)
+        WebhookLog.objects.bulk_create(
+            WebhookLog(
+                environment=environment,
+                seq=last - count + 1 + i,
+                type="data_alert",
+                event="data_alert.true",
+                status="failure" if i % 4 == 0 else "success",
+                code=500 if i % 4 == 0 else 200,
+                url="https://hooks.example.com/",
+                project_id=f"p{i}",
+                duration_ms=i,
+                request_headers={"AutoQL-Signature": SIGNATURE, "AutoQL-Timestamp": "1"},
+                request_body='{"event": "data_alert.true"}',
+                response={"n": i},
+                created_at=start + timedelta(milliseconds=i),
+                **fields,
+            )
+            for i in range(count)
+        )
+
+
+def download(api, query: str = "", environment: str = "sandbox"):
+    return api.call("GET", f"/webhooks/{environment}/logs/export", query=query, environment=environment)
+
+
+def test_a_csv_of_thousands_of_rows_is_streamed_whole_newest_first(api):
+    write_rows(3000)
+    write_rows(5, environment="production")
+    response = download(api, "&format=csv")
+    assert response.status_code == 200
+    assert response.streaming
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="webhook-logs-sandbox-')
+    assert response["Content-Disposition"].endswith('.csv"')
+    chunks = list(response.streaming_content)
+    assert len(chunks) > 1  # handed out as it is read, not built whole first
+    rows = list(csv.DictReader(io.StringIO(b"".join(chunks).decode())))
+    assert len(rows) == 3000
+    assert [row["project_id"] for row in rows[:3]] == ["p2999", "p2998", "p2997"]
+    assert rows[-1]["project_id"] == "p0"
+    assert {row["environment"] for row in rows} == {"sandbox"}
+    assert json.loads(rows[0]["response"]) == {"n": 2999}
+    assert list(rows[0]) == export.COLUMNS
+
+
+def test_jsonl_with_the_same_filters_as_the_logs(api):
+    write_rows(40)
+    response = download(api, "&format=jsonl&status=failure&created_after=2000-01-01")
+    assert response["Content-Type"] == "application/x-ndjson; charset=utf-8"
+    assert response["Content-Disposition"].endswith('.jsonl"')
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    rows = [json.loads(line) for line in lines]
+    assert [row["project_id"] for row in rows] == [f"p{i}" for i in range(36, -1, -4)]
+    assert all(row["status"] == "failure" and row["code"] == 500 for row in rows)
+
+
+def test_a_fresh_signature_is_left_out_and_an_old_one_kept(api):
+    write_rows(1)
+    WebhookLog.objects.update(created_at=timezone.now() - timedelta(minutes=10))
+    write_rows(1)
+    WebhookLog.objects.filter(seq=2).update(created_at=timezone.now() - timedelta(minutes=1))
+    fresh, old = (json.loads(line) for line in b"".join(download(api, "&format=jsonl").streaming_content).splitlines())
+    assert fresh["request_headers"] == {"AutoQL-Signature": export.HIDDEN_SIGNATURE, "AutoQL-Timestamp": "1"}
+    assert old["request_headers"]["AutoQL-Signature"] == SIGNATURE
+
+
+def test_no_secret_is_ever_exported(api):
+    secret = api.create()["secret"]
+    write_rows(3)
+    for file_format in ("csv", "jsonl"):
+        assert secret.encode() not in b"".join(download(api, f"&format={file_format}").streaming_content)
+
+
+def test_cells_a_spreadsheet_would_run_are_quoted(api):
+    write_rows(1, error='=HYPERLINK("https://evil.example")')
+    row = next(csv.DictReader(io.StringIO(b"".join(download(api).streaming_content).decode())))
+    assert row["error"] == '\'=HYPERLINK("https://evil.example")'
+
+
+def test_an_empty_log_is_a_header_line(api):
+    body = b"".join(download(api).streaming_content).decode()
+    assert body.splitlines() == [",".join(export.COLUMNS)]
+
+
+@pytest.mark.parametrize(
+    "query,field",
+    [
+        ("&format=xlsx", "format"),
+        ("&format=CSV", "format"),
+        ("&status=ok", "status"),
+        ("&created_before=x", "created_before"),
+    ],
+)
+def test_bad_parameters_are_400_json(api, query, field):
+    response = download(api, query)
+    assert response.status_code == 400
+    assert not response.streaming
+    assert field in response.json()["errors"]
+
+
+def test_it_needs_the_key_and_token(api):
+    response = api.call("GET", "/webhooks/sandbox/logs/export", token="")
+    assert response.status_code == 401
