@@ -137,6 +137,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "demo_receiver.context_processors.demo_receiver",
             ],
         },
     },
@@ -297,6 +298,14 @@ WEBHOOK_RESPONSE_MAX_BYTES = 64 * 1024
 WEBHOOK_DISABLE_AFTER_DAYS = env.float("WEBHOOK_DISABLE_AFTER_DAYS", default=5.0)
 # How often each worker looks for deliveries cut off by a worker that died, in seconds.
 WEBHOOK_RECOVERY_INTERVAL = env.float("WEBHOOK_RECOVERY_INTERVAL", default=30.0)
+
+
+# --- Demo receiver ------------------------------------------------------------------------------
+# The built-in receiver (demo_receiver/) answers anyone who can reach the server: it exists only
+# when enabled (`make run` enables it); otherwise its pages are 404 and the top bar hides its link.
+DEMO_RECEIVER_ENABLED = env.bool("DEMO_RECEIVER_ENABLED", default=False)
+# Receipts it keeps per environment; the oldest go first.
+DEMO_RECEIVER_MAX_RECEIPTS = env.int("DEMO_RECEIVER_MAX_RECEIPTS", default=500)
 
 
 # How many test connections one web process runs at once; more are answered 429 at once, so a
