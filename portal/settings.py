@@ -348,4 +348,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # urllib3 writes every request line at DEBUG, query string included, and the management API
+    # takes its key in the query string: never below INFO, whatever LOG_LEVEL says.
+    "loggers": {"urllib3": {"level": "INFO"}},
 }
