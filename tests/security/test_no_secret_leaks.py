@@ -5,6 +5,7 @@ At rest, the database holds no secret in the clear: tests/management_api/test_se
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -15,7 +16,7 @@ from werkzeug import Request, Response
 from management_api.models import Webhook, WebhookLog
 from tests.ports import closed_port
 
-HX = {"HTTP_HX_REQUEST": "true"}
+HX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
 API = "/autoql/management/api/v1/notifications"
 
 

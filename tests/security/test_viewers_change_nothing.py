@@ -1,5 +1,7 @@
 """A viewer (signed in, without the manage permission) can change nothing and reveal nothing."""
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -7,7 +9,7 @@ from management_api.models import Webhook
 from tests.security.conftest import everything_stored
 from tests.security.routes import every_route
 
-HX = {"HTTP_HX_REQUEST": "true"}
+HX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
 # The tab's own views, but for the tab itself (which viewers may read).
 CHANGES = [
     route
