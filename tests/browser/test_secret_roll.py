@@ -10,7 +10,7 @@ pytestmark = pytest.mark.browser
 CURRENT = "c" * 43
 
 
-def test_roll_shows_the_next_secret_once_then_switch_now(as_manager, portal):
+def test_roll_shows_the_next_secret_once_then_switch_now(as_manager, portal, screenshots):
     page = as_manager
     Webhook.objects.create(environment="sandbox", url="https://s.example.com/", secret=CURRENT)
     page.reload()
@@ -33,6 +33,7 @@ def test_roll_shows_the_next_secret_once_then_switch_now(as_manager, portal):
     assert page.evaluate("navigator.clipboard.readText()") == webhook.next_secret
     # The card already says a roll is pending, swapped in while the modal was open.
     expect(sandbox).to_contain_text("Next secret takes over")
+    page.screenshot(path=str(screenshots / "roll-secret-shown.png"))
 
     dialog.get_by_role("button", name="Done").click()
     expect(dialog).to_be_hidden()
@@ -43,6 +44,7 @@ def test_roll_shows_the_next_secret_once_then_switch_now(as_manager, portal):
     expect(sandbox).to_contain_text("Next secret takes over")
     assert webhook.next_secret not in page.content()
 
+    page.screenshot(path=str(screenshots / "roll-pending-card.png"))
     sandbox.get_by_role("button", name="Switch now").click()
     expect(dialog).to_contain_text("Switch to the next Sandbox secret now?")
     dialog.get_by_role("button", name="Switch now").click()
