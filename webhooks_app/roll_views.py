@@ -45,7 +45,7 @@ class RollForm(forms.Form):
 @manager_required
 @reports_api_failure("Rolling the secret")
 def roll_secret(request: HtmxHttpRequest, environment: str) -> HttpResponse:
-    form = RollForm(request.POST or None)
+    form = RollForm(request.POST if request.method == "POST" else None)
     context: dict[str, Any] = {"form": form, "environment": environment, "label": LABELS[environment]}
     if request.method == "POST" and form.is_valid():
         webhook = ManagementApi().roll_secret(environment, form.cleaned_data["expires_in_hours"])
