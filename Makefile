@@ -17,6 +17,8 @@ export SECURE_HSTS_SECONDS ?= 0
 # For `make run` only: the built-in demo receiver (seed_demo) lives on this machine, so let
 # deliveries reach 127.0.0.1. Anywhere else, leave it unset so deliveries only go to public addresses.
 run: export WEBHOOK_ALLOWED_NETWORKS ?= 127.0.0.0/8
+# ... and serve that built-in receiver, which is off unless enabled.
+run: export DEMO_RECEIVER_ENABLED ?= true
 
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput -v0

@@ -51,10 +51,13 @@ class WebhookOut(ModelSchema):
     # This project's own additions: a webhook that failed for too long stops receiving deliveries.
     disabled: bool = False
     disabled_reason: str | None = None
+    # When a pending roll's next secret takes over (null: no roll pending). The next secret itself
+    # is only in the roll's own answer.
+    next_secret_activates_at: AutoqlTime | None = None
 
     class Meta:
         model = Webhook
-        # disabled_at is shown as `disabled`; the next secret of a roll only in the roll's own answer.
+        # disabled_at is shown as `disabled`.
         exclude = ["id", "failing_since", "disabled_at", "next_secret", "next_secret_activates_at"]
 
     @staticmethod

@@ -141,6 +141,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "demo_receiver.context_processors.demo_receiver",
             ],
         },
     },
@@ -310,6 +311,14 @@ WEBHOOK_DISABLE_AFTER_DAYS = env.float("WEBHOOK_DISABLE_AFTER_DAYS", default=5.0
 WEBHOOK_RECOVERY_INTERVAL = env.float("WEBHOOK_RECOVERY_INTERVAL", default=30.0)
 
 
+# --- Demo receiver ------------------------------------------------------------------------------
+# The built-in receiver (demo_receiver/) answers anyone who can reach the server: it exists only
+# when enabled (`make run` enables it); otherwise its pages are 404 and the top bar hides its link.
+DEMO_RECEIVER_ENABLED = env.bool("DEMO_RECEIVER_ENABLED", default=False)
+# Receipts it keeps per environment; the oldest go first.
+DEMO_RECEIVER_MAX_RECEIPTS = env.int("DEMO_RECEIVER_MAX_RECEIPTS", default=500)
+
+
 # How many test connections one web process runs at once; more are answered 429 at once, so a
 # receiver that hangs can never hold more than this many of the process's threads.
 TEST_CONNECTION_CONCURRENCY = env.int("TEST_CONNECTION_CONCURRENCY", default=4)
@@ -364,4 +373,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # urllib3 writes every request line at DEBUG, query string included, and the management API
+    # takes its key in the query string: never below INFO, whatever LOG_LEVEL says.
+    "loggers": {"urllib3": {"level": "INFO"}},
 }

@@ -254,6 +254,19 @@ class ManagementApi:
     def enable_webhook(self, environment: str) -> dict[str, Any]:
         return self._call("PUT", f"/webhooks/{environment}/enable", environment, json={})
 
+    # Rolling a secret (docs/api-additions.md): only the roll's own answer holds `next_secret`.
+
+    def roll_secret(self, environment: str, expires_in_hours: int) -> dict[str, Any]:
+        return self._call(
+            "POST", f"/webhooks/{environment}/secret/roll", environment, json={"expires_in_hours": expires_in_hours}
+        )
+
+    def complete_secret_roll(self, environment: str) -> dict[str, Any]:
+        return self._call("POST", f"/webhooks/{environment}/secret/roll/complete", environment, json={})
+
+    def cancel_secret_roll(self, environment: str) -> dict[str, Any]:
+        return self._call("DELETE", f"/webhooks/{environment}/secret/roll", environment)
+
     def logs(self, environment: str, offset: int, limit: int) -> dict[str, Any]:
         """GET /webhooks/{environment}/logs: "Viewing Webhook Logs", Using APIs."""
         data = self._call(

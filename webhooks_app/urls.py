@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from webhooks_app import views
+from webhooks_app import roll_views, views
 
 
 class LogIdConverter:
@@ -26,5 +26,8 @@ urlpatterns = [
     path("webhooks/<str:environment>/reveal", views.reveal_secret, name="reveal_secret"),
     path("webhooks/<str:environment>/copy", views.copy_secret, name="copy_secret"),
     path("webhooks/<str:environment>/enable", views.enable_webhook, name="enable_webhook"),
+    path("webhooks/<str:environment>/roll", roll_views.roll_secret, name="roll_secret"),
+    path("webhooks/<str:environment>/roll/complete", roll_views.complete_secret_roll, name="complete_secret_roll"),
+    path("webhooks/<str:environment>/roll/cancel", roll_views.cancel_secret_roll, name="cancel_secret_roll"),
     path("webhooks/<str:environment>/logs/<log_id:log_id>/resend", views.resend_delivery, name="resend_delivery"),
 ]

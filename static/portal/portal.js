@@ -122,7 +122,10 @@
   });
 
   document.addEventListener("close", (event) => {
-    if (event.target === modal() && opener && document.contains(opener)) opener.focus();
+    if (event.target !== modal()) return;
+    // A secret shown once leaves the page with its modal.
+    if (modalContent().querySelector("[data-shown-once]")) modalContent().replaceChildren();
+    if (opener && document.contains(opener)) opener.focus();
   }, true);
 
   document.addEventListener("click", async (event) => {
@@ -138,6 +141,19 @@
       const open = expander.getAttribute("aria-expanded") === "true";
       expander.setAttribute("aria-expanded", String(!open));
       if (detail) detail.hidden = open;
+      return;
+    }
+
+    // A secret shown once (the next secret of a roll): copy the text on the page.
+    const pageCopier = event.target.closest("[data-copy-from]");
+    if (pageCopier) {
+      const source = document.getElementById(pageCopier.getAttribute("data-copy-from"));
+      try {
+        await copyText(source ? source.textContent : "");
+        toast("Secret key copied to the clipboard.");
+      } catch (error) {
+        toast("Copying failed; select the key and copy it by hand.");
+      }
       return;
     }
 

@@ -2,16 +2,26 @@
 
 import itertools
 import json
+import os
+import subprocess
+import sys
 import time
 
+import pytest
 from django.core.management import call_command
 
 from demo_receiver.models import DemoReceipt
 from management_api.models import Delivery, LogSequence, Webhook, WebhookLog
 from management_api.signing import sign, verify
+from tests.instances import ROOT
 
 
-def post(client, environment, secret, body=b'{"event":"test","payload":{}}', timestamp=None):
+@pytest.fixture(autouse=True)
+def enabled(settings):
+    settings.DEMO_RECEIVER_ENABLED = True
+
+
+def post(client, environment, secret, body=b'{"event":"test","payload":{}}', timestamp=None, delivery_id="d-1"):
     timestamp = timestamp or str(int(time.time() * 1000))
     return client.post(
         f"/demo/receiver/{environment}",
@@ -20,7 +30,7 @@ def post(client, environment, secret, body=b'{"event":"test","payload":{}}', tim
         HTTP_AUTOQL_TIMESTAMP=timestamp,
         HTTP_AUTOQL_SIGNATURE=sign(secret, timestamp, body),
         HTTP_AUTOQL_EVENT="test",
-        HTTP_AUTOQL_DELIVERY_ID="d-1",
+        HTTP_AUTOQL_DELIVERY_ID=delivery_id,
     )
 
 
@@ -40,12 +50,54 @@ def test_it_rejects_an_old_secret_and_an_old_timestamp(client, db):
     stale = str(int(time.time() * 1000) - 6 * 60 * 1000)
     response = post(client, "sandbox", "new" * 15, timestamp=stale)
     assert response.status_code == 401 and "5 minutes" in response.json()["error"]
-    assert DemoReceipt.objects.filter(verified=False).count() == 2
+    assert not DemoReceipt.objects.exists()  # what it refuses, it does not keep
 
 
 def test_it_refuses_without_a_webhook_and_for_unknown_environments(client, db):
-    assert post(client, "production", "x").status_code == 401
+    response = post(client, "production", "x")
+    assert response.status_code == 404
+    assert response.json() == {"error": "No webhook is configured for this environment."}
     assert post(client, "staging", "x").status_code == 404
+    assert not DemoReceipt.objects.exists()
+
+
+def test_it_refuses_an_oversized_body_and_keeps_nothing(client, db):
+    Webhook.objects.create(environment="sandbox", url="http://x/", secret="s" * 43)
+    body = json.dumps({"event": "test", "payload": {"pad": "x" * 300_000}}).encode()
+    response = post(client, "sandbox", "s" * 43, body=body)  # signed correctly, but too large
+    assert response.status_code == 413 and "256 KiB" in response.json()["error"]
+    assert not DemoReceipt.objects.exists()
+
+
+def test_it_keeps_the_newest_receipts_of_each_environment(client, db, settings):
+    settings.DEMO_RECEIVER_MAX_RECEIPTS = 3
+    Webhook.objects.create(environment="sandbox", url="http://x/", secret="s" * 43)
+    Webhook.objects.create(environment="production", url="http://y/", secret="p" * 43)
+    assert post(client, "production", "p" * 43, delivery_id="p-1").status_code == 200
+    for number in range(1, 6):
+        assert post(client, "sandbox", "s" * 43, delivery_id=f"s-{number}").status_code == 200
+    kept = DemoReceipt.objects.filter(environment="sandbox").values_list("delivery_id", flat=True)
+    assert sorted(kept) == ["s-3", "s-4", "s-5"]
+    assert list(DemoReceipt.objects.filter(environment="production").values_list("delivery_id", flat=True)) == ["p-1"]
+
+
+def test_when_not_enabled_it_does_not_exist(client, admin_client, db, settings):
+    settings.DEMO_RECEIVER_ENABLED = False
+    Webhook.objects.create(environment="sandbox", url="http://x/", secret="s" * 43)
+    assert post(client, "sandbox", "s" * 43).status_code == 404
+    assert admin_client.get("/demo/receiver/").status_code == 404
+    assert not DemoReceipt.objects.exists()
+    assert "Demo receiver" not in admin_client.get("/").content.decode()
+    settings.DEMO_RECEIVER_ENABLED = True
+    assert 'href="/demo/receiver/">Demo receiver</a>' in admin_client.get("/").content.decode()
+
+
+def test_it_is_off_unless_the_environment_enables_it():
+    read = "import django; django.setup(); from django.conf import settings; print(settings.DEMO_RECEIVER_ENABLED)"
+    env = {k: v for k, v in os.environ.items() if k != "DEMO_RECEIVER_ENABLED"}
+    env["DJANGO_SETTINGS_MODULE"] = "portal.settings"
+    output = subprocess.run([sys.executable, "-c", read], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert output.stdout.strip() == "False"
 
 
 def test_what_it_received_is_shown_to_signed_in_people(client, admin_client, db):

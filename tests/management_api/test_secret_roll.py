@@ -81,6 +81,14 @@ def test_roll_hands_out_the_next_secret_and_when_it_takes_over(api, created):
     # Shown once: the other calls show the current secret only.
     [listed] = api.call("GET", "/webhooks").json()["data"]["items"]
     assert listed["secret"] == created["secret"] and "next_secret" not in listed
+    assert listed["next_secret_activates_at"] == data["next_secret_activates_at"]
+
+
+def test_the_webhook_says_when_no_roll_is_pending(api, created):
+    assert created["next_secret_activates_at"] is None
+    roll(api)
+    cancelled = api.call("DELETE", "/webhooks/sandbox/secret/roll").json()["data"]
+    assert cancelled["next_secret_activates_at"] is None and "next_secret" not in cancelled
 
 
 def test_expiry_can_be_chosen_up_to_a_week(api, created):

@@ -112,7 +112,8 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Both environments now deliver to {url_base}/demo/receiver/<environment>; "
                 f"wrote {len(rows)} log rows over {days} days.\n"
-                f"Deliveries to 127.0.0.1 need WEBHOOK_ALLOWED_NETWORKS=127.0.0.0/8 (make run sets it)."
+                f"Deliveries to 127.0.0.1 need WEBHOOK_ALLOWED_NETWORKS=127.0.0.0/8, and the receiver "
+                f"DEMO_RECEIVER_ENABLED=true (make run sets both)."
             )
         )
 

@@ -1,0 +1,106 @@
+"""Rolling a webhook secret from its card: the next secret is shown once, deliveries stay signed
+with the current one until the switch (docs/api-additions.md), and the card says when that is.
+
+Offered only when the management API reports `next_secret_activates_at` on its webhooks (the
+embedded one does; AutoQL's own has no roll calls).
+"""
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from webhooks_app.client import ManagementApi
+from webhooks_app.views import (
+    LABELS,
+    HtmxHttpRequest,
+    _card_context,
+    _card_response,
+    _modal,
+    manager_required,
+    reports_api_failure,
+)
+
+ROLL_PERIODS = [(1, "1 hour"), (24, "24 hours"), (72, "72 hours"), (168, "7 days")]
+DEFAULT_ROLL_HOURS = 24
+
+
+class RollForm(forms.Form):
+    expires_in_hours = forms.TypedChoiceField(
+        choices=ROLL_PERIODS,
+        coerce=int,
+        initial=DEFAULT_ROLL_HOURS,
+        error_messages={
+            "required": "Choose when the next secret takes over.",
+            "invalid_choice": "Choose one of the times offered.",
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@manager_required
+@reports_api_failure("Rolling the secret")
+def roll_secret(request: HtmxHttpRequest, environment: str) -> HttpResponse:
+    form = RollForm(request.POST if request.method == "POST" else None)
+    context: dict[str, Any] = {"form": form, "environment": environment, "label": LABELS[environment]}
+    if request.method == "POST" and form.is_valid():
+        webhook = ManagementApi().roll_secret(environment, form.cleaned_data["expires_in_hours"])
+        context.update(
+            next_secret=webhook["next_secret"],
+            activates_at=webhook["next_secret_activates_at"],
+            # The card changes too (it now shows the pending roll): swapped out of band by htmx.
+            card=_card_context(request, environment, webhook) if request.htmx else None,
+        )
+        response = _modal(request, "webhooks_app/_roll_secret_shown.html", context)
+        # The next secret is in this answer only: no cache may keep it.
+        response["Cache-Control"] = "no-store"
+        return response
+    status = 400 if request.method == "POST" else 200
+    return _modal(request, "webhooks_app/_roll_secret_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@manager_required
+@reports_api_failure("Switching to the next secret")
+def complete_secret_roll(request: HtmxHttpRequest, environment: str) -> HttpResponse:
+    label = LABELS[environment]
+    if request.method == "GET":
+        confirm = {
+            "environment": environment,
+            "label": label,
+            "button": "Switch now",
+            "danger": False,
+            "title": f"Switch to the next {label} secret now?",
+            "url": reverse("complete_secret_roll", args=[environment]),
+            "text": f"Every {label} delivery from now on is signed with the next secret. Receivers "
+            "that still verify with the current one will reject them.",
+        }
+        return _modal(request, "webhooks_app/_confirm.html", confirm)
+    webhook = ManagementApi().complete_secret_roll(environment)
+    return _card_response(request, environment, webhook, f"{label} deliveries are now signed with the next secret.")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@manager_required
+@reports_api_failure("Cancelling the roll")
+def cancel_secret_roll(request: HtmxHttpRequest, environment: str) -> HttpResponse:
+    label = LABELS[environment]
+    if request.method == "GET":
+        confirm = {
+            "environment": environment,
+            "label": label,
+            "button": "Cancel roll",
+            "danger": True,
+            "title": f"Cancel the {label} secret roll?",
+            "url": reverse("cancel_secret_roll", args=[environment]),
+            "text": f"The next {label} secret is forgotten and never signs anything; the current secret stays.",
+        }
+        return _modal(request, "webhooks_app/_confirm.html", confirm)
+    webhook = ManagementApi().cancel_secret_roll(environment)
+    return _card_response(request, environment, webhook, f"{label} secret roll cancelled.")
