@@ -19,22 +19,25 @@ def test_generate_key_without_javascript_is_a_page(manager_client):
     assert "<html" in html and "Generate Sandbox Key" in html
 
 
-def test_generate_key_creates_the_webhook_and_swaps_the_card(manager_client):
+def test_generate_key_shows_the_new_secret_once_and_swaps_the_card_behind(manager_client):
     response = manager_client.post("/webhooks/sandbox/generate", {"url": "https://hooks.example.com/a"}, **HX)
     assert response.status_code == 200
-    assert response["HX-Retarget"] == "#card-sandbox" and response["HX-Reswap"] == "outerHTML"
-    assert "webhooks:changed" in response["HX-Trigger"]
+    assert response["HX-Retarget"] == "#modal-content" and response["Cache-Control"] == "no-store"
     webhook = Webhook.objects.get(environment="sandbox")
     assert webhook.url == "https://hooks.example.com/a"
     html = response.content.decode()
-    assert "https://hooks.example.com/a" in html and webhook.secret not in html
-    assert webhook.secret[-4:] in html
+    assert f'<code class="secret mono" id="new-secret" aria-label="New secret key">{webhook.secret}</code>' in html
+    assert '<section class="card" id="card-sandbox"' in html and 'hx-swap-oob="true"' in html
+    assert ">Done</a>" in html and ">Copy</button>" in html
 
 
-def test_generate_key_without_javascript_redirects_to_the_tab(manager_client):
+def test_generate_key_without_javascript_shows_the_secret_on_a_page(manager_client):
     response = manager_client.post("/webhooks/production/generate", {"url": "https://hooks.example.com/p"})
-    assert response.status_code == 302 and response["Location"] == "/"
-    assert Webhook.objects.get().environment == "production"
+    webhook = Webhook.objects.get()
+    assert webhook.environment == "production"
+    html = response.content.decode()
+    assert response.status_code == 200 and "<html" in html and webhook.secret in html
+    assert 'href="/"' in html and ">Done</a>" in html
 
 
 @pytest.mark.parametrize(

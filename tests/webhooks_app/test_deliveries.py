@@ -5,7 +5,7 @@ import json
 from django.utils import timezone
 
 from management_api.models import Delivery, Webhook, WebhookLog
-from tests.webhooks_app.conftest import HX
+from tests.webhooks_app.conftest import HX, tab_html
 
 
 def logged_delivery():
@@ -41,7 +41,7 @@ def logged_delivery():
 
 def test_the_expanded_row_shows_the_request_the_response_and_the_attempt(manager_client):
     log = logged_delivery()
-    html = manager_client.get("/").content.decode()
+    html = tab_html(manager_client)
     assert "AutoQL-Signature: c2lnbmF0dXJl" in html
     assert "Retry-After: 120" in html
     assert "&quot;title&quot;: &quot;x&quot;" in html
@@ -68,7 +68,7 @@ def test_a_refused_resend_shows_the_banner(manager_client):
 
 def test_a_viewer_cannot_resend_or_see_the_button(viewer_client):
     log = logged_delivery()
-    assert ">Resend</button>" not in viewer_client.get("/").content.decode()
+    assert ">Resend</button>" not in tab_html(viewer_client)
     assert viewer_client.post(f"/webhooks/sandbox/logs/{log.pk}/resend").status_code == 403
     assert Delivery.objects.get().state == "failed"
 
@@ -81,7 +81,7 @@ def test_a_disabled_webhook_says_so_and_why_and_can_be_enabled(manager_client):
         disabled_at=timezone.now(),
         disabled_reason="No delivery has succeeded since 2026-11-20.",
     )
-    html = manager_client.get("/").content.decode()
+    html = tab_html(manager_client)
     assert "Deliveries to this webhook are paused." in html
     assert "No delivery has succeeded since 2026-11-20." in html
     response = manager_client.post("/webhooks/production/enable", **HX)

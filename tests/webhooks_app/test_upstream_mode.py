@@ -6,6 +6,7 @@ import requests
 from management_api.models import Webhook, WebhookLog
 from tests.instances import running_instance
 from tests.receiver import VerifyingReceiver
+from tests.webhooks_app.conftest import tab_html
 
 API = "/autoql/management/api/v1/notifications"
 
@@ -39,7 +40,7 @@ def test_every_card_action_reaches_the_other_instance(manager_client, other, htt
     assert remote["url"] == httpserver.url_for("/hook")
     assert not Webhook.objects.exists()  # nothing was stored locally
 
-    html = manager_client.get("/").content.decode()
+    html = tab_html(manager_client)
     assert httpserver.url_for("/hook") in html and remote["secret"][-4:] in html
 
     receiver = VerifyingReceiver(secret=remote["secret"])
@@ -47,7 +48,7 @@ def test_every_card_action_reaches_the_other_instance(manager_client, other, htt
     html = manager_client.post("/webhooks/sandbox/test").content.decode()
     assert "Connection succeeded" in html and receiver.received[0]["problem"] is None
     assert not WebhookLog.objects.exists()
-    assert ">test</td>" in manager_client.get("/?env=sandbox").content.decode()
+    assert ">test</td>" in tab_html(manager_client, "env=sandbox")
 
     manager_client.post("/webhooks/sandbox/regenerate")
     assert remote_webhooks(url, env)[0]["secret"] != remote["secret"]
@@ -58,5 +59,5 @@ def test_every_card_action_reaches_the_other_instance(manager_client, other, htt
 
 def test_wrong_credentials_for_the_other_instance_show_a_banner(manager_client, other, settings):
     settings.AUTOQL_TOKEN = "not-the-token"
-    html = manager_client.get("/").content.decode()
+    html = tab_html(manager_client)
     assert "refused the portal&#x27;s credentials; check AUTOQL_TOKEN" in html
