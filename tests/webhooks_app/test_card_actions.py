@@ -74,11 +74,25 @@ def test_regenerate_asks_first_naming_the_environment(manager_client):
     assert Webhook.objects.get().secret == "k" * 43
 
 
-def test_regenerate_replaces_the_secret(manager_client):
+def test_regenerate_replaces_the_secret_and_shows_the_new_one_once(manager_client):
     Webhook.objects.create(environment="production", url="https://p.example.com/", secret="k" * 43)
     response = manager_client.post("/webhooks/production/regenerate", **HX)
-    assert response["HX-Retarget"] == "#card-production"
-    assert Webhook.objects.get().secret != "k" * 43
+    new_secret = Webhook.objects.get().secret
+    assert new_secret != "k" * 43
+    assert response["HX-Retarget"] == "#modal-content" and response["Cache-Control"] == "no-store"
+    html = response.content.decode()
+    assert "Your regenerated secret key (Production)" in html and f">{new_secret}</code>" in html
+    card = '<section class="card" id="card-production" aria-labelledby="card-production-title" hx-swap-oob="true">'
+    assert card in html
+    # The card behind shows it masked; only the modal has it whole.
+    assert html.count(new_secret) == 1 and new_secret[-4:] in html.split('hx-swap-oob="true"')[1]
+
+
+def test_reveal_offers_hide(manager_client):
+    Webhook.objects.create(environment="sandbox", url="https://s.example.com/", secret="r" * 43)
+    html = manager_client.post("/webhooks/sandbox/reveal", **HX).content.decode()
+    assert '<span class="secret-box" id="secret-box-sandbox">' in html
+    assert 'data-hide-secret="sandbox">Hide</button>' in html
 
 
 def test_delete_asks_first_then_deletes(manager_client):

@@ -117,9 +117,8 @@ def test_pages_map_onto_offset_and_limit(manager_client):
     for name in ("Next", "Last"):
         assert f'<span class="btn btn-small" role="button" aria-disabled="true">{name}</span>' in html
     for name, page in (("First", 1), ("Previous", 1)):
-        assert re.search(
-            rf'<a class="btn btn-small" href="/logs\?env=sandbox&amp;size=25&amp;page={page}"[^>]*role="button">{name}</a>', html
-        )
+        link = rf'<a class="btn btn-small" href="/logs\?env=sandbox&amp;size=25&amp;page={page}"[^>]*>{name}</a>'
+        assert re.search(link, html)
 
 
 def test_first_last_and_the_page_jump(manager_client):
