@@ -269,6 +269,14 @@
     if (event.target === modal()) modalClosings += 1;
   }, true);
 
+  // A new secret is shown once: closing the modal takes it out of the page too.
+  function forgetShownSecret(event) {
+    if (event.target !== modal()) return;
+    const content = modalContent();
+    if (content && content.querySelector("#new-secret")) content.replaceChildren();
+  }
+  document.addEventListener("close", forgetShownSecret, true);
+
   // Expanded log rows stay expanded when the logs are swapped (a refresh after Resend or a test).
   const openRows = new Set();
   function rememberOpenRow(expander) {
@@ -288,7 +296,8 @@
     const expander = event.target.closest("[data-expand]");
     if (expander) rememberOpenRow(expander);
   });
-  document.addEventListener("htmx:afterSettle", reopenRows);
+  // On swap, not settle: settling waits for a timer, and the rows should not flash shut.
+  document.addEventListener("htmx:afterSwap", reopenRows);
 
   // Dates arrive in UTC; show them in the reader's own time zone, with "3 minutes ago".
   const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
