@@ -87,12 +87,13 @@ FAULT_HEADLINES = {
     "unexpected": "The management API the portal is connected to does not answer like AutoQL's.",
     "refused": "AutoQL's management API refused a request of this page.",
 }
+# Passing faults are worth a retry; the others need whoever runs the portal.
 FAULT_ADVICE = {
-    "unreachable": "Nothing was changed. Try again in a few minutes.",
-    "timeout": "Nothing was changed. Try again in a few minutes.",
-    "failed": "Nothing was changed. Try again in a few minutes.",
+    "unreachable": "Press Retry in a few minutes.",
+    "timeout": "Press Retry in a few minutes.",
+    "failed": "Press Retry in a few minutes.",
 }
-CONFIGURATION_ADVICE = "Nothing was changed. Whoever runs this portal needs to check its AutoQL settings."
+CONFIGURATION_ADVICE = "Whoever runs this portal needs to check its AutoQL settings."
 
 
 def _fault(request: HttpRequest, error: ManagementApiError, source: str) -> dict[str, Any]:

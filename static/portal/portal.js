@@ -251,8 +251,10 @@
     if (copier) copyShownText(copier);
   });
 
-  // A modal closed (Esc, Cancel) while its request ran stays closed: the answer is not swapped
-  // in, so it cannot reopen the modal. Its HX-Trigger events (the logs' refresh) still fire.
+  // A modal closed (Esc, Cancel) while its request ran stays closed: the answer goes to a hidden
+  // holder that is emptied at once, so it cannot reopen the modal, while the parts it updates
+  // out of band (the card after Generate Key) and its HX-Trigger events (the logs' refresh) still
+  // take effect.
   let modalClosings = 0;
   function tagModalRequest(event) {
     const target = event.detail.target;
@@ -261,8 +263,21 @@
   function dropAnswerForClosedModal(event) {
     const closingsThen = event.detail.xhr && event.detail.xhr.modalClosings;
     if (closingsThen === undefined || !event.detail.target || event.detail.target.id !== "modal-content") return;
-    if (closingsThen !== modalClosings) event.detail.shouldSwap = false;
+    if (closingsThen !== modalClosings) event.detail.target = discardedAnswers();
   }
+  function discardedAnswers() {
+    let holder = document.getElementById("modal-discarded");
+    if (!holder) {
+      holder = document.createElement("div");
+      holder.id = "modal-discarded";
+      holder.hidden = true;
+      document.body.append(holder);
+    }
+    return holder;
+  }
+  document.addEventListener("htmx:afterSwap", (event) => {
+    if (event.detail.target && event.detail.target.id === "modal-discarded") event.detail.target.replaceChildren();
+  });
   document.addEventListener("htmx:beforeRequest", tagModalRequest);
   document.addEventListener("htmx:beforeSwap", dropAnswerForClosedModal);
   document.addEventListener("close", (event) => {
