@@ -23,6 +23,8 @@ def test_generate_and_test_against_another_instance(as_manager, portal, settings
         hook_url = f"http://127.0.0.1:{closed_port}/hook"
         dialog.get_by_label("URL").fill(hook_url)
         dialog.get_by_role("button", name="Continue").click()
+        expect(dialog).to_contain_text("Your new secret key (Production)")
+        dialog.get_by_role("button", name="Done").click()
         expect(card).to_contain_text(hook_url)
         assert not Webhook.objects.exists()  # stored by the other instance, not here
 
