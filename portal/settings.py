@@ -275,8 +275,10 @@ AUTOQL_DOMAIN = env.str("AUTOQL_DOMAIN", default="").rstrip("/")
 AUTOQL_SANDBOX_API_KEY = env.str("AUTOQL_SANDBOX_API_KEY")
 AUTOQL_PRODUCTION_API_KEY = env.str("AUTOQL_PRODUCTION_API_KEY")
 AUTOQL_TOKEN = env.str("AUTOQL_TOKEN")
-# How long the portal waits for the management API: connect, then read, in seconds.
-AUTOQL_API_TIMEOUT = (5.0, env.float("AUTOQL_API_TIMEOUT", default=20.0))
+# How long the portal waits for the management API, in seconds: reads are short, so a page whose
+# API is down or slow still renders at once; changes and test connections wait for a receiver too.
+AUTOQL_API_TIMEOUT = env.float("AUTOQL_API_TIMEOUT", default=5.0)
+AUTOQL_API_CHANGE_TIMEOUT = env.float("AUTOQL_API_CHANGE_TIMEOUT", default=30.0)
 
 
 # --- Secrets at rest (the embedded API's side) -------------------------------------------------

@@ -27,19 +27,20 @@ from audit.trail import RECORDED_BY_PORTAL
 from portal.credentials import api_keys
 
 API_PATH = "/autoql/management/api/v1/notifications"
-UNEXPECTED = (
-    "The management API answered in a shape the portal does not know; "
-    "check that AUTOQL_DOMAIN points at an AutoQL management API."
-)
+UNEXPECTED = "The management API answered with something the portal does not understand."
+UNEXPECTED_DETAIL = "an answer of an unknown shape. Check that AUTOQL_DOMAIN points at an AutoQL management API."
 
 
 @dataclass
 class ManagementApiError(Exception):
-    """A call that did not succeed, with a sentence a person can act on."""
+    """A call that did not succeed: a sentence a person can act on, and for the portal's
+    operators what went wrong (`cause`) and the exact call (`detail`, never the key)."""
 
     message: str
     status: int | None = None
     field_errors: dict[str, list[str]] = field(default_factory=dict)
+    cause: str = ""
+    detail: str = ""
 
     def __str__(self) -> str:
         return self.message
@@ -165,8 +166,20 @@ class ManagementApi:
             self.session.mount(f"https://{settings.EMBEDDED_API_HOST}/", _embedded_adapter())
 
     def _call(
-        self, method: str, path: str, environment: str, *, json: Any = None, params: dict[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        environment: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> Any:
+        # Reads get the short budget (a page must not hang on them); changes and test connections
+        # wait longer, since the API may be talking to a receiver meanwhile.
+        if timeout is None:
+            timeout = settings.AUTOQL_API_TIMEOUT if method == "GET" else settings.AUTOQL_API_CHANGE_TIMEOUT
+        call = f"{method} {API_PATH}{path} with the {environment} key"
         try:
             response = self.session.request(
                 method,
@@ -174,17 +187,28 @@ class ManagementApi:
                 json=json,
                 params={"key": api_keys()[environment], **(params or {})},
                 headers={"Authorization": f"Bearer {settings.AUTOQL_TOKEN}", "Accept": "application/json"},
-                timeout=settings.AUTOQL_API_TIMEOUT,
+                timeout=(min(5.0, timeout), timeout),
                 allow_redirects=False,
+            )
+        except requests.exceptions.ConnectTimeout:
+            raise ManagementApiError(
+                f"The management API could not be reached in {timeout:g} s.",
+                cause="unreachable",
+                detail=f"{call}: no connection to {self.domain} (AUTOQL_DOMAIN). Check that the service is up.",
             )
         except requests.exceptions.Timeout:
             raise ManagementApiError(
-                f"The management API did not answer within {settings.AUTOQL_API_TIMEOUT[1]:g} seconds; try again."
+                f"The management API did not answer in {timeout:g} s.",
+                cause="timeout",
+                detail=f"{call}: no answer from {self.domain} within {timeout:g} s "
+                "(AUTOQL_API_TIMEOUT for reads, AUTOQL_API_CHANGE_TIMEOUT for changes).",
             )
         except requests.exceptions.RequestException:
             raise ManagementApiError(
-                f"The management API at {self.base_url.split(API_PATH)[0]} could not be reached; "
-                "check AUTOQL_DOMAIN and that the service is up."
+                "The management API could not be reached.",
+                cause="unreachable",
+                detail=f"{call}: the connection to {self.domain} (AUTOQL_DOMAIN) failed. "
+                "Check AUTOQL_DOMAIN and that the service is up.",
             )
         self.last_status = response.status_code
         try:
@@ -193,31 +217,59 @@ class ManagementApi:
             body = None
         if not isinstance(body, dict):
             raise ManagementApiError(
-                f"The management API answered {response.status_code} with something that is not JSON; "
-                "check that AUTOQL_DOMAIN points at an AutoQL management API.",
+                "The management API answered with something the portal does not understand.",
                 response.status_code,
+                cause="unexpected",
+                detail=f"{call}: {response.status_code}, not JSON. Check that AUTOQL_DOMAIN points at "
+                "an AutoQL management API.",
             )
         if response.ok:
             return body.get("data")
-        raise ManagementApiError(
-            self._sentence(response.status_code, body, environment), response.status_code, body.get("errors") or {}
-        )
+        raise self._error(response.status_code, body, environment, call)
 
-    def _sentence(self, status: int, body: dict[str, Any], environment: str) -> str:
-        message = body.get("message") or ""
+    def _error(self, status: int, body: dict[str, Any], environment: str, call: str) -> ManagementApiError:
+        # An upstream may echo what it was sent; the portal's credentials never reach a page.
+        message = str(body.get("message") or "")
+        for credential in (settings.AUTOQL_TOKEN, *api_keys().values()):
+            if credential:
+                message = message.replace(credential, "[credential removed]")
+        field_errors = body.get("errors") or {}
+        key_name = f"AUTOQL_{environment.upper()}_API_KEY"
         if status == 401:
-            return (
-                "The management API refused the portal's credentials; check AUTOQL_TOKEN and "
-                f"AUTOQL_{environment.upper()}_API_KEY."
+            return ManagementApiError(
+                "The management API did not accept the portal's credentials.",
+                status,
+                field_errors,
+                cause="credentials",
+                detail=f"{call}: 401. Check AUTOQL_TOKEN and {key_name}.",
             )
         if status == 403:
-            return (
-                f"The management API says the {environment} API key belongs to another environment; "
-                f"check AUTOQL_{environment.upper()}_API_KEY. ({message})"
+            return ManagementApiError(
+                f"The management API says the {environment} API key belongs to another environment.",
+                status,
+                field_errors,
+                cause="wrong-key",
+                detail=f"{call}: 403 ({message}). Check {key_name}.",
             )
         if status >= 500:
-            return f"The management API failed ({status}); try again in a moment."
-        return message or f"The management API answered {status}."
+            return ManagementApiError(
+                f"The management API failed ({status}); try again in a moment.",
+                status,
+                field_errors,
+                cause="failed",
+                detail=f"{call}: {status}.",
+            )
+        return ManagementApiError(
+            message or f"The management API answered {status}.",
+            status,
+            field_errors,
+            cause="refused",
+            detail=f"{call}: {status}.",
+        )
+
+    @property
+    def domain(self) -> str:
+        return self.base_url.removesuffix(API_PATH)
 
     # The six calls of AutoQL's Webhooks page, in its order; paths and bodies as docs/api.md
     # describes them.
@@ -227,7 +279,9 @@ class ManagementApi:
         data = self._call("GET", "/webhooks", environment)
         items = data.get("items") if isinstance(data, dict) else None
         if not isinstance(items, list) or not all(isinstance(w, dict) and "url" in w for w in items):
-            raise ManagementApiError(UNEXPECTED)
+            raise ManagementApiError(
+                UNEXPECTED, cause="unexpected", detail=f"GET {API_PATH}/webhooks: {UNEXPECTED_DETAIL}"
+            )
         return next((w for w in items if w.get("environment", environment) == environment), None)
 
     def put_webhook(self, environment: str, url: str) -> dict[str, Any]:
@@ -276,7 +330,8 @@ class ManagementApi:
         pagination = data.get("pagination") if isinstance(data, dict) else None
         total = pagination.get("total_items") if isinstance(pagination, dict) else None
         if not isinstance(items, list) or not isinstance(total, int):
-            raise ManagementApiError(UNEXPECTED)
+            detail = f"GET {API_PATH}/webhooks/{environment}/logs: {UNEXPECTED_DETAIL}"
+            raise ManagementApiError(UNEXPECTED, cause="unexpected", detail=detail)
         return data
 
     # This implementation's extensions of the logs (docs/api.md, "Logs: filters, deliveries,
@@ -345,8 +400,8 @@ class ManagementApi:
             response.close()
             if not isinstance(body, dict):
                 raise ManagementApiError(f"The management API answered {response.status_code}.", response.status_code)
-            raise ManagementApiError(
-                self._sentence(response.status_code, body, environment), response.status_code, body.get("errors") or {}
+            raise self._error(
+                response.status_code, body, environment, f"GET {API_PATH}/webhooks/{environment}/logs/export"
             )
         match = re.search(r'filename="([A-Za-z0-9._-]+)"', response.headers.get("Content-Disposition", ""))
         return LogExport(

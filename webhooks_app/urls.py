@@ -19,6 +19,8 @@ register_converter(LogIdConverter, "log_id")
 
 urlpatterns = [
     path("", views.webhooks_tab, name="webhooks_tab"),
+    path("logs", views.logs_section, name="logs_section"),
+    path("webhooks/<str:environment>/card", views.environment_card, name="environment_card"),
     path("webhooks/<str:environment>/generate", views.generate_key, name="generate_key"),
     path("webhooks/<str:environment>/test", views.test_connection, name="test_connection"),
     path("webhooks/<str:environment>/regenerate", views.regenerate_secret, name="regenerate_secret"),

@@ -5,6 +5,7 @@ logs section or the modal's content.
 """
 
 import math
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -54,9 +55,9 @@ def manager_required(view: ChangeView) -> ChangeView:
     return checked
 
 
-def reports_api_failure(action: str, *, as_banner: bool = False) -> Callable[[ChangeView], ChangeView]:
+def reports_api_failure(action: str) -> Callable[[ChangeView], ChangeView]:
     """The one error path of the change views: a management API call that fails becomes the
-    modal "<action> failed" (502), or the page's banner for actions that have no modal."""
+    modal "<action> failed" (502)."""
 
     def decorator(view: ChangeView) -> ChangeView:
         @wraps(view)
@@ -64,8 +65,6 @@ def reports_api_failure(action: str, *, as_banner: bool = False) -> Callable[[Ch
             try:
                 return view(request, environment, *args, **kwargs)
             except ManagementApiError as e:
-                if as_banner:
-                    return error_response(request, f"{action} failed: {e}", 502)
                 context = {"label": LABELS[environment], "action": action, "error": e.message}
                 return _modal(request, "webhooks_app/_action_failed.html", context, status=502)
 
@@ -78,17 +77,62 @@ def _mask(secret: str) -> str:
     return "•" * 12 + secret[-4:]
 
 
+# What integration staff read in the page's banner, one banner per cause; the exact call and
+# the settings to check are behind "Details", for staff users only.
+FAULT_HEADLINES = {
+    "unreachable": "The portal cannot reach AutoQL's management API right now.",
+    "timeout": "AutoQL's management API is answering too slowly right now.",
+    "failed": "AutoQL's management API ran into an error.",
+    "credentials": "AutoQL's management API does not accept this portal's credentials.",
+    "wrong-key": "This portal's AutoQL API keys are mixed up between Sandbox and Production.",
+    "unexpected": "The management API the portal is connected to does not answer like AutoQL's.",
+    "refused": "AutoQL's management API refused a request of this page.",
+}
+# Passing faults are worth a retry; the others need whoever runs the portal.
+FAULT_ADVICE = {
+    "unreachable": "Press Retry in a few minutes.",
+    "timeout": "Press Retry in a few minutes.",
+    "failed": "Press Retry in a few minutes.",
+}
+CONFIGURATION_ADVICE = "Whoever runs this portal needs to check its AutoQL settings."
+
+
+def _fault(request: HttpRequest, error: ManagementApiError, source: str) -> dict[str, Any]:
+    cause = error.cause or "refused"
+    return {
+        "cause": cause,
+        "headline": FAULT_HEADLINES.get(cause, FAULT_HEADLINES["refused"]),
+        "advice": FAULT_ADVICE.get(cause, CONFIGURATION_ADVICE),
+        "detail": error.detail,
+        "source": source,
+        "show_details": request.user.is_staff,
+    }
+
+
+def _lower_first(sentence: str) -> str:
+    return sentence[:1].lower() + sentence[1:]
+
+
 def _card_context(
-    request: HttpRequest, environment: str, webhook: dict[str, Any] | None, error: str | None = None
+    request: HttpRequest,
+    environment: str,
+    webhook: dict[str, Any] | None,
+    error: ManagementApiError | None = None,
 ) -> dict[str, Any]:
+    label = LABELS[environment]
     return {
         "environment": environment,
-        "label": LABELS[environment],
+        "label": label,
         "webhook": webhook,
         "masked_secret": _mask(webhook["secret"]) if webhook else "",
-        "card_error": error,
+        "card_error": f"Couldn't load the {label} webhook: {_lower_first(error.message)}" if error else None,
+        "fault": _fault(request, error, f"card-{environment}") if error else None,
         "is_manager": request.user.has_perm(MANAGE_PERMISSION),
     }
+
+
+def _page_link(paging: dict[str, Any], page: int) -> str:
+    return f"?env={paging['env']}&size={paging['size']}&page={page}"
 
 
 def _logs_context(request: HttpRequest, api: ManagementApi) -> dict[str, Any]:
@@ -98,40 +142,100 @@ def _logs_context(request: HttpRequest, api: ManagementApi) -> dict[str, Any]:
         "env": environment,
         "size": size,
         "page": page,
+        "asked_page": page,
         "sizes": PAGE_SIZES,
         "environments": [(e, LABELS[e]) for e in ENVIRONMENTS],
         "rows": [],
         "logs_error": None,
+        "fault": None,
         "pages": 1,
         "total": 0,
         "is_manager": request.user.has_perm(MANAGE_PERMISSION),
     }
     try:
         data = api.logs(environment, offset=(page - 1) * size, limit=size)
+        total = data["pagination"]["total_items"]
+        pages = max(1, math.ceil(total / size))
+        if page > pages:
+            # A page past the end (an old link, a typed number) shows the last one instead.
+            page = pages
+            data = api.logs(environment, offset=(page - 1) * size, limit=size)
+            total = data["pagination"]["total_items"]
+            pages = max(1, math.ceil(total / size))
     except ManagementApiError as e:
-        context["logs_error"] = f"Loading the {LABELS[environment]} logs failed: {e}"
+        context["logs_error"] = f"Couldn't load the {LABELS[environment]} logs: {_lower_first(e.message)}"
+        context["fault"] = _fault(request, e, "logs")
         return context
-    total = data["pagination"]["total_items"]
-    context.update(rows=data["items"], total=total, pages=max(1, math.ceil(total / size)))
+    context.update(rows=data["items"], total=total, pages=pages, page=page)
+    context["pager_back"] = page > 1
+    context["pager_forward"] = page < pages
+    context["pager"] = {
+        "first": _page_link(paging, 1),
+        "previous": _page_link(paging, max(1, page - 1)),
+        "next": _page_link(paging, min(pages, page + 1)),
+        "last": _page_link(paging, pages),
+    }
     return context
 
 
-def _card(request: HttpRequest, api: ManagementApi, environment: str) -> dict[str, Any]:
+def _load_card(request: HttpRequest, environment: str) -> dict[str, Any]:
     try:
-        return _card_context(request, environment, api.get_webhook(environment))
+        return _card_context(request, environment, ManagementApi().get_webhook(environment))
     except ManagementApiError as e:
-        return _card_context(request, environment, None, f"Loading the {LABELS[environment]} webhook failed: {e}")
+        return _card_context(request, environment, None, e)
 
 
 @require_GET
 @login_required
 def webhooks_tab(request: HtmxHttpRequest) -> HttpResponse:
-    api = ManagementApi()
-    logs = _logs_context(request, api)
-    if request.htmx and request.htmx.target == "logs":
-        return render(request, "webhooks_app/_logs.html", logs)
-    cards = [_card(request, api, environment) for environment in ENVIRONMENTS]
-    return render(request, "webhooks_app/webhooks_tab.html", {"cards": cards, **logs})
+    """The page itself calls no API: the cards and the logs load on their own (see below), so
+    the page renders at once whatever the management API does."""
+    paging = LogsPageForm.from_query(request.GET)
+    context = {
+        "placeholders": [(e, LABELS[e]) for e in ENVIRONMENTS],
+        "logs_query": _page_link(paging, paging["page"]),
+    }
+    return render(request, "webhooks_app/webhooks_tab.html", context)
+
+
+@require_GET
+@login_required
+def environment_card(request: HtmxHttpRequest, environment: str) -> HttpResponse:
+    """One card: for htmx the card alone, without JavaScript a page with that card."""
+    if environment not in ENVIRONMENTS:
+        raise Http404("No such environment")
+    context = _load_card(request, environment)
+    if request.htmx:
+        return render(request, "webhooks_app/_environment_card.html", context)
+    page = {**context, "part": "webhooks_app/_environment_card.html", "standalone": True}
+    return render(request, "webhooks_app/part_page.html", page)
+
+
+SECTION_RELOADS = ("logs", "logs-retry")
+
+
+@require_GET
+@login_required
+def logs_section(request: HtmxHttpRequest) -> HttpResponse:
+    """The logs section: for htmx the section alone, without JavaScript a page with it."""
+    context = _logs_context(request, ManagementApi())
+    corrected = context["page"] != context["asked_page"]
+    tab_url = reverse("webhooks_tab") + _page_link(context, context["page"])
+    if not request.htmx:
+        if corrected:
+            return redirect(reverse("logs_section") + _page_link(context, context["page"]))
+        page = {**context, "part": "webhooks_app/_logs.html", "standalone": True}
+        return render(request, "webhooks_app/part_page.html", page)
+    response = render(request, "webhooks_app/_logs.html", context)
+    # The address bar shows the tab at the page shown (never this endpoint, which a reload would
+    # show bare): replaced when the section loaded, refreshed or retried, pushed when the reader
+    # moved (toggle, pager, page jump, page size), so Back returns to where they were.
+    if request.htmx.trigger in SECTION_RELOADS:
+        if corrected:
+            response["HX-Replace-Url"] = tab_url
+    else:
+        response["HX-Push-Url"] = tab_url
+    return response
 
 
 def _card_response(
@@ -143,6 +247,22 @@ def _card_response(
     response = render(request, "webhooks_app/_environment_card.html", _card_context(request, environment, webhook))
     response = reswap(retarget(response, f"#card-{environment}"), "outerHTML")
     return trigger_client_event(response, "webhooks:changed", {"message": message})
+
+
+def _new_secret_response(
+    request: HtmxHttpRequest, environment: str, webhook: dict[str, Any], title: str
+) -> HttpResponse:
+    """After Generate Key or Regenerate: the new secret, shown once in the modal, and the card
+    updated behind it."""
+    context = {
+        **_card_context(request, environment, webhook),
+        "title": f"{title} ({LABELS[environment]})",
+        "secret": webhook["secret"],
+        "oob": True,
+    }
+    response = _modal(request, "webhooks_app/_new_secret.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _modal(request: HtmxHttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
@@ -179,7 +299,9 @@ def generate_key(request: HtmxHttpRequest, environment: str) -> HttpResponse:
         else:
             action = Action.WEBHOOK_CREATED if api.last_status == 201 else Action.URL_CHANGED
             record(action, request=request, environment=environment, detail=webhook["url"])
-            return _card_response(request, environment, webhook, f"{LABELS[environment]} webhook saved.")
+            if context["updating"]:
+                return _card_response(request, environment, webhook, f"{LABELS[environment]} webhook saved.")
+            return _new_secret_response(request, environment, webhook, "Your new secret key")
     status = 400 if request.method == "POST" else 200
     return _modal(request, "webhooks_app/_generate_key_form.html", context, status=status)
 
@@ -217,7 +339,7 @@ def regenerate_secret(request: HtmxHttpRequest, environment: str) -> HttpRespons
         return _modal(request, "webhooks_app/_confirm.html", _confirm_context(environment, "regenerate"))
     webhook = ManagementApi().regenerate_secret(environment)
     record(Action.SECRET_REGENERATED, request=request, environment=environment)
-    return _card_response(request, environment, webhook, f"{LABELS[environment]} secret regenerated.")
+    return _new_secret_response(request, environment, webhook, "Your regenerated secret key")
 
 
 @require_http_methods(["GET", "POST"])
@@ -268,18 +390,36 @@ def reveal_secret(request: HtmxHttpRequest, environment: str) -> HttpResponse:
     record(Action.SECRET_REVEALED, request=request, environment=environment)
     response = render(
         request,
-        "webhooks_app/_secret.html",
-        {"environment": environment, "secret": webhook["secret"], "revealed": True},
+        "webhooks_app/_secret_revealed.html",
+        {"environment": environment, "secret": webhook["secret"]},
     )
     response["Cache-Control"] = "no-store"
     return response
 
 
-@require_POST
+DELIVERY_ID_SHOWN = re.compile(r"[0-9A-Za-z-]{1,64}")
+
+
+@require_http_methods(["GET", "POST"])
 @login_required
 @manager_required
-@reports_api_failure("Resending", as_banner=True)
+@reports_api_failure("Resending")
 def resend_delivery(request: HtmxHttpRequest, environment: str, log_id: str) -> HttpResponse:
+    if request.method == "GET":
+        # The delivery id only names the delivery in the question; the row is what is resent.
+        delivery = request.GET.get("delivery", "")
+        shown = f"{delivery[:8]}…" if DELIVERY_ID_SHOWN.fullmatch(delivery) else f"of log row {log_id}"
+        label = LABELS[environment]
+        context = {
+            "environment": environment,
+            "label": label,
+            "button": "Resend",
+            "danger": environment == "production",
+            "title": f"Resend delivery {shown} to the {label} webhook?",
+            "url": reverse("resend_delivery", args=[environment, log_id]),
+            "text": f"The {label} receiver gets the same event again, with the same delivery id and a fresh signature.",
+        }
+        return _modal(request, "webhooks_app/_confirm.html", context)
     ManagementApi().resend(environment, log_id)
     record(Action.DELIVERY_RESENT, request=request, environment=environment, detail=f"Log row {log_id}")
     if not request.htmx:
@@ -303,7 +443,7 @@ def enable_webhook(request: HtmxHttpRequest, environment: str) -> HttpResponse:
 @require_POST
 @login_required
 @manager_required
-@reports_api_failure("Copying the secret", as_banner=True)
+@reports_api_failure("Copying the secret")
 def copy_secret(request: HtmxHttpRequest, environment: str) -> HttpResponse:
     """The secret as text for the Copy button, which copies in the browser: asking here is what
     puts the copy in the audit trail."""

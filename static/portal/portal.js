@@ -75,6 +75,7 @@
 
   // A resend was queued: say so, and look at the logs again once the worker had time to send it.
   document.body.addEventListener("webhooks:queued", (event) => {
+    closeModal();
     toast(event.detail && event.detail.message);
     setTimeout(() => document.body.dispatchEvent(new CustomEvent("logs:refresh")), 2500);
   });
@@ -130,7 +131,7 @@
 
   document.addEventListener("click", async (event) => {
     const closer = event.target.closest("[data-close-modal]");
-    if (closer) { closeModal(); return; }
+    if (closer) { event.preventDefault(); closeModal(); return; }
 
     // A click on the dialog's backdrop closes it, like Esc does.
     if (event.target === modal()) { closeModal(); return; }
@@ -189,6 +190,146 @@
     document.execCommand("copy");
     area.remove();
   }
+
+  // ---- Faults, secrets, modal requests and open rows (the tab's parts that load on their own) ----
+
+  // A part (a card, the logs) that could not load carries a banner for its cause. The page shows
+  // one banner per cause: the first is moved to #banner, later ones add their call to it. A part
+  // that loads (after Retry) takes its call out, and a banner left with no call goes.
+  function dropFaultSource(source) {
+    document.querySelectorAll("#banner .fault-banner").forEach((banner) => {
+      const sources = (banner.dataset.faultSources || "").split(" ").filter((s) => s && s !== source);
+      banner.dataset.faultSources = sources.join(" ");
+      banner.querySelectorAll("[data-fault-source]").forEach((item) => {
+        if (item.dataset.faultSource === source) item.remove();
+      });
+      if (!sources.length) banner.remove();
+    });
+  }
+
+  function placeFaultBanners() {
+    const holder = document.getElementById("banner");
+    if (!holder) return;
+    document.querySelectorAll(".card, #logs").forEach((part) => {
+      if (part.classList.contains("loading")) return;
+      const source = part.id === "logs" ? "logs" : part.id;
+      const fresh = part.querySelector(".fault-banner");
+      if (!fresh && part.querySelector(".card-fault, .logs-fault")) return;  // already placed
+      dropFaultSource(source);
+      if (!fresh) return;
+      const same = holder.querySelector(`.fault-banner[data-fault-cause="${fresh.dataset.faultCause}"]`);
+      if (!same) { holder.append(fresh); return; }
+      same.dataset.faultSources = (same.dataset.faultSources + " " + source).trim();
+      const list = same.querySelector(".fault-calls");
+      const item = fresh.querySelector("[data-fault-source]");
+      if (list && item) list.append(item);
+      fresh.remove();
+    });
+  }
+  document.addEventListener("htmx:afterSettle", placeFaultBanners);
+
+  // Reveal swaps the masked secret for the whole one; Hide puts the masked one back, as it was,
+  // without asking the server again.
+  const maskedSecrets = new Map();
+  function rememberMaskedSecret(event) {
+    const source = event.detail.elt;
+    if (!source || !source.hasAttribute || !source.hasAttribute("data-reveal")) return;
+    const box = document.getElementById("secret-box-" + source.getAttribute("data-reveal"));
+    if (box) maskedSecrets.set(box.id, box.outerHTML);
+  }
+  document.addEventListener("htmx:beforeRequest", rememberMaskedSecret);
+
+  function hideSecret(hider) {
+    const id = "secret-box-" + hider.getAttribute("data-hide-secret");
+    const box = document.getElementById(id);
+    if (!box || !maskedSecrets.has(id)) return;
+    box.outerHTML = maskedSecrets.get(id);
+    const restored = document.getElementById(id);
+    htmx.process(restored);
+    const reveal = restored.querySelector("[data-reveal]");
+    if (reveal) reveal.focus();
+  }
+
+  async function copyShownText(copier) {
+    const shown = document.querySelector(copier.getAttribute("data-copy-text"));
+    if (!shown) return;
+    try {
+      await copyText(shown.textContent.trim());
+      toast("Secret key copied to the clipboard.");
+    } catch (error) {
+      toast("Copying failed; select the key and copy it by hand.");
+    }
+  }
+
+  document.addEventListener("click", (event) => {
+    const hider = event.target.closest("[data-hide-secret]");
+    if (hider) { hideSecret(hider); return; }
+    const copier = event.target.closest("[data-copy-text]");
+    if (copier) copyShownText(copier);
+  });
+
+  // A modal closed (Esc, Cancel) while its request ran stays closed: the answer goes to a hidden
+  // holder that is emptied at once, so it cannot reopen the modal, while the parts it updates
+  // out of band (the card after Generate Key) and its HX-Trigger events (the logs' refresh) still
+  // take effect.
+  let modalClosings = 0;
+  function tagModalRequest(event) {
+    const target = event.detail.target;
+    if (target && target.id === "modal-content") event.detail.xhr.modalClosings = modalClosings;
+  }
+  function dropAnswerForClosedModal(event) {
+    const closingsThen = event.detail.xhr && event.detail.xhr.modalClosings;
+    if (closingsThen === undefined || !event.detail.target || event.detail.target.id !== "modal-content") return;
+    if (closingsThen !== modalClosings) event.detail.target = discardedAnswers();
+  }
+  function discardedAnswers() {
+    let holder = document.getElementById("modal-discarded");
+    if (!holder) {
+      holder = document.createElement("div");
+      holder.id = "modal-discarded";
+      holder.hidden = true;
+      document.body.append(holder);
+    }
+    return holder;
+  }
+  document.addEventListener("htmx:afterSwap", (event) => {
+    if (event.detail.target && event.detail.target.id === "modal-discarded") event.detail.target.replaceChildren();
+  });
+  document.addEventListener("htmx:beforeRequest", tagModalRequest);
+  document.addEventListener("htmx:beforeSwap", dropAnswerForClosedModal);
+  document.addEventListener("close", (event) => {
+    if (event.target === modal()) modalClosings += 1;
+  }, true);
+
+  // A new secret is shown once: closing the modal takes it out of the page too.
+  function forgetShownSecret(event) {
+    if (event.target !== modal()) return;
+    const content = modalContent();
+    if (content && content.querySelector("#new-secret")) content.replaceChildren();
+  }
+  document.addEventListener("close", forgetShownSecret, true);
+
+  // Expanded log rows stay expanded when the logs are swapped (a refresh after Resend or a test).
+  const openRows = new Set();
+  function rememberOpenRow(expander) {
+    const id = expander.getAttribute("data-expand");
+    if (expander.getAttribute("aria-expanded") === "true") openRows.add(id); else openRows.delete(id);
+  }
+  function reopenRows() {
+    openRows.forEach((id) => {
+      const expander = document.querySelector(`[data-expand="${id}"]`);
+      const detail = document.getElementById(id);
+      if (!expander || !detail) return;
+      expander.setAttribute("aria-expanded", "true");
+      detail.hidden = false;
+    });
+  }
+  document.addEventListener("click", (event) => {
+    const expander = event.target.closest("[data-expand]");
+    if (expander) rememberOpenRow(expander);
+  });
+  // On swap, not settle: settling waits for a timer, and the rows should not flash shut.
+  document.addEventListener("htmx:afterSwap", reopenRows);
 
   // Dates arrive in UTC; show them in the reader's own time zone, with "3 minutes ago".
   const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });

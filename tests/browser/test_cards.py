@@ -44,10 +44,20 @@ def test_generate_test_reveal_regenerate_and_delete(as_manager, portal, httpserv
     dialog.get_by_label("URL").fill(hook_url)
     page.screenshot(path=str(screenshots / "generate-key-modal.png"))
     dialog.get_by_role("button", name="Continue").click()
-    expect(dialog).to_be_hidden()
-    expect(sandbox).to_contain_text(hook_url)
+    # The new secret is shown once, with Copy and Done; the card behind is updated already.
+    expect(dialog).to_contain_text("Your new secret key (Sandbox)")
     secret = Webhook.objects.get(environment="sandbox").secret
+    expect(dialog.get_by_label("New secret key")).to_have_text(secret)
+    expect(sandbox).to_contain_text(hook_url)
     expect(sandbox.locator(".secret")).to_have_text("••••••••••••" + secret[-4:])
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    dialog.get_by_role("button", name="Copy").click()
+    expect(page.locator("#toast")).to_have_text("Secret key copied to the clipboard.")
+    assert page.evaluate("navigator.clipboard.readText()") == secret
+    page.evaluate("navigator.clipboard.writeText('')")
+    dialog.get_by_role("button", name="Done").click()
+    expect(dialog).to_be_hidden()
+    expect(page).to_have_url(f"{portal}/")
     expect(page.locator("body")).not_to_contain_text(secret)
 
     # Test Connection: a real signed delivery to a receiver on 127.0.0.1.
@@ -70,11 +80,23 @@ def test_generate_test_reveal_regenerate_and_delete(as_manager, portal, httpserv
     row.get_by_role("button").click()
     expect(page.locator("#logs .log-detail").first.get_by_label("Logged response")).to_contain_text('"message": "ok"')
 
-    # Reveal shows the whole secret; Copy puts it on the clipboard.
+    # Reveal shows the whole secret and turns into Hide, which masks it again without a request.
     sandbox.get_by_role("button", name="Reveal").click()
     expect(sandbox.locator(".secret")).to_have_text(secret)
+    requests_seen = []
+    page.on("request", lambda request: requests_seen.append(request.url))
+    sandbox.get_by_role("button", name="Hide").click()
+    expect(sandbox.locator(".secret")).to_have_text("••••••••••••" + secret[-4:])
+    expect(sandbox.get_by_role("button", name="Reveal")).to_be_focused()
+    assert requests_seen == []
+    sandbox.get_by_role("button", name="Reveal").click()
+    expect(sandbox.locator(".secret")).to_have_text(secret)
+    # Copy puts it on the clipboard (the toast of the first copy is put away first, so that
+    # the toast seen is this copy's).
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.locator("#toast").evaluate("toast => { toast.hidden = true; toast.textContent = ''; }")
     sandbox.get_by_role("button", name="Copy", exact=True).click()
+    expect(page.locator("#toast")).to_be_visible()
     expect(page.locator("#toast")).to_have_text("Secret key copied to the clipboard.")
     assert page.evaluate("navigator.clipboard.readText()") == secret
     page.screenshot(path=str(screenshots / "webhooks-tab.png"), full_page=True)
@@ -83,10 +105,13 @@ def test_generate_test_reveal_regenerate_and_delete(as_manager, portal, httpserv
     sandbox.get_by_role("button", name="Regenerate").click()
     expect(dialog).to_contain_text("Regenerate the Sandbox secret?")
     dialog.get_by_role("button", name="Regenerate").click()
-    expect(dialog).to_be_hidden()
+    expect(dialog).to_contain_text("Your regenerated secret key (Sandbox)")
     new_secret = Webhook.objects.get().secret
     assert new_secret != secret
+    expect(dialog.get_by_label("New secret key")).to_have_text(new_secret)
     expect(sandbox.locator(".secret")).to_have_text("••••••••••••" + new_secret[-4:])
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
 
     # Delete asks first, then the card is empty again.
     sandbox.get_by_role("button", name="Delete").click()

@@ -28,6 +28,7 @@ def test_expand_a_delivery_and_resend_it(as_manager, portal, httpserver):
     expect(row).to_contain_text("data_alert.true")
     expect(row).to_contain_text("503")
     row.get_by_role("button").click()
+    log_id = WebhookLog.objects.get(delivery_id=queued.id, attempt=1).pk
     detail = page.locator("#logs .log-detail").first
     expect(detail.get_by_label("Request headers")).to_contain_text("AutoQL-Signature:")
     expect(detail.get_by_label("Request body")).to_contain_text('"title": "High Sales"')
@@ -35,11 +36,19 @@ def test_expand_a_delivery_and_resend_it(as_manager, portal, httpserver):
     expect(detail).not_to_contain_text(webhook.secret)
 
     receiver.status = 200
-    page.clock.pause_at(page.evaluate("Date.now()") + 1000)
     detail.get_by_role("button", name="Resend").click()
+    # Resend asks first, naming the environment and the delivery; nothing is queued until then.
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text(f"Resend delivery {str(queued.id)[:8]}… to the Sandbox webhook?")
+    expect(page.locator(".htmx-settling, .htmx-swapping, .htmx-request")).to_have_count(0)
+    page.clock.pause_at(page.evaluate("Date.now()") + 1000)
+    dialog.get_by_role("button", name="Resend").click()
+    expect(dialog).to_be_hidden()
     expect(page.locator("#toast")).to_contain_text("Resend queued")
     assert deliveries.attempt_delivery(str(queued.id)) == "delivered"
     assert WebhookLog.objects.filter(delivery_id=queued.id, status="success", attempt=2).exists()
     # The tab looks again by itself a moment after a resend.
     page.clock.run_for(3000)
     expect(page.locator("#logs .log-row").first).to_contain_text("success")
+    # The row being read stays open across that refresh.
+    expect(page.locator(f"#log-{log_id}")).to_be_visible()

@@ -24,6 +24,9 @@ def test_generate_key_with_the_keyboard_alone(as_manager, portal):
     expect(dialog.get_by_label("URL")).to_be_focused()
     page.keyboard.type("https://keys.example.com/hook")
     page.keyboard.press("Enter")
+    # The new secret is shown once, with Done focused: Enter closes it.
+    expect(dialog.get_by_role("button", name="Done")).to_be_focused()
+    page.keyboard.press("Enter")
     expect(dialog).to_be_hidden()
     expect(page.locator("#card-production")).to_contain_text("https://keys.example.com/hook")
     assert Webhook.objects.get().environment == "production"

@@ -84,3 +84,24 @@ def test_toggle_paging_and_history(as_manager, portal):
 def test_the_empty_state(as_manager, portal):
     expect(as_manager.locator("#logs")).to_contain_text("No sandbox deliveries yet.")
     expect(as_manager.locator("#logs")).to_contain_text("Page 1 of 1")
+
+
+def test_first_last_the_page_jump_and_a_page_past_the_end(as_manager, portal):
+    write_logs(45, "sandbox")
+    page = as_manager
+    page.goto(f"{portal}/?env=sandbox&size=10&page=999")
+    logs = page.locator("#logs")
+    expect(logs).to_contain_text("Page 5 of 5")
+    expect(logs).to_contain_text("there is no page 999; this is the last")
+    expect(page).to_have_url(re.compile(r"page=5$"))
+    logs.get_by_role("button", name="First").click()
+    expect(logs).to_contain_text("Page 1 of 5")
+    logs.get_by_role("button", name="Last").click()
+    expect(logs).to_contain_text("Page 5 of 5")
+    expect(logs.locator(".log-row")).to_have_count(5)
+    logs.get_by_label("Page", exact=True).fill("3")
+    logs.get_by_role("button", name="Go").click()
+    expect(logs).to_contain_text("Page 3 of 5")
+    expect(page).to_have_url(re.compile(r"page=3"))
+    page.reload()
+    expect(logs).to_contain_text("Page 3 of 5")

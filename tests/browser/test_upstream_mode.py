@@ -23,6 +23,8 @@ def test_generate_and_test_against_another_instance(as_manager, portal, settings
         hook_url = f"http://127.0.0.1:{closed_port}/hook"
         dialog.get_by_label("URL").fill(hook_url)
         dialog.get_by_role("button", name="Continue").click()
+        expect(dialog).to_contain_text("Your new secret key (Production)")
+        dialog.get_by_role("button", name="Done").click()
         expect(card).to_contain_text(hook_url)
         assert not Webhook.objects.exists()  # stored by the other instance, not here
 
@@ -33,6 +35,9 @@ def test_generate_and_test_against_another_instance(as_manager, portal, settings
         page.locator("#logs").get_by_role("link", name="Production").click()
         expect(page.locator("#logs .log-row")).to_have_count(1)
 
-    # The other instance is gone: the page still renders, with a banner that says why.
+    # The other instance is gone: the page still renders, and the cards say why.
     page.reload()
-    expect(page.get_by_role("alert").first).to_contain_text("could not be reached")
+    expect(page.locator("#card-production")).to_contain_text(
+        "Couldn't load the Production webhook: the management API could not be reached."
+    )
+    expect(page.locator("#banner .fault-banner")).to_have_count(1)

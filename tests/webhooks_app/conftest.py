@@ -27,3 +27,14 @@ def viewer_client(client, viewer):
 
 
 HX = {"HTTP_HX_REQUEST": "true"}
+
+
+def tab_html(client, query: str = "") -> str:
+    """What a browser shows at /?<query> once the parts have loaded: the page, both cards and
+    the logs, each fetched as htmx fetches it."""
+    parts = [client.get(f"/?{query}")]
+    parts += [client.get(f"/webhooks/{environment}/card", **HX) for environment in ("sandbox", "production")]
+    parts.append(client.get(f"/logs?{query}", **HX))
+    for response in parts:
+        assert response.status_code == 200, response
+    return "".join(response.content.decode() for response in parts)

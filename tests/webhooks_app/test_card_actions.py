@@ -19,22 +19,25 @@ def test_generate_key_without_javascript_is_a_page(manager_client):
     assert "<html" in html and "Generate Sandbox Key" in html
 
 
-def test_generate_key_creates_the_webhook_and_swaps_the_card(manager_client):
+def test_generate_key_shows_the_new_secret_once_and_swaps_the_card_behind(manager_client):
     response = manager_client.post("/webhooks/sandbox/generate", {"url": "https://hooks.example.com/a"}, **HX)
     assert response.status_code == 200
-    assert response["HX-Retarget"] == "#card-sandbox" and response["HX-Reswap"] == "outerHTML"
-    assert "webhooks:changed" in response["HX-Trigger"]
+    assert response["HX-Retarget"] == "#modal-content" and response["Cache-Control"] == "no-store"
     webhook = Webhook.objects.get(environment="sandbox")
     assert webhook.url == "https://hooks.example.com/a"
     html = response.content.decode()
-    assert "https://hooks.example.com/a" in html and webhook.secret not in html
-    assert webhook.secret[-4:] in html
+    assert f'<code class="secret mono" id="new-secret" aria-label="New secret key">{webhook.secret}</code>' in html
+    assert '<section class="card" id="card-sandbox"' in html and 'hx-swap-oob="true"' in html
+    assert ">Done</a>" in html and ">Copy</button>" in html
 
 
-def test_generate_key_without_javascript_redirects_to_the_tab(manager_client):
+def test_generate_key_without_javascript_shows_the_secret_on_a_page(manager_client):
     response = manager_client.post("/webhooks/production/generate", {"url": "https://hooks.example.com/p"})
-    assert response.status_code == 302 and response["Location"] == "/"
-    assert Webhook.objects.get().environment == "production"
+    webhook = Webhook.objects.get()
+    assert webhook.environment == "production"
+    html = response.content.decode()
+    assert response.status_code == 200 and "<html" in html and webhook.secret in html
+    assert 'href="/"' in html and ">Done</a>" in html
 
 
 @pytest.mark.parametrize(
@@ -71,11 +74,25 @@ def test_regenerate_asks_first_naming_the_environment(manager_client):
     assert Webhook.objects.get().secret == "k" * 43
 
 
-def test_regenerate_replaces_the_secret(manager_client):
+def test_regenerate_replaces_the_secret_and_shows_the_new_one_once(manager_client):
     Webhook.objects.create(environment="production", url="https://p.example.com/", secret="k" * 43)
     response = manager_client.post("/webhooks/production/regenerate", **HX)
-    assert response["HX-Retarget"] == "#card-production"
-    assert Webhook.objects.get().secret != "k" * 43
+    new_secret = Webhook.objects.get().secret
+    assert new_secret != "k" * 43
+    assert response["HX-Retarget"] == "#modal-content" and response["Cache-Control"] == "no-store"
+    html = response.content.decode()
+    assert "Your regenerated secret key (Production)" in html and f">{new_secret}</code>" in html
+    card = '<section class="card" id="card-production" aria-labelledby="card-production-title" hx-swap-oob="true">'
+    assert card in html
+    # The card behind shows it masked; only the modal has it whole.
+    assert html.count(new_secret) == 1 and new_secret[-4:] in html.split('hx-swap-oob="true"')[1]
+
+
+def test_reveal_offers_hide(manager_client):
+    Webhook.objects.create(environment="sandbox", url="https://s.example.com/", secret="r" * 43)
+    html = manager_client.post("/webhooks/sandbox/reveal", **HX).content.decode()
+    assert '<span class="secret-box" id="secret-box-sandbox">' in html
+    assert 'data-hide-secret="sandbox">Hide</button>' in html
 
 
 def test_delete_asks_first_then_deletes(manager_client):

@@ -2,10 +2,11 @@
 
 import json
 
+import pytest
 from django.utils import timezone
 
 from management_api.models import Delivery, Webhook, WebhookLog
-from tests.webhooks_app.conftest import HX
+from tests.webhooks_app.conftest import HX, tab_html
 
 
 def logged_delivery():
@@ -41,7 +42,7 @@ def logged_delivery():
 
 def test_the_expanded_row_shows_the_request_the_response_and_the_attempt(manager_client):
     log = logged_delivery()
-    html = manager_client.get("/").content.decode()
+    html = tab_html(manager_client)
     assert "AutoQL-Signature: c2lnbmF0dXJl" in html
     assert "Retry-After: 120" in html
     assert "&quot;title&quot;: &quot;x&quot;" in html
@@ -59,16 +60,36 @@ def test_resend_queues_a_new_attempt(manager_client):
     assert delivery.state == "pending"
 
 
-def test_a_refused_resend_shows_the_banner(manager_client):
+def test_a_refused_resend_is_shown_in_the_modal(manager_client):
     Webhook.objects.create(environment="sandbox", url="https://h.example.com/", secret="s" * 43)
     response = manager_client.post("/webhooks/sandbox/logs/999/resend", **HX)
-    assert response["HX-Retarget"] == "#banner"
-    assert "Resending failed: There is no sandbox log row 999." in response.content.decode()
+    assert response.status_code == 502 and response["HX-Retarget"] == "#modal-content"
+    html = response.content.decode()
+    assert "Resending failed" in html and "There is no sandbox log row 999." in html
+
+
+@pytest.mark.parametrize("environment,label", [("sandbox", "Sandbox"), ("production", "Production")])
+def test_resend_asks_first_naming_the_environment_and_the_delivery(manager_client, environment, label):
+    response = manager_client.get(
+        f"/webhooks/{environment}/logs/42/resend?delivery=3f2a9c1e-0000-4000-8000-000000000000", **HX
+    )
+    html = response.content.decode()
+    assert f"Resend delivery 3f2a9c1e… to the {label} webhook?" in html
+    assert 'action="/webhooks/' + environment + '/logs/42/resend"' in html
+    assert not Delivery.objects.exists()
+    # A delivery id that is not one is not echoed.
+    odd = manager_client.get(f"/webhooks/{environment}/logs/42/resend?delivery=<b>x</b>", **HX).content.decode()
+    assert f"Resend delivery of log row 42 to the {label} webhook?" in odd and "<b>x" not in odd
+
+
+def test_resend_asks_first_without_javascript_too(manager_client):
+    html = manager_client.get("/webhooks/production/logs/7/resend").content.decode()
+    assert "<html" in html and "Resend delivery of log row 7 to the Production webhook?" in html
 
 
 def test_a_viewer_cannot_resend_or_see_the_button(viewer_client):
     log = logged_delivery()
-    assert ">Resend</button>" not in viewer_client.get("/").content.decode()
+    assert ">Resend</a>" not in tab_html(viewer_client)
     assert viewer_client.post(f"/webhooks/sandbox/logs/{log.pk}/resend").status_code == 403
     assert Delivery.objects.get().state == "failed"
 
@@ -81,7 +102,7 @@ def test_a_disabled_webhook_says_so_and_why_and_can_be_enabled(manager_client):
         disabled_at=timezone.now(),
         disabled_reason="No delivery has succeeded since 2026-11-20.",
     )
-    html = manager_client.get("/").content.decode()
+    html = tab_html(manager_client)
     assert "Deliveries to this webhook are paused." in html
     assert "No delivery has succeeded since 2026-11-20." in html
     response = manager_client.post("/webhooks/production/enable", **HX)

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from management_api.models import WebhookLog
+from tests.webhooks_app.conftest import tab_html
 from tests.webhooks_app.test_deliveries import logged_delivery
 
 SIGNATURE = "c2lnbmF0dXJl"
@@ -27,7 +28,7 @@ def sent(minutes_ago: float) -> WebhookLog:
 
 def test_a_viewer_sees_no_signature_of_a_fresh_delivery(viewer_client):
     sent(minutes_ago=1)
-    html = viewer_client.get("/").content.decode()
+    html = tab_html(viewer_client)
     assert SIGNATURE not in html
     assert HIDDEN in html
     assert "AutoQL-Timestamp:" in html
@@ -35,7 +36,7 @@ def test_a_viewer_sees_no_signature_of_a_fresh_delivery(viewer_client):
 
 def test_a_viewer_sees_the_signature_once_it_can_no_longer_be_replayed(viewer_client):
     sent(minutes_ago=10)
-    html = viewer_client.get("/").content.decode()
+    html = tab_html(viewer_client)
     assert f"AutoQL-Signature: {SIGNATURE}" in html
     assert HIDDEN not in html
 
@@ -45,12 +46,12 @@ def test_a_timestamp_in_the_future_keeps_the_signature_hidden(viewer_client):
     future = int((time.time() + 120) * 1000)
     log.request_headers = {**log.request_headers, "AutoQL-Timestamp": str(future)}
     log.save(update_fields=["request_headers"])
-    html = viewer_client.get("/").content.decode()
+    html = tab_html(viewer_client)
     assert SIGNATURE not in html and HIDDEN in html
 
 
 @pytest.mark.parametrize("minutes_ago", [1, 10])
 def test_a_manager_sees_every_signature(manager_client, minutes_ago):
     sent(minutes_ago=minutes_ago)
-    html = manager_client.get("/").content.decode()
+    html = tab_html(manager_client)
     assert f"AutoQL-Signature: {SIGNATURE}" in html

@@ -6,6 +6,7 @@ import requests
 from management_api.models import Webhook, WebhookLog
 from tests.instances import running_instance
 from tests.receiver import VerifyingReceiver
+from tests.webhooks_app.conftest import HX, tab_html
 
 API = "/autoql/management/api/v1/notifications"
 
@@ -34,12 +35,12 @@ def remote_webhooks(url, env, environment="sandbox"):
 def test_every_card_action_reaches_the_other_instance(manager_client, other, httpserver):
     url, env = other
     response = manager_client.post("/webhooks/sandbox/generate", {"url": httpserver.url_for("/hook")})
-    assert response.status_code == 302
     [remote] = remote_webhooks(url, env)
+    assert response.status_code == 200 and remote["secret"] in response.content.decode()
     assert remote["url"] == httpserver.url_for("/hook")
     assert not Webhook.objects.exists()  # nothing was stored locally
 
-    html = manager_client.get("/").content.decode()
+    html = tab_html(manager_client)
     assert httpserver.url_for("/hook") in html and remote["secret"][-4:] in html
 
     receiver = VerifyingReceiver(secret=remote["secret"])
@@ -47,7 +48,7 @@ def test_every_card_action_reaches_the_other_instance(manager_client, other, htt
     html = manager_client.post("/webhooks/sandbox/test").content.decode()
     assert "Connection succeeded" in html and receiver.received[0]["problem"] is None
     assert not WebhookLog.objects.exists()
-    assert ">test</td>" in manager_client.get("/?env=sandbox").content.decode()
+    assert ">test</td>" in tab_html(manager_client, "env=sandbox")
 
     manager_client.post("/webhooks/sandbox/regenerate")
     assert remote_webhooks(url, env)[0]["secret"] != remote["secret"]
@@ -56,7 +57,11 @@ def test_every_card_action_reaches_the_other_instance(manager_client, other, htt
     assert remote_webhooks(url, env) == []
 
 
-def test_wrong_credentials_for_the_other_instance_show_a_banner(manager_client, other, settings):
+def test_wrong_credentials_for_the_other_instance_say_so_in_plain_words(manager_client, other, settings):
     settings.AUTOQL_TOKEN = "not-the-token"
-    html = manager_client.get("/").content.decode()
-    assert "refused the portal&#x27;s credentials; check AUTOQL_TOKEN" in html
+    html = manager_client.get("/webhooks/sandbox/card", **HX).content.decode()
+    assert (
+        "Couldn&#x27;t load the Sandbox webhook: the management API did not accept the portal&#x27;s credentials."
+        in html
+    )
+    assert "Not set up" not in html and "Generate Key" not in html and ">Retry</a>" in html
