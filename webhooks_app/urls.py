@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from webhooks_app import views
+from webhooks_app import integrator, views
 
 
 class LogIdConverter:
@@ -26,4 +26,6 @@ urlpatterns = [
     path("webhooks/<str:environment>/reveal", views.reveal_secret, name="reveal_secret"),
     path("webhooks/<str:environment>/enable", views.enable_webhook, name="enable_webhook"),
     path("webhooks/<str:environment>/logs/<log_id:log_id>/resend", views.resend_delivery, name="resend_delivery"),
+    path("integrate/", integrator.integrate, name="integrate"),
+    path("integrate/example-alert", integrator.send_example_alert, name="send_example_alert"),
 ]
