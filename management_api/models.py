@@ -49,8 +49,10 @@ class Webhook(models.Model):
     disabled_reason = models.TextField(blank=True, default="")
     # The state managers were last emailed about (management_api/notifications.py), so that each
     # change of state is announced once, however many workers see it.
-    alert_state = models.CharField(max_length=16, choices=AlertState.choices, default=AlertState.HEALTHY)
-    alert_state_changed_at = models.DateTimeField(null=True, blank=True)
+    alert_state = models.CharField(
+        max_length=16, choices=AlertState.choices, default=AlertState.HEALTHY, editable=False
+    )
+    alert_state_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     def __str__(self) -> str:
         return f"{self.get_environment_display()} webhook to {self.url}"
