@@ -16,6 +16,7 @@ from django.db import DataError, transaction
 from django.utils import timezone
 from django_tasks import task
 
+from management_api import notifications
 from management_api.models import Delivery, DeliveryState, LogStatus, LogType, Webhook, WebhookLog
 from management_api.periodic import repeat
 from management_api.sender import DeliveryResult, build_body, failed_result, send_signed, signed_headers
@@ -266,11 +267,13 @@ def _track_health(webhook: Webhook, result: DeliveryResult) -> None:
     now = timezone.now()
     if result.success:
         Webhook.objects.filter(pk=webhook.pk).update(failing_since=None)
+        notifications.webhook_recovered(webhook, webhook.failing_since)
         return
     webhook = Webhook.objects.select_for_update().get(pk=webhook.pk)
     if webhook.failing_since is None:
         webhook.failing_since = now
         webhook.save(update_fields=["failing_since"])
+        notifications.webhook_failing(webhook, now, result.error)
         return
     window = timedelta(days=settings.WEBHOOK_DISABLE_AFTER_DAYS)
     if webhook.disabled_at is None and now - webhook.failing_since > window:
@@ -280,6 +283,7 @@ def _track_health(webhook: Webhook, result: DeliveryResult) -> None:
         )
         webhook.save(update_fields=["disabled_at", "disabled_reason"])
         logger.warning("Disabled the %s webhook: %s", webhook.environment, webhook.disabled_reason)
+        notifications.webhook_disabled(webhook, now, result.error)
 
 
 def enable(webhook: Webhook) -> Webhook:

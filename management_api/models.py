@@ -15,6 +15,13 @@ class Environment(models.TextChoices):
     PRODUCTION = "production", "Production"
 
 
+class AlertState(models.TextChoices):
+    HEALTHY = "healthy", "Healthy"
+    FAILING = "failing", "Failing"
+    DISABLED = "disabled", "Disabled"
+    RECOVERED = "recovered", "Recovered"
+
+
 def new_secret() -> str:
     # 32 bytes of randomness, URL-safe so receivers can paste it into any config file.
     return secrets.token_urlsafe(32)
@@ -40,6 +47,12 @@ class Webhook(models.Model):
     failing_since = models.DateTimeField(null=True, blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
     disabled_reason = models.TextField(blank=True, default="")
+    # The state managers were last emailed about (management_api/notifications.py), so that each
+    # change of state is announced once, however many workers see it.
+    alert_state = models.CharField(
+        max_length=16, choices=AlertState.choices, default=AlertState.HEALTHY, editable=False
+    )
+    alert_state_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     def __str__(self) -> str:
         return f"{self.get_environment_display()} webhook to {self.url}"

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from ninja import ModelSchema, Schema
 from pydantic import ConfigDict, Field, PlainSerializer, field_validator
 
-from management_api.models import Webhook, WebhookLog
+from management_api.models import AlertState, LogStatus, LogType, Webhook, WebhookLog
 from management_api.urls_check import url_problem
 
 
@@ -54,11 +54,22 @@ class WebhookOut(ModelSchema):
     # When a pending roll's next secret takes over (null: no roll pending). The next secret itself
     # is only in the roll's own answer.
     next_secret_activates_at: AutoqlTime | None = None
+    # Health, for the card: failing since when and why, or when it last recovered.
+    failing_since: AutoqlTime | None = None
+    last_error: str | None = None
+    recovered_at: AutoqlTime | None = None
 
     class Meta:
         model = Webhook
-        # disabled_at is shown as `disabled`.
-        exclude = ["id", "failing_since", "disabled_at", "next_secret", "next_secret_activates_at"]
+        # disabled_at is shown as `disabled`; the next secret of a roll only in the roll's own answer.
+        exclude = [
+            "id",
+            "disabled_at",
+            "next_secret",
+            "next_secret_activates_at",
+            "alert_state",
+            "alert_state_changed_at",
+        ]
 
     @staticmethod
     def resolve_disabled(webhook: Webhook) -> bool:
@@ -67,6 +78,27 @@ class WebhookOut(ModelSchema):
     @staticmethod
     def resolve_disabled_reason(webhook: Webhook) -> str | None:
         return webhook.disabled_reason or None
+
+    @staticmethod
+    def resolve_last_error(webhook: Webhook) -> str | None:
+        if webhook.failing_since is None:
+            return None
+        # The newest failed data alert: the (environment, seq) index reads it off the end.
+        last_failure = (
+            WebhookLog.objects.filter(
+                environment=webhook.environment, type=LogType.DATA_ALERT, status=LogStatus.FAILURE
+            )
+            .order_by("-seq")
+            .values_list("error", flat=True)
+            .first()
+        )
+        return last_failure or None
+
+    @staticmethod
+    def resolve_recovered_at(webhook: Webhook) -> datetime | None:
+        if webhook.alert_state != AlertState.RECOVERED or webhook.failing_since is not None:
+            return None
+        return webhook.alert_state_changed_at
 
 
 class WebhookList(Schema):

@@ -213,14 +213,18 @@ SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=60)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
 SESSION_SAVE_EVERY_REQUEST = True
 
-# Email, only for password reset: without EMAIL_URL the reset pages are 404 and the sign-in page
-# says to ask an administrator (portal/signin.py).
+# Email: password reset, and the alerts to managers about failing webhooks. Without EMAIL_URL the
+# reset pages are 404, the sign-in page says to ask an administrator (portal/signin.py), and
+# alerts are written to the process log (the console backend) instead of being sent.
 if env.str("EMAIL_URL", default=""):
     # EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, ... as django-environ reads them from the URL.
     globals().update(env.email_url("EMAIL_URL"))
-    DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webhooks-portal@localhost")
 else:
     EMAIL_HOST = ""
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webhooks-portal@localhost")
+# Where managers reach this portal, for the links in alert emails.
+PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000")
 
 
 # --- HTTPS --------------------------------------------------------------------------------------

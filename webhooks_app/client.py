@@ -305,6 +305,14 @@ class ManagementApi:
     def resend(self, environment: str, log_id: str) -> dict[str, Any]:
         return self._call("POST", f"/webhooks/{environment}/logs/{quote(log_id, safe='')}/resend", environment, json={})
 
+    def queue_event(self, environment: str, event: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """POST /webhooks/{environment}/events: one data alert, queued for the worker to deliver."""
+        body = {"event": event, "payload": payload}
+        data = self._call("POST", f"/webhooks/{environment}/events", environment, json=body)
+        if not isinstance(data, dict) or "delivery_id" not in data:
+            raise ManagementApiError(UNEXPECTED)
+        return data
+
     def enable_webhook(self, environment: str) -> dict[str, Any]:
         return self._call("PUT", f"/webhooks/{environment}/enable", environment, json={})
 

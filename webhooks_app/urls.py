@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from webhooks_app import roll_views, views
+from webhooks_app import integrator, roll_views, views
 
 
 class LogIdConverter:
@@ -32,4 +32,6 @@ urlpatterns = [
     path("webhooks/<str:environment>/roll/complete", roll_views.complete_secret_roll, name="complete_secret_roll"),
     path("webhooks/<str:environment>/roll/cancel", roll_views.cancel_secret_roll, name="cancel_secret_roll"),
     path("webhooks/<str:environment>/logs/<log_id:log_id>/resend", views.resend_delivery, name="resend_delivery"),
+    path("integrate/", integrator.integrate, name="integrate"),
+    path("integrate/example-alert", integrator.send_example_alert, name="send_example_alert"),
 ]

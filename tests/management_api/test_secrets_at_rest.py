@@ -149,7 +149,8 @@ def test_the_migration_encrypts_existing_plain_secrets_and_back():
         executor.migrate(after)
         [stored] = raw_column("secret")
         assert plain not in stored
-        assert Webhook.objects.get().secret == plain
+        # Only the secret: fields added by later migrations have no column yet.
+        assert Webhook.objects.only("secret").get().secret == plain
 
         executor = MigrationExecutor(connection)
         executor.migrate(before)
