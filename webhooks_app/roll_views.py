@@ -8,10 +8,8 @@ embedded one does; AutoQL's own has no roll calls).
 from typing import Any
 
 from django import forms
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
 
 from webhooks_app.client import ManagementApi
 from webhooks_app.views import (
@@ -20,8 +18,7 @@ from webhooks_app.views import (
     _card_context,
     _card_response,
     _modal,
-    manager_required,
-    reports_api_failure,
+    change_view,
 )
 
 ROLL_PERIODS = [(1, "1 hour"), (24, "24 hours"), (72, "72 hours"), (168, "7 days")]
@@ -40,10 +37,7 @@ class RollForm(forms.Form):
     )
 
 
-@require_http_methods(["GET", "POST"])
-@login_required
-@manager_required
-@reports_api_failure("Rolling the secret")
+@change_view("Rolling the secret", methods=("GET", "POST"))
 def roll_secret(request: HtmxHttpRequest, environment: str) -> HttpResponse:
     form = RollForm(request.POST if request.method == "POST" else None)
     context: dict[str, Any] = {"form": form, "environment": environment, "label": LABELS[environment]}
@@ -63,10 +57,7 @@ def roll_secret(request: HtmxHttpRequest, environment: str) -> HttpResponse:
     return _modal(request, "webhooks_app/_roll_secret_form.html", context, status=status)
 
 
-@require_http_methods(["GET", "POST"])
-@login_required
-@manager_required
-@reports_api_failure("Switching to the next secret")
+@change_view("Switching to the next secret", methods=("GET", "POST"))
 def complete_secret_roll(request: HtmxHttpRequest, environment: str) -> HttpResponse:
     label = LABELS[environment]
     if request.method == "GET":
@@ -85,10 +76,7 @@ def complete_secret_roll(request: HtmxHttpRequest, environment: str) -> HttpResp
     return _card_response(request, environment, webhook, f"{label} deliveries are now signed with the next secret.")
 
 
-@require_http_methods(["GET", "POST"])
-@login_required
-@manager_required
-@reports_api_failure("Cancelling the roll")
+@change_view("Cancelling the roll", methods=("GET", "POST"))
 def cancel_secret_roll(request: HtmxHttpRequest, environment: str) -> HttpResponse:
     label = LABELS[environment]
     if request.method == "GET":

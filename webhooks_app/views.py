@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import reswap, retarget, trigger_client_event
 from django_htmx.middleware import HtmxDetails
 from django_ratelimit.core import get_usage
@@ -69,6 +69,17 @@ def reports_api_failure(action: str) -> Callable[[ChangeView], ChangeView]:
                 return _modal(request, "webhooks_app/_action_failed.html", context, status=502)
 
         return reporting
+
+    return decorator
+
+
+def change_view(action: str, methods: tuple[str, ...] = ("POST",)) -> Callable[[ChangeView], ChangeView]:
+    """Every view that changes a webhook or reveals its secret: the HTTP methods it takes, a signed-in
+    manager and a known environment, and the one error path for a failed management API call."""
+
+    def decorator(view: ChangeView) -> ChangeView:
+        checked = login_required(manager_required(reports_api_failure(action)(view)))
+        return require_http_methods(list(methods))(checked)
 
     return decorator
 
@@ -274,10 +285,7 @@ def _modal(request: HtmxHttpRequest, template: str, context: dict[str, Any], sta
     return render(request, "webhooks_app/modal_page.html", context, status=status)
 
 
-@require_http_methods(["GET", "POST"])
-@login_required
-@manager_required
-@reports_api_failure("Saving the webhook")
+@change_view("Saving the webhook", methods=("GET", "POST"))
 def generate_key(request: HtmxHttpRequest, environment: str) -> HttpResponse:
     form = WebhookUrlForm(request.POST or None, initial={"url": request.GET.get("url", "")})
     context = {
@@ -306,10 +314,7 @@ def generate_key(request: HtmxHttpRequest, environment: str) -> HttpResponse:
     return _modal(request, "webhooks_app/_generate_key_form.html", context, status=status)
 
 
-@require_POST
-@login_required
-@manager_required
-@reports_api_failure("The test connection")
+@change_view("The test connection")
 def test_connection(request: HtmxHttpRequest, environment: str) -> HttpResponse:
     # Each test connection makes a real request to the receiver: a person gets a few a minute.
     usage = get_usage(
@@ -330,10 +335,7 @@ def test_connection(request: HtmxHttpRequest, environment: str) -> HttpResponse:
     return trigger_client_event(response, "logs:refresh", {})
 
 
-@require_http_methods(["GET", "POST"])
-@login_required
-@manager_required
-@reports_api_failure("Regenerating the secret")
+@change_view("Regenerating the secret", methods=("GET", "POST"))
 def regenerate_secret(request: HtmxHttpRequest, environment: str) -> HttpResponse:
     if request.method == "GET":
         return _modal(request, "webhooks_app/_confirm.html", _confirm_context(environment, "regenerate"))
@@ -342,10 +344,7 @@ def regenerate_secret(request: HtmxHttpRequest, environment: str) -> HttpRespons
     return _new_secret_response(request, environment, webhook, "Your regenerated secret key")
 
 
-@require_http_methods(["GET", "POST"])
-@login_required
-@manager_required
-@reports_api_failure("Deleting the webhook")
+@change_view("Deleting the webhook", methods=("GET", "POST"))
 def delete_webhook(request: HtmxHttpRequest, environment: str) -> HttpResponse:
     if request.method == "GET":
         return _modal(request, "webhooks_app/_confirm.html", _confirm_context(environment, "delete"))
@@ -379,10 +378,7 @@ def _confirm_context(environment: str, action: str) -> dict[str, Any]:
     }
 
 
-@require_POST
-@login_required
-@manager_required
-@reports_api_failure("Revealing the secret")
+@change_view("Revealing the secret")
 def reveal_secret(request: HtmxHttpRequest, environment: str) -> HttpResponse:
     webhook = ManagementApi().get_webhook(environment)
     if webhook is None:
@@ -400,10 +396,7 @@ def reveal_secret(request: HtmxHttpRequest, environment: str) -> HttpResponse:
 DELIVERY_ID_SHOWN = re.compile(r"[0-9A-Za-z-]{1,64}")
 
 
-@require_http_methods(["GET", "POST"])
-@login_required
-@manager_required
-@reports_api_failure("Resending")
+@change_view("Resending", methods=("GET", "POST"))
 def resend_delivery(request: HtmxHttpRequest, environment: str, log_id: str) -> HttpResponse:
     if request.method == "GET":
         # The delivery id only names the delivery in the question; the row is what is resent.
@@ -430,20 +423,14 @@ def resend_delivery(request: HtmxHttpRequest, environment: str, log_id: str) -> 
     )
 
 
-@require_POST
-@login_required
-@manager_required
-@reports_api_failure("Enabling the webhook")
+@change_view("Enabling the webhook")
 def enable_webhook(request: HtmxHttpRequest, environment: str) -> HttpResponse:
     webhook = ManagementApi().enable_webhook(environment)
     record(Action.WEBHOOK_ENABLED, request=request, environment=environment)
     return _card_response(request, environment, webhook, f"{LABELS[environment]} webhook enabled.")
 
 
-@require_POST
-@login_required
-@manager_required
-@reports_api_failure("Copying the secret")
+@change_view("Copying the secret")
 def copy_secret(request: HtmxHttpRequest, environment: str) -> HttpResponse:
     """The secret as text for the Copy button, which copies in the browser: asking here is what
     puts the copy in the audit trail."""

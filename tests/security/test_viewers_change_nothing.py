@@ -11,10 +11,13 @@ from tests.security.routes import every_route
 
 HX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
 # The tab's own views, but for the tab itself (which viewers may read).
+# What every signed-in user may read: the tab and its parts, and the Integrate page.
+READ_VIEWS = {"webhooks_tab", "environment_card", "logs_section", "integrate"}
+
 CHANGES = [
     route
     for route in every_route()
-    if route.callback.__module__.startswith("webhooks_app") and route.name != "webhooks_tab"
+    if route.callback.__module__.startswith("webhooks_app") and route.name not in READ_VIEWS
 ]
 
 

@@ -82,7 +82,10 @@ def test_regenerate_replaces_the_secret_and_shows_the_new_one_once(manager_clien
     assert response["HX-Retarget"] == "#modal-content" and response["Cache-Control"] == "no-store"
     html = response.content.decode()
     assert "Your regenerated secret key (Production)" in html and f">{new_secret}</code>" in html
-    card = '<section class="card" id="card-production" aria-labelledby="card-production-title" hx-swap-oob="true">'
+    card = (
+        '<section class="card" id="card-production" tabindex="-1" aria-labelledby="card-production-title"'
+        ' hx-swap-oob="true">'
+    )
     assert card in html
     # The card behind shows it masked; only the modal has it whole.
     assert html.count(new_secret) == 1 and new_secret[-4:] in html.split('hx-swap-oob="true"')[1]

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from management_api.models import Webhook
-from tests.webhooks_app.conftest import HX
+from tests.webhooks_app.conftest import HX, tab_html
 
 CURRENT = "c" * 43
 API = "/autoql/management/api/v1/notifications"
@@ -18,10 +18,10 @@ def webhook(db) -> Webhook:
 
 
 def test_the_card_offers_a_roll_to_managers_only(manager_client, viewer, webhook):
-    assert "Roll secret…" in manager_client.get("/").content.decode()
+    assert "Roll secret…" in tab_html(manager_client)
     viewer_client = Client()
     viewer_client.force_login(viewer)
-    assert "Roll secret…" not in viewer_client.get("/").content.decode()
+    assert "Roll secret…" not in tab_html(viewer_client)
 
 
 def test_the_roll_modal_explains_and_offers_the_periods(manager_client, webhook):
@@ -47,7 +47,7 @@ def test_rolling_shows_the_next_secret_once_and_the_card_says_when(manager_clien
     card = html[html.index('id="card-sandbox"') :]
     assert 'hx-swap-oob="true"' in card and "Next secret takes over" in card
     assert webhook.next_secret not in card
-    tab = manager_client.get("/").content.decode()
+    tab = tab_html(manager_client)
     assert "Next secret takes over" in tab and webhook.next_secret not in tab and CURRENT not in tab
     assert webhook.next_secret_activates_at.strftime("%Y-%m-%dT%H:%M:%SZ") in tab
     assert "Switch now" in tab and "Cancel roll" in tab
@@ -138,5 +138,5 @@ def test_no_roll_is_offered_against_an_upstream_that_does_not_report_one(manager
     httpserver.expect_request(f"{API}/webhooks/sandbox/logs").respond_with_json(
         {"data": {"items": [], "pagination": {"offset": 0, "limit": 10, "total_items": 0}}}
     )
-    html = manager_client.get("/").content.decode()
+    html = tab_html(manager_client)
     assert "Regenerate" in html and "Roll secret" not in html and "Next secret takes over" not in html

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 from management_api.models import AlertState, LogStatus, LogType, Webhook, WebhookLog
+from tests.webhooks_app.conftest import tab_html
 
 FAILING_SINCE = datetime(2026, 11, 29, 10, 42, tzinfo=UTC)
 
@@ -27,7 +28,7 @@ def test_a_failing_webhook_says_since_when_and_the_last_error(viewer_client):
     sandbox_webhook(failing_since=FAILING_SINCE, alert_state=AlertState.FAILING)
     failed_attempt("the receiver answered 502 Bad Gateway")
 
-    html = viewer_client.get("/").content.decode()
+    html = tab_html(viewer_client)
 
     assert "Failing since" in html and "2026-11-29 10:42" in html
     assert "last error: the receiver answered 502 Bad Gateway" in html
@@ -37,7 +38,7 @@ def test_a_failing_webhook_says_since_when_and_the_last_error(viewer_client):
 def test_a_recovered_webhook_says_when(viewer_client):
     sandbox_webhook(alert_state=AlertState.RECOVERED, alert_state_changed_at=FAILING_SINCE)
 
-    html = viewer_client.get("/").content.decode()
+    html = tab_html(viewer_client)
 
     assert "Recovered at" in html and "2026-11-29 10:42" in html
     assert "Failing since" not in html
@@ -45,5 +46,5 @@ def test_a_recovered_webhook_says_when(viewer_client):
 
 def test_a_healthy_webhook_says_neither(viewer_client):
     sandbox_webhook()
-    html = viewer_client.get("/").content.decode()
+    html = tab_html(viewer_client)
     assert "Failing since" not in html and "Recovered at" not in html
