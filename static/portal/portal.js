@@ -6,11 +6,14 @@
   const modal = () => document.getElementById("modal");
   const modalContent = () => document.getElementById("modal-content");
   let opener = null;
+  let openerCardId = null;
 
   function openModal() {
     const dialog = modal();
     if (dialog && !dialog.open) {
       opener = document.activeElement;
+      const card = opener && opener.closest ? opener.closest(".card") : null;
+      openerCardId = card ? card.id : null;
       dialog.showModal();
     }
   }
@@ -127,6 +130,8 @@
     // A secret shown once leaves the page with its modal.
     if (modalContent().querySelector("[data-shown-once]")) modalContent().replaceChildren();
     if (opener && document.contains(opener)) opener.focus();
+    // The button that opened it went with the card it changed: focus that card instead.
+    else if (openerCardId && document.getElementById(openerCardId)) document.getElementById(openerCardId).focus();
   }, true);
 
   document.addEventListener("click", async (event) => {
@@ -145,12 +150,12 @@
       return;
     }
 
-    // A secret shown once (the next secret of a roll): copy the text on the page.
+    // A secret shown once (after Generate Key, Regenerate or a roll): copy the text on the page.
     const pageCopier = event.target.closest("[data-copy-from]");
     if (pageCopier) {
       const source = document.getElementById(pageCopier.getAttribute("data-copy-from"));
       try {
-        await copyText(source ? source.textContent : "");
+        await copyText(source ? source.textContent.trim() : "");
         toast("Secret key copied to the clipboard.");
       } catch (error) {
         toast("Copying failed; select the key and copy it by hand.");
@@ -250,22 +255,9 @@
     if (reveal) reveal.focus();
   }
 
-  async function copyShownText(copier) {
-    const shown = document.querySelector(copier.getAttribute("data-copy-text"));
-    if (!shown) return;
-    try {
-      await copyText(shown.textContent.trim());
-      toast("Secret key copied to the clipboard.");
-    } catch (error) {
-      toast("Copying failed; select the key and copy it by hand.");
-    }
-  }
-
   document.addEventListener("click", (event) => {
     const hider = event.target.closest("[data-hide-secret]");
-    if (hider) { hideSecret(hider); return; }
-    const copier = event.target.closest("[data-copy-text]");
-    if (copier) copyShownText(copier);
+    if (hider) hideSecret(hider);
   });
 
   // A modal closed (Esc, Cancel) while its request ran stays closed: the answer goes to a hidden

@@ -57,18 +57,18 @@ def test_on_a_phone_the_top_links_are_in_a_menu_that_the_keyboard_opens(as_manag
     page = as_manager
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
-    demo_link = page.get_by_role("link", name="Demo receiver")
-    expect(demo_link).to_be_hidden()
+    integrate_link = page.get_by_role("link", name="Integrate")
+    expect(integrate_link).to_be_hidden()
     menu = page.get_by_role("button", name="Menu")
     expect(menu).to_have_attribute("aria-expanded", "false")
     menu.focus()
     page.keyboard.press("Enter")
     expect(menu).to_have_attribute("aria-expanded", "true")
-    expect(demo_link).to_be_visible()
+    expect(integrate_link).to_be_visible()
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Webhooks", exact=True)).to_be_focused()
     page.keyboard.press("Escape")
-    expect(demo_link).to_be_hidden()
+    expect(integrate_link).to_be_hidden()
     expect(menu).to_be_focused()
     assert sideways_overflow(page) <= 0
 
@@ -76,7 +76,7 @@ def test_on_a_phone_the_top_links_are_in_a_menu_that_the_keyboard_opens(as_manag
 def test_on_a_wide_screen_the_top_links_show_without_a_menu(as_manager, portal):
     page = as_manager
     page.set_viewport_size({"width": 1440, "height": 900})
-    expect(page.get_by_role("link", name="Demo receiver")).to_be_visible()
+    expect(page.get_by_role("link", name="Integrate")).to_be_visible()
     expect(page.get_by_role("button", name="Menu")).to_be_hidden()
 
 
@@ -109,6 +109,7 @@ def test_on_a_wide_screen_card_urls_wrap_at_slashes_and_copy_without_the_server(
     Webhook.objects.create(environment="production", url=LONG_URL, secret="w" * 43)
     page = as_manager
     page.reload()
+    expect(page.locator("#url-production")).to_be_visible()  # the card loads as its own request
     ends = line_ends(page, "#url-production")
     assert ends, "the URL should need more than one line in a card at 1440 px"
     assert set(ends) == {"/"}
