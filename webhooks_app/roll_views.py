@@ -57,21 +57,42 @@ def roll_secret(request: HtmxHttpRequest, environment: str) -> HttpResponse:
     return _modal(request, "webhooks_app/_roll_secret_form.html", context, status=status)
 
 
+def _confirm(
+    request: HtmxHttpRequest,
+    environment: str,
+    url_name: str,
+    *,
+    button: str,
+    title: str,
+    text: str,
+    danger: bool = False,
+) -> HttpResponse:
+    """The confirmation a roll's Switch now or Cancel asks for, posting back to the same view."""
+    context = {
+        "environment": environment,
+        "label": LABELS[environment],
+        "button": button,
+        "danger": danger,
+        "title": title,
+        "text": text,
+        "url": reverse(url_name, args=[environment]),
+    }
+    return _modal(request, "webhooks_app/_confirm.html", context)
+
+
 @change_view("Switching to the next secret", methods=("GET", "POST"))
 def complete_secret_roll(request: HtmxHttpRequest, environment: str) -> HttpResponse:
     label = LABELS[environment]
     if request.method == "GET":
-        confirm = {
-            "environment": environment,
-            "label": label,
-            "button": "Switch now",
-            "danger": False,
-            "title": f"Switch to the next {label} secret now?",
-            "url": reverse("complete_secret_roll", args=[environment]),
-            "text": f"Every {label} delivery from now on is signed with the next secret. Receivers "
+        return _confirm(
+            request,
+            environment,
+            "complete_secret_roll",
+            button="Switch now",
+            title=f"Switch to the next {label} secret now?",
+            text=f"Every {label} delivery from now on is signed with the next secret. Receivers "
             "that still verify with the current one will reject them.",
-        }
-        return _modal(request, "webhooks_app/_confirm.html", confirm)
+        )
     webhook = ManagementApi().complete_secret_roll(environment)
     return _card_response(request, environment, webhook, f"{label} deliveries are now signed with the next secret.")
 
@@ -80,15 +101,14 @@ def complete_secret_roll(request: HtmxHttpRequest, environment: str) -> HttpResp
 def cancel_secret_roll(request: HtmxHttpRequest, environment: str) -> HttpResponse:
     label = LABELS[environment]
     if request.method == "GET":
-        confirm = {
-            "environment": environment,
-            "label": label,
-            "button": "Cancel roll",
-            "danger": True,
-            "title": f"Cancel the {label} secret roll?",
-            "url": reverse("cancel_secret_roll", args=[environment]),
-            "text": f"The next {label} secret is forgotten and never signs anything; the current secret stays.",
-        }
-        return _modal(request, "webhooks_app/_confirm.html", confirm)
+        return _confirm(
+            request,
+            environment,
+            "cancel_secret_roll",
+            button="Cancel roll",
+            danger=True,
+            title=f"Cancel the {label} secret roll?",
+            text=f"The next {label} secret is forgotten and never signs anything; the current secret stays.",
+        )
     webhook = ManagementApi().cancel_secret_roll(environment)
     return _card_response(request, environment, webhook, f"{label} secret roll cancelled.")

@@ -1,24 +1,8 @@
 // The Integrate page's Copy buttons: they copy the sample shown on the page, with no server call.
-// A file of its own, loaded by that page only (no inline script: Content-Security-Policy).
+// A file of its own, loaded by that page only (no inline script: Content-Security-Policy); it
+// copies with portal.js's copyText, which base.html loads first.
 (function () {
   "use strict";
-
-  async function copyText(text) {
-    if (navigator.clipboard && window.isSecureContext) {
-      await navigator.clipboard.writeText(text);
-      return;
-    }
-    // Plain HTTP on another host than localhost has no clipboard API.
-    const area = document.createElement("textarea");
-    area.value = text;
-    area.setAttribute("readonly", "");
-    area.style.position = "fixed";
-    area.style.opacity = "0";
-    document.body.append(area);
-    area.select();
-    document.execCommand("copy");
-    area.remove();
-  }
 
   document.addEventListener("click", async (event) => {
     const button = event.target.closest("[data-copy-code]");
@@ -27,7 +11,7 @@
     const status = document.getElementById("copy-status");
     const label = button.getAttribute("aria-label").replace(/^Copy /, "");
     try {
-      await copyText(code.textContent);
+      await window.portal.copyText(code.textContent);
       if (status) status.textContent = "Copied " + label + " to the clipboard.";
     } catch (error) {
       if (status) status.textContent = "Copying failed; select the code and copy it by hand.";

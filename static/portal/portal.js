@@ -195,6 +195,8 @@
     document.execCommand("copy");
     area.remove();
   }
+  // For the other pages' scripts (integrate.js): one way to copy.
+  window.portal = { copyText };
 
   // ---- Faults, secrets, modal requests and open rows (the tab's parts that load on their own) ----
 
