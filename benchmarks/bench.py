@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -220,6 +221,8 @@ def main() -> None:
 def run(database_url: str) -> None:
     import django
 
+    # whitenoise warns that collectstatic has not run; the pages measured do not serve static files.
+    warnings.filterwarnings("ignore", message="No directory at")
     django.setup()
     from django.conf import settings
     from django.contrib.auth.models import User
