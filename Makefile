@@ -12,7 +12,7 @@ export SESSION_COOKIE_SECURE ?= false
 export CSRF_COOKIE_SECURE ?= false
 export SECURE_HSTS_SECONDS ?= 0
 
-.PHONY: run test lint browser lock screenshots
+.PHONY: run test lint browser lock screenshots bench
 
 # For `make run` only: the built-in demo receiver (seed_demo) lives on this machine, so let
 # deliveries reach 127.0.0.1. Anywhere else, leave it unset so deliveries only go to public addresses.
@@ -28,6 +28,13 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev browser
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Speed against the goals (README, "Benchmark"): builds its own data set of BENCH_ROWS log rows in
+# build/bench.sqlite3, or in a database it creates and drops when DATABASE_URL names a PostgreSQL
+# server; prints a table and writes benchmarks/results.json. Not part of `make test`.
+BENCH_ROWS ?= 1000000
+bench: $(VENV)/.installed
+	BENCH_ROWS=$(BENCH_ROWS) $(PY) benchmarks/bench.py
 
 # ruff (lint and format) and mypy, configured in pyproject.toml; .ci/run runs this before the tests.
 lint: $(VENV)/.installed-dev

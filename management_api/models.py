@@ -3,7 +3,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -293,10 +293,17 @@ class AttemptTally(models.Model):
     @classmethod
     def add(cls, environment: str, type: str, status: str, le_ms: int, attempts: int, duration_ms: int) -> None:
         key: dict[str, Any] = {"environment": environment, "type": type, "status": status, "le_ms": le_ms}
-        cls.objects.get_or_create(**key)
-        cls.objects.filter(**key).update(
-            attempts=F("attempts") + attempts, duration_ms_sum=F("duration_ms_sum") + duration_ms
-        )
+        # One UPDATE in the usual case (the row exists): every logged attempt runs this inside the
+        # transaction that holds the log numbering, so a SELECT first would lengthen that lock.
+        added = {"attempts": F("attempts") + attempts, "duration_ms_sum": F("duration_ms_sum") + duration_ms}
+        if cls.objects.filter(**key).update(**added):
+            return
+        try:
+            with transaction.atomic():
+                cls.objects.create(**key, attempts=attempts, duration_ms_sum=duration_ms)
+        except IntegrityError:
+            # Another writer created the row first; add to it.
+            cls.objects.filter(**key).update(**added)
 
     @classmethod
     def count(cls, log: "WebhookLog") -> None:
