@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from webhooks_app import views
+from webhooks_app import logs_views, views
 
 
 class LogIdConverter:
@@ -27,4 +27,14 @@ urlpatterns = [
     path("webhooks/<str:environment>/copy", views.copy_secret, name="copy_secret"),
     path("webhooks/<str:environment>/enable", views.enable_webhook, name="enable_webhook"),
     path("webhooks/<str:environment>/logs/<log_id:log_id>/resend", views.resend_delivery, name="resend_delivery"),
+    # The logs' filters, attempts, health, recover, export and live refresh (logs_views.py).
+    path(
+        "webhooks/<str:environment>/deliveries/<str:delivery_id>",
+        logs_views.delivery_timeline,
+        name="delivery_timeline",
+    ),
+    path("webhooks/<str:environment>/health", logs_views.logs_health, name="logs_health"),
+    path("webhooks/<str:environment>/recover", logs_views.recover_failed, name="recover_failed"),
+    path("webhooks/<str:environment>/logs/export", logs_views.export_logs, name="export_logs"),
+    path("webhooks/<str:environment>/logs/new", logs_views.new_deliveries, name="new_deliveries"),
 ]

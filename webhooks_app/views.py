@@ -25,6 +25,7 @@ from portal.credentials import ENVIRONMENTS
 from webhooks_app.client import ManagementApi, ManagementApiError
 from webhooks_app.errors import error_response
 from webhooks_app.forms import PAGE_SIZES, LogsPageForm, WebhookUrlForm
+from webhooks_app.log_filters import LogFiltering
 
 LABELS = {"sandbox": "Sandbox", "production": "Production"}
 MANAGE_PERMISSION = "webhooks_app.manage_webhooks"
@@ -106,8 +107,12 @@ def _logs_context(request: HttpRequest, api: ManagementApi) -> dict[str, Any]:
         "total": 0,
         "is_manager": request.user.has_perm(MANAGE_PERMISSION),
     }
+    # Hook: the logs' filters and search (webhooks_app/log_filters.py); bad values call no API.
+    filtering = context["filtering"] = LogFiltering.from_query(request.GET, environment, size)
+    if filtering.invalid:
+        return context
     try:
-        data = api.logs(environment, offset=(page - 1) * size, limit=size)
+        data = filtering.fetch_page(api, offset=(page - 1) * size, limit=size)
     except ManagementApiError as e:
         context["logs_error"] = f"Loading the {LABELS[environment]} logs failed: {e}"
         return context
@@ -128,10 +133,11 @@ def _card(request: HttpRequest, api: ManagementApi, environment: str) -> dict[st
 def webhooks_tab(request: HtmxHttpRequest) -> HttpResponse:
     api = ManagementApi()
     logs = _logs_context(request, api)
+    status = 400 if logs["filtering"].invalid else 200  # Hook: a bad filter value is a 400.
     if request.htmx and request.htmx.target == "logs":
-        return render(request, "webhooks_app/_logs.html", logs)
+        return render(request, "webhooks_app/_logs.html", logs, status=status)
     cards = [_card(request, api, environment) for environment in ENVIRONMENTS]
-    return render(request, "webhooks_app/webhooks_tab.html", {"cards": cards, **logs})
+    return render(request, "webhooks_app/webhooks_tab.html", {"cards": cards, **logs}, status=status)
 
 
 def _card_response(
