@@ -126,12 +126,15 @@ class LogFiltering:
     # None until the management API's answer says whether it takes filters.
     supported: bool | None = None
     total_is_lower_bound: bool = False
+    # Where the table is, for the live check: its page, and the id of the newest row it shows.
+    page: int = 1
+    newest: str = ""
     api_filters: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_query(cls, query: QueryDict, environment: str, size: int, now: datetime | None = None) -> "LogFiltering":
         raw = {name: query.get(name, "").strip() for name in FILTER_NAMES if query.get(name, "").strip()}
-        form = LogFiltersForm(raw, auto_id="filter-%s")
+        form = LogFiltersForm(raw, auto_id="filter-%s", label_suffix="")
         filtering = cls(environment=environment, size=size, form=form, raw=raw)
         if form.is_valid():
             filtering.api_filters = filtering._api_filters(now or timezone.now())
@@ -158,6 +161,12 @@ class LogFiltering:
         return filters
 
     def fetch_page(self, api: ManagementApi, offset: int, limit: int) -> dict[str, Any]:
+        data = self._fetch_page(api, offset, limit)
+        self.page = offset // limit + 1
+        self.newest = str(data["items"][0].get("id", "")) if data["items"] else ""
+        return data
+
+    def _fetch_page(self, api: ManagementApi, offset: int, limit: int) -> dict[str, Any]:
         """One page of the logs, filtered only by an API that says it takes the filters: one
         that does not would ignore or refuse them, and the table would claim to be filtered."""
         if not self.api_filters:
@@ -192,6 +201,20 @@ class LogFiltering:
     @property
     def label(self) -> str:
         return self.environment.capitalize()
+
+    @property
+    def live_baseline(self) -> bool:
+        """Past page 1 the newest row shown is not the newest there is: learn that one first."""
+        return self.page > 1
+
+    def live_check_url_for(self, newest: str | None) -> str:
+        values = {"page": str(self.page), "size": str(self.size)}
+        query = urlencode(values if newest is None else {**values, "newest": newest})
+        return f"{reverse('new_deliveries', args=[self.environment])}?{query}{self.link_query}"
+
+    @property
+    def live_check_url(self) -> str:
+        return self.live_check_url_for(None if self.live_baseline else self.newest)
 
     @property
     def first_page_url(self) -> str:

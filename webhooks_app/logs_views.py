@@ -192,10 +192,12 @@ def recover_failed(request: HtmxHttpRequest, environment: str) -> HttpResponse:
     if not request.user.has_perm(MANAGE_PERMISSION):
         return error_response(request, "Only managers can recover failed deliveries.", 403)
     if request.method == "POST":
-        form = RecoverForm(request.POST, auto_id="recover-%s")
+        form = RecoverForm(request.POST, auto_id="recover-%s", label_suffix="")
     else:
         # Opened: the count for the last 24 hours at once; changed: the count for the choice.
-        form = RecoverForm(request.GET if "since" in request.GET else {"since": "24h"}, auto_id="recover-%s")
+        form = RecoverForm(
+            request.GET if "since" in request.GET else {"since": "24h"}, auto_id="recover-%s", label_suffix=""
+        )
     context: dict[str, Any] = {"form": form, "label": label, "environment": environment, "count": None, "error": None}
     if not form.is_valid():
         return _modal(request, "webhooks_app/_recover_confirm.html", context, status=400)
@@ -272,17 +274,29 @@ def _count_newer(items: list[dict[str, Any]], newest: str) -> int:
 def new_deliveries(request: HttpRequest, environment: str) -> HttpResponse:
     _known(environment)
     paging = LogsPageForm.from_query(request.GET)
-    newest = request.GET.get("newest", "")
+    # Absent: learn the newest row there is now (a page past 1 does not show it). Empty: none yet.
+    newest = request.GET.get("newest")
     filtering = LogFiltering.from_query(request.GET, environment, paging["size"])
-    if filtering.invalid or not (newest == "" or newest.isdigit()):
+    if filtering.invalid or not (newest is None or newest == "" or newest.isdigit()):
         return HttpResponse("", status=400)
     try:
         items = filtering.fetch_page(ManagementApi(), offset=0, limit=100)["items"]
     except ManagementApiError:
         # Quiet: the table says what failed the next time it loads.
-        return HttpResponse("")
-    count = _count_newer(items, newest)
-    if count and paging["page"] == 1:
+        return HttpResponse(status=204)
+    filtering.page = paging["page"]
+    if newest is None:
+        newest, count = filtering.newest, 0
+    else:
+        count = _count_newer(items, newest)
+    if count and filtering.page == 1:
         return trigger_client_event(HttpResponse(status=204), "logs:refresh", {})
-    context = {"count": count, "more": count >= 100, "first_page": filtering.first_page_url, "label": filtering.label}
+    context = {
+        "baseline": False,
+        "poll_url": filtering.live_check_url_for(newest),
+        "count": count,
+        "more": count >= 100,
+        "first_page": filtering.first_page_url,
+        "label": filtering.label,
+    }
     return render(request, "webhooks_app/_new_deliveries.html", context)

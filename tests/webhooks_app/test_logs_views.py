@@ -232,3 +232,15 @@ def test_the_logs_carry_the_live_check_with_the_newest_row(viewer_client):
     html = viewer_client.get("/?status=success").content.decode()
     assert f"/webhooks/sandbox/logs/new?page=1&amp;size=10&amp;newest={newest.id}&amp;status=success" in html
     assert 'hx-trigger="every 5s"' in html
+
+
+def test_past_page_one_the_check_first_learns_the_newest_row_there_is(viewer_client):
+    for _ in range(11):
+        newest = log()
+    html = viewer_client.get("/?page=2").content.decode()
+    assert 'hx-get="/webhooks/sandbox/logs/new?page=2&amp;size=10" hx-trigger="load"' in html
+    html = viewer_client.get("/webhooks/sandbox/logs/new?page=2&size=10", **HX).content.decode()
+    assert (
+        f'hx-get="/webhooks/sandbox/logs/new?page=2&amp;size=10&amp;newest={newest.id}" hx-trigger="every 5s"' in html
+    )
+    assert "new Sandbox" not in html
