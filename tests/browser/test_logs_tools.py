@@ -160,3 +160,15 @@ def test_on_page_two_new_deliveries_are_offered_not_swapped_in(as_viewer, portal
     expect(rows).to_have_count(1)
     notice.get_by_role("link", name="Go to page 1").click()
     expect(rows.first).to_contain_text("newest")
+
+
+def test_relative_times_move_on_by_themselves(as_viewer, portal):
+    row = log(project_id="p1")
+    page = as_viewer
+    page.clock.install()
+    page.reload()
+    created = page.locator(f'[data-expand="log-{row.id}"]').locator("xpath=ancestor::tr").locator("time")
+    expect(created).not_to_contain_text("minutes ago")
+    expect(created).to_have_attribute("title", re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"))
+    page.clock.run_for(120_000)
+    expect(created).to_contain_text("2 minutes ago")
