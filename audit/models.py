@@ -24,6 +24,8 @@ class AuditEvent(models.Model):
         CONNECTION_TESTED = "connection_tested", "Tested the connection"
         DELIVERY_RESENT = "delivery_resent", "Resent a delivery"
         WEBHOOK_ENABLED = "webhook_enabled", "Enabled the webhook"
+        DELIVERIES_RECOVERED = "deliveries_recovered", "Recovered failed deliveries"
+        LOGS_EXPORTED = "logs_exported", "Exported the logs"
         SIGNED_IN = "signed_in", "Signed in"
         SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
         LOCKED_OUT = "locked_out", "Locked out"

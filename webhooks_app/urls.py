@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from webhooks_app import integrator, roll_views, views
+from webhooks_app import integrator, logs_views, roll_views, views
 
 
 class LogIdConverter:
@@ -34,4 +34,14 @@ urlpatterns = [
     path("webhooks/<str:environment>/logs/<log_id:log_id>/resend", views.resend_delivery, name="resend_delivery"),
     path("integrate/", integrator.integrate, name="integrate"),
     path("integrate/example-alert", integrator.send_example_alert, name="send_example_alert"),
+    # The logs' filters, attempts, health, recover, export and live refresh (logs_views.py).
+    path(
+        "webhooks/<str:environment>/deliveries/<str:delivery_id>",
+        logs_views.delivery_timeline,
+        name="delivery_timeline",
+    ),
+    path("webhooks/<str:environment>/health", logs_views.logs_health, name="logs_health"),
+    path("webhooks/<str:environment>/recover", logs_views.recover_failed, name="recover_failed"),
+    path("webhooks/<str:environment>/logs/export", logs_views.export_logs, name="export_logs"),
+    path("webhooks/<str:environment>/logs/new", logs_views.new_deliveries, name="new_deliveries"),
 ]

@@ -26,6 +26,7 @@ from portal.credentials import ENVIRONMENTS
 from webhooks_app.client import ManagementApi, ManagementApiError
 from webhooks_app.errors import error_response
 from webhooks_app.forms import PAGE_SIZES, LogsPageForm, WebhookUrlForm
+from webhooks_app.log_filters import LogFiltering
 
 LABELS = {"sandbox": "Sandbox", "production": "Production"}
 MANAGE_PERMISSION = "webhooks_app.manage_webhooks"
@@ -143,7 +144,9 @@ def _card_context(
 
 
 def _page_link(paging: dict[str, Any], page: int) -> str:
-    return f"?env={paging['env']}&size={paging['size']}&page={page}"
+    filtering = paging.get("filtering")
+    filters = filtering.link_query if filtering is not None else ""  # the logs' filters stay in every link
+    return f"?env={paging['env']}&size={paging['size']}&page={page}{filters}"
 
 
 def _logs_context(request: HttpRequest, api: ManagementApi) -> dict[str, Any]:
@@ -163,14 +166,18 @@ def _logs_context(request: HttpRequest, api: ManagementApi) -> dict[str, Any]:
         "total": 0,
         "is_manager": request.user.has_perm(MANAGE_PERMISSION),
     }
+    # Hook: the logs' filters and search (webhooks_app/log_filters.py); bad values call no API.
+    filtering = context["filtering"] = LogFiltering.from_query(request.GET, environment, size)
+    if filtering.invalid:
+        return context
     try:
-        data = api.logs(environment, offset=(page - 1) * size, limit=size)
+        data = filtering.fetch_page(api, offset=(page - 1) * size, limit=size)
         total = data["pagination"]["total_items"]
         pages = max(1, math.ceil(total / size))
         if page > pages:
             # A page past the end (an old link, a typed number) shows the last one instead.
             page = pages
-            data = api.logs(environment, offset=(page - 1) * size, limit=size)
+            data = filtering.fetch_page(api, offset=(page - 1) * size, limit=size)
             total = data["pagination"]["total_items"]
             pages = max(1, math.ceil(total / size))
     except ManagementApiError as e:
@@ -181,10 +188,10 @@ def _logs_context(request: HttpRequest, api: ManagementApi) -> dict[str, Any]:
     context["pager_back"] = page > 1
     context["pager_forward"] = page < pages
     context["pager"] = {
-        "first": _page_link(paging, 1),
-        "previous": _page_link(paging, max(1, page - 1)),
-        "next": _page_link(paging, min(pages, page + 1)),
-        "last": _page_link(paging, pages),
+        "first": _page_link(context, 1),
+        "previous": _page_link(context, max(1, page - 1)),
+        "next": _page_link(context, min(pages, page + 1)),
+        "last": _page_link(context, pages),
     }
     return context
 
@@ -204,7 +211,8 @@ def webhooks_tab(request: HtmxHttpRequest) -> HttpResponse:
     paging = LogsPageForm.from_query(request.GET)
     context = {
         "placeholders": [(e, LABELS[e]) for e in ENVIRONMENTS],
-        "logs_query": _page_link(paging, paging["page"]),
+        # The whole query (page, size, environment and the logs' filters) goes on to the logs part.
+        "logs_query": f"?{request.GET.urlencode()}" if request.GET else _page_link(paging, paging["page"]),
     }
     return render(request, "webhooks_app/webhooks_tab.html", context)
 
@@ -236,8 +244,9 @@ def logs_section(request: HtmxHttpRequest) -> HttpResponse:
         if corrected:
             return redirect(reverse("logs_section") + _page_link(context, context["page"]))
         page = {**context, "part": "webhooks_app/_logs.html", "standalone": True}
-        return render(request, "webhooks_app/part_page.html", page)
-    response = render(request, "webhooks_app/_logs.html", context)
+        return render(request, "webhooks_app/part_page.html", page, status=400 if context["filtering"].invalid else 200)
+    status = 400 if context["filtering"].invalid else 200  # a bad filter value is a 400
+    response = render(request, "webhooks_app/_logs.html", context, status=status)
     # The address bar shows the tab at the page shown (never this endpoint, which a reload would
     # show bare): replaced when the section loaded, refreshed or retried, pushed when the reader
     # moved (toggle, pager, page jump, page size), so Back returns to where they were.

@@ -377,8 +377,9 @@
     return !document.activeElement || document.activeElement === document.body;
   }
 
-  // What started the request whose answer is being swapped in, matched again by its xhr.
-  let swapOrigin = null;
+  // What started each request, by its xhr: background requests (the logs' live check and health
+  // panel) run alongside the one whose answer is being swapped in.
+  const swapOrigins = new WeakMap();
   // The message of a change saved in a modal, until its card has been swapped in.
   let changedCardMessage = null;
 
@@ -427,7 +428,7 @@
   }
 
   document.addEventListener("htmx:beforeRequest", (event) => {
-    swapOrigin = describeOrigin(event.detail.elt, event.detail.xhr);
+    swapOrigins.set(event.detail.xhr, describeOrigin(event.detail.elt, event.detail.xhr));
   });
 
   document.body.addEventListener("webhooks:changed", (event) => {
@@ -437,7 +438,7 @@
   document.addEventListener("htmx:afterSettle", (event) => {
     const swapped = event.target;
     if (!swapped || !swapped.matches) return;
-    const origin = swapOrigin && swapOrigin.xhr === event.detail.xhr ? swapOrigin : null;
+    const origin = (event.detail.xhr && swapOrigins.get(event.detail.xhr)) || null;
     if (swapped.id === "logs") settleLogs(swapped, origin);
     else if (swapped.matches(".card")) settleCard(swapped);
   });

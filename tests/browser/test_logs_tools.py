@@ -1,0 +1,174 @@
+"""The logs' filters, a delivery's attempts, recover and the live table, as a person uses them."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from management_api.models import Delivery, Webhook, WebhookLog
+
+pytestmark = pytest.mark.browser
+
+
+def log(**fields) -> WebhookLog:
+    values = {
+        "environment": "sandbox",
+        "type": "data_alert",
+        "event": "data_alert.true",
+        "status": "success",
+        "code": 200,
+        "url": "https://hooks.example.com/",
+        **fields,
+    }
+    return WebhookLog.objects.create(**values)
+
+
+def test_filters_live_in_the_url_with_back_chips_and_clear(as_viewer, portal):
+    log(project_id="p1", status="failure", code=500)
+    log(project_id="p2", status="failure", code=500)
+    log(project_id="p1", status="success")
+    page = as_viewer
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.reload()
+    logs = page.locator("#logs")
+    rows = logs.locator(".log-row")
+    expect(rows).to_have_count(3)
+
+    # Keyboard only: choose the status, then Enter in a text field submits the form.
+    logs.get_by_label("Status", exact=True).select_option("failure")
+    logs.get_by_label("Project ID").fill("p1")
+    logs.get_by_label("Project ID").press("Enter")
+    expect(page).to_have_url(re.compile(r"status=failure.*project_id=p1"))
+    expect(rows).to_have_count(1)
+    expect(logs.get_by_role("link", name="Remove the filter Status: Failure")).to_be_visible()
+    expect(logs.get_by_role("link", name="Remove the filter Project: p1")).to_be_visible()
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0
+
+    logs.get_by_role("link", name="Remove the filter Project: p1").click()
+    expect(page).not_to_have_url(re.compile(r"project_id=p1"))
+    expect(rows).to_have_count(2)
+    expect(logs.get_by_label("Project ID")).to_have_value("")
+
+    page.go_back()
+    expect(rows).to_have_count(1)
+    expect(logs.get_by_label("Project ID")).to_have_value("p1")
+
+    page.reload()
+    expect(rows).to_have_count(1)
+    expect(logs.get_by_label("Status", exact=True)).to_have_value("failure")
+
+    logs.get_by_label("Project ID").fill("nobody")
+    logs.get_by_role("button", name="Apply").click()
+    expect(logs).to_contain_text("No Sandbox deliveries match status Failure and project nobody.")
+
+    logs.get_by_role("button", name="Clear").click()
+    expect(rows).to_have_count(3)
+    expect(page).not_to_have_url(re.compile(r"status="))
+    expect(logs.get_by_role("link", name=re.compile("Remove the filter"))).to_have_count(0)
+
+
+def test_a_bad_delivery_id_shows_its_error_beside_the_field(as_viewer, portal):
+    log(project_id="p1")
+    page = as_viewer
+    logs = page.locator("#logs")
+    logs.get_by_label("AutoQL-Delivery-Id").fill("abc")
+    logs.get_by_label("AutoQL-Delivery-Id").press("Enter")
+    expect(logs.locator("#filter-delivery_id-error")).to_contain_text("at least its first 8 characters")
+    expect(logs.locator(".log-row")).to_have_count(0)
+
+
+def test_an_expanded_row_shows_every_attempt_of_its_delivery(as_viewer, portal):
+    delivery = Delivery.objects.create(
+        environment="sandbox", type="data_alert", event="data_alert.true", state="delivered", attempts=2
+    )
+    log(delivery_id=delivery.id, attempt=1, status="failure", code=503, error="the receiver answered 503")
+    log(delivery_id=delivery.id, attempt=2, status="success", code=200)
+    page = as_viewer
+    page.reload()
+    newest = page.locator("#logs .log-row").first
+    newest.get_by_role("button").focus()
+    page.keyboard.press("Enter")
+    detail = page.locator("#logs .log-detail").first
+    timeline = detail.locator(".timeline")
+    expect(timeline).to_contain_text("Delivered on attempt 2.")
+    expect(timeline.locator("tr.attempt")).to_have_count(2)
+    expect(timeline.locator("tr.attempt").first).to_contain_text("the receiver answered 503")
+
+
+def test_recover_asks_with_the_count_then_queues(as_manager, portal):
+    Webhook.objects.create(environment="sandbox", url="https://hooks.example.com/", secret="s" * 43)
+    for _ in range(2):
+        Delivery.objects.create(
+            environment="sandbox", type="data_alert", event="data_alert.true", state="failed", attempts=5
+        )
+    page = as_manager
+    page.reload()
+    page.get_by_role("button", name="Recover failed deliveries…").click()
+    dialog = page.locator("#modal")
+    asked = re.compile(r"Resend 2 failed Sandbox deliveries since (\d{4}-\d\d-\d\d )?\d\d:\d\d UTC\?")
+    expect(dialog).to_contain_text(asked)
+    dialog.get_by_label("The last hour").check()
+    expect(dialog).to_contain_text(re.compile(r"Resend 2 failed Sandbox deliveries since"))
+    dialog.get_by_role("button", name="Resend").click()
+    expect(dialog).to_contain_text("2 failed Sandbox deliveries queued")
+    assert Delivery.objects.filter(recovery_of__isnull=False).count() == 2
+
+
+def test_a_viewer_has_no_recover_button(as_viewer, portal):
+    log()
+    page = as_viewer
+    page.reload()
+    expect(page.locator("#logs .health")).to_contain_text("Sandbox health")
+    expect(page.get_by_role("button", name="Recover failed deliveries…")).to_have_count(0)
+    expect(page.get_by_role("link", name="Export CSV")).to_be_visible()
+
+
+def test_a_new_delivery_appears_on_page_one_while_an_open_row_stays_open(as_viewer, portal):
+    first = log(project_id="first")
+    page = as_viewer
+    # The page's clock is the test's: the 5 s check runs when the test moves the clock on.
+    page.clock.install()
+    page.reload()
+    rows = page.locator("#logs .log-row")
+    expect(rows).to_have_count(1)
+    rows.first.get_by_role("button").click()
+    expect(page.locator(f"#log-{first.id}")).to_be_visible()
+
+    log(project_id="second")
+    page.clock.run_for(6000)
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text("second")
+    expect(page.locator(f"#log-{first.id}")).to_be_visible()
+    expect(page.locator(f'[data-expand="log-{first.id}"]')).to_have_attribute("aria-expanded", "true")
+
+
+def test_on_page_two_new_deliveries_are_offered_not_swapped_in(as_viewer, portal):
+    for i in range(11):
+        log(project_id=f"old-{i}")
+    page = as_viewer
+    page.clock.install()
+    page.goto(f"{portal}/?env=sandbox&page=2")
+    rows = page.locator("#logs .log-row")
+    expect(rows).to_have_count(1)
+    # The check has learnt the newest row there is (it is on page 1) and polls from there.
+    expect(page.locator('#logs-new[hx-trigger="every 5s"]')).to_have_count(1)
+    log(project_id="newest")
+    page.clock.run_for(6000)
+    notice = page.locator("#logs-new")
+    expect(notice).to_contain_text("1 new Sandbox delivery.")
+    expect(rows).to_have_count(1)
+    notice.get_by_role("link", name="Go to page 1").click()
+    expect(rows.first).to_contain_text("newest")
+
+
+def test_relative_times_move_on_by_themselves(as_viewer, portal):
+    row = log(project_id="p1")
+    page = as_viewer
+    page.clock.install()
+    page.reload()
+    created = page.locator(f'[data-expand="log-{row.id}"]').locator("xpath=ancestor::tr").locator("time")
+    expect(created).not_to_contain_text("minutes ago")
+    expect(created).to_have_attribute("title", re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"))
+    page.clock.run_for(120_000)
+    expect(created).to_contain_text("2 minutes ago")

@@ -1,0 +1,302 @@
+"""The logs' own views: a delivery's attempts, the environment's health, recover, export and the
+check for new deliveries that keeps the table live. The table itself is views.logs_section.
+
+Each is one or two calls of the management API's logs extensions (docs/api.md); against an API
+without them (a plain AutoQL answers 404) they show nothing rather than something wrong.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import reswap, retarget, trigger_client_event
+
+from audit.trail import Action, record
+from portal.credentials import ENVIRONMENTS
+from webhooks_app.client import ManagementApi, ManagementApiError
+from webhooks_app.errors import error_response
+from webhooks_app.forms import LogsPageForm
+from webhooks_app.log_filters import TIME_FORMATS, LogFiltering, as_utc_text
+from webhooks_app.views import MANAGE_PERMISSION, HtmxHttpRequest
+
+DELIVERY_ID = re.compile(r"[0-9A-Fa-f-]{32,36}")
+EXPORT_FORMATS = {"csv": "CSV", "jsonl": "JSON lines"}
+# The chart's geometry, in SVG units: one bar per hour, successes below failures.
+BAR_WIDTH, BAR_GAP, CHART_HEIGHT = 10, 2, 48
+
+
+def _known(environment: str) -> str:
+    if environment not in ENVIRONMENTS:
+        raise Http404("No such environment")
+    return environment.capitalize()
+
+
+# A delivery's attempts, in its expanded row.
+
+
+@require_GET
+@login_required
+def delivery_timeline(request: HttpRequest, environment: str, delivery_id: str) -> HttpResponse:
+    _known(environment)
+    if not DELIVERY_ID.fullmatch(delivery_id):
+        raise Http404("No such delivery")
+    context: dict[str, Any] = {"delivery": None, "error": None}
+    try:
+        context["delivery"] = ManagementApi().delivery(environment, delivery_id)
+    except ManagementApiError as e:
+        context["error"] = (
+            "The attempts of this delivery are no longer kept."
+            if e.status == 404
+            else f"Loading the attempts failed: {e}"
+        )
+    return render(request, "webhooks_app/_delivery_timeline.html", context)
+
+
+# Health at a glance.
+
+
+@dataclass
+class Bar:
+    x: int
+    success_height: float
+    failure_height: float
+    start: datetime
+    successes: int
+    failures: int
+
+    @property
+    def success_y(self) -> float:
+        return round(CHART_HEIGHT - self.success_height, 1)
+
+    @property
+    def failure_y(self) -> float:
+        return round(CHART_HEIGHT - self.success_height - self.failure_height, 1)
+
+
+def _chart(buckets: list[dict[str, Any]]) -> list[Bar]:
+    tallest = max((b["successes"] + b["failures"] for b in buckets), default=0) or 1
+    bars = []
+    for index, bucket in enumerate(buckets):
+        bars.append(
+            Bar(
+                x=index * (BAR_WIDTH + BAR_GAP),
+                success_height=round(bucket["successes"] / tallest * CHART_HEIGHT, 1),
+                failure_height=round(bucket["failures"] / tallest * CHART_HEIGHT, 1),
+                start=parse_datetime(bucket["start"]) or timezone.now(),
+                successes=bucket["successes"],
+                failures=bucket["failures"],
+            )
+        )
+    return bars
+
+
+def _rate(stats: dict[str, Any]) -> str:
+    rate = stats.get("success_rate")
+    return "—" if rate is None else f"{rate * 100:.1f} %"
+
+
+@require_GET
+@login_required
+def logs_health(request: HttpRequest, environment: str) -> HttpResponse:
+    label = _known(environment)
+    api = ManagementApi()
+    try:
+        day, week = api.stats(environment, "24h"), api.stats(environment, "7d")
+    except ManagementApiError as e:
+        if e.status == 404:
+            # A plain AutoQL has no stats: no health panel, and no Recover either.
+            return HttpResponse("")
+        return render(request, "webhooks_app/_health.html", {"label": label, "error": str(e)})
+    bars = _chart(day.get("buckets") or [])
+    context = {
+        "label": label,
+        "environment": environment,
+        "error": None,
+        "windows": [("24 h", day, _rate(day)), ("7 d", week, _rate(week))],
+        "day": day,
+        "bars": bars,
+        "chart_width": len(bars) * (BAR_WIDTH + BAR_GAP),
+        "chart_height": CHART_HEIGHT,
+        "bar_width": BAR_WIDTH,
+        "last_success": parse_datetime(day.get("last_success_at") or ""),
+        "last_failure": parse_datetime(day.get("last_failure_at") or ""),
+        "is_manager": request.user.has_perm(MANAGE_PERMISSION),
+    }
+    return render(request, "webhooks_app/_health.html", context)
+
+
+# Recover failed deliveries.
+
+
+class RecoverForm(forms.Form):
+    since = forms.ChoiceField(
+        label="Failed since",
+        choices=[
+            ("1h", "The last hour"),
+            ("24h", "The last 24 hours"),
+            ("7d", "The last 7 days"),
+            ("custom", "A time of my choice"),
+        ],
+        widget=forms.RadioSelect,
+        initial="24h",
+    )
+    custom = forms.DateTimeField(
+        label="Since (UTC)",
+        required=False,
+        input_formats=TIME_FORMATS,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+    PERIODS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7)}
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("since") == "custom" and not cleaned.get("custom") and not self.has_error("custom"):
+            self.add_error("custom", "Enter the time to recover from.")
+        return cleaned
+
+    def since_time(self, now: datetime) -> datetime:
+        if self.cleaned_data["since"] == "custom":
+            return self.cleaned_data["custom"].astimezone(UTC)
+        return now - self.PERIODS[self.cleaned_data["since"]]
+
+
+def _since_words(since: datetime, now: datetime) -> str:
+    since = since.astimezone(UTC)
+    if since.date() == now.astimezone(UTC).date():
+        return f"{since:%H:%M} UTC"
+    return f"{since:%Y-%m-%d %H:%M} UTC"
+
+
+def _modal(request: HtmxHttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    """Content for the page's modal, or a page of its own without JavaScript."""
+    context = {**context, "content_template": template}
+    if request.htmx:
+        return reswap(retarget(render(request, template, context, status=status), "#modal-content"), "innerHTML")
+    return render(request, "webhooks_app/modal_page.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def recover_failed(request: HtmxHttpRequest, environment: str) -> HttpResponse:
+    label = _known(environment)
+    if not request.user.has_perm(MANAGE_PERMISSION):
+        return error_response(request, "Only managers can recover failed deliveries.", 403)
+    if request.method == "POST":
+        form = RecoverForm(request.POST, auto_id="recover-%s", label_suffix="")
+    else:
+        # Opened: the count for the last 24 hours at once; changed: the count for the choice.
+        form = RecoverForm(
+            request.GET if "since" in request.GET else {"since": "24h"}, auto_id="recover-%s", label_suffix=""
+        )
+    context: dict[str, Any] = {"form": form, "label": label, "environment": environment, "count": None, "error": None}
+    if not form.is_valid():
+        return _modal(request, "webhooks_app/_recover_confirm.html", context, status=400)
+    now = timezone.now()
+    since = form.since_time(now)
+    context["since_words"] = _since_words(since, now)
+    api = ManagementApi()
+    try:
+        if request.method == "POST":
+            queued = api.recover(environment, as_utc_text(since))
+        else:
+            context["count"] = api.recoverable_count(environment, as_utc_text(since))
+    except ManagementApiError as e:
+        context["error"] = e.message
+        return _modal(request, "webhooks_app/_recover_confirm.html", context, status=400 if e.status == 400 else 200)
+    if request.method == "GET":
+        return _modal(request, "webhooks_app/_recover_confirm.html", context)
+    record(
+        Action.DELIVERIES_RECOVERED,
+        request=request,
+        environment=environment,
+        detail=f"{queued} failed since {as_utc_text(since)}",
+    )
+    context["queued"] = queued
+    response = _modal(request, "webhooks_app/_recover_confirm.html", context)
+    return trigger_client_event(response, "logs:refresh", {})
+
+
+# Export.
+
+
+@require_GET
+@login_required
+def export_logs(request: HttpRequest, environment: str) -> HttpResponseBase:
+    label = _known(environment)
+    file_format = request.GET.get("format", "csv")
+    if file_format not in EXPORT_FORMATS:
+        return error_response(request, "Choose an export format: csv or jsonl.", 400)
+    filtering = LogFiltering.from_query(request.GET, environment, size=10)
+    if filtering.invalid:
+        field, errors = next(iter(filtering.form.errors.items()))
+        return error_response(request, f"{field}: {errors[0]}", 400)
+    try:
+        export = ManagementApi().export_logs(environment, file_format, filtering.api_filters)
+    except ManagementApiError as e:
+        if e.status == 404:
+            return error_response(request, "This management API does not export logs.", 404)
+        return error_response(request, f"Exporting the {label} logs failed: {e}", 400 if e.status == 400 else 502)
+    described = ", ".join(f"{name} {value}" for name, value in sorted(filtering.api_filters.items()))
+    record(
+        Action.LOGS_EXPORTED,
+        request=request,
+        environment=environment,
+        detail=f"{EXPORT_FORMATS[file_format]}{'; ' + described if described else ''}",
+    )
+    response = StreamingHttpResponse(export.chunks, content_type=export.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# Live: are there deliveries newer than the newest row shown?
+
+
+def _count_newer(items: list[dict[str, Any]], newest: str) -> int:
+    if not newest:
+        return len(items)
+    # Row ids grow with every row written; compared as numbers, not text ("10" after "9").
+    return sum(1 for item in items if str(item.get("id", "")).isdigit() and int(item["id"]) > int(newest))
+
+
+@require_GET
+@login_required
+def new_deliveries(request: HttpRequest, environment: str) -> HttpResponse:
+    _known(environment)
+    paging = LogsPageForm.from_query(request.GET)
+    # Absent: learn the newest row there is now (a page past 1 does not show it). Empty: none yet.
+    newest = request.GET.get("newest")
+    filtering = LogFiltering.from_query(request.GET, environment, paging["size"])
+    if filtering.invalid or not (newest is None or newest == "" or newest.isdigit()):
+        return HttpResponse("", status=400)
+    try:
+        items = filtering.fetch_page(ManagementApi(), offset=0, limit=100)["items"]
+    except ManagementApiError:
+        # Quiet: the table says what failed the next time it loads.
+        return HttpResponse(status=204)
+    filtering.page = paging["page"]
+    if newest is None:
+        newest, count = filtering.newest, 0
+    else:
+        count = _count_newer(items, newest)
+    if count and filtering.page == 1:
+        return trigger_client_event(HttpResponse(status=204), "logs:refresh", {})
+    context = {
+        "baseline": False,
+        "poll_url": filtering.live_check_url_for(newest),
+        "count": count,
+        "more": count >= 100,
+        "first_page": filtering.first_page_url,
+        "label": filtering.label,
+    }
+    return render(request, "webhooks_app/_new_deliveries.html", context)
