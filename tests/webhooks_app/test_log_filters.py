@@ -35,19 +35,19 @@ def test_status_and_project_filter_the_rows_and_show_as_chips(viewer_client):
     log(project_id="p1", status="failure", code=500)
     log(project_id="p1", status="success")
     log(project_id="p2", status="failure", code=500)
-    response = viewer_client.get("/?env=sandbox&status=failure&project_id=p1")
+    response = viewer_client.get("/logs?env=sandbox&status=failure&project_id=p1")
     html = response.content.decode()
     assert response.status_code == 200
     assert shown_projects(html) == ["p1"]
     assert "Status: Failure" in html and "Project: p1" in html
     # Each chip links to the same page without its own filter.
-    assert 'href="/?env=sandbox&amp;size=10&amp;project_id=p1" hx-get' in html
-    assert 'href="/?env=sandbox&amp;size=10&amp;status=failure" hx-get' in html
+    assert 'href="/logs?env=sandbox&amp;size=10&amp;project_id=p1" hx-get' in html
+    assert 'href="/logs?env=sandbox&amp;size=10&amp;status=failure" hx-get' in html
 
 
 def test_an_empty_result_names_the_filters_that_hide_everything(viewer_client):
     log(project_id="p2", status="success")
-    html = viewer_client.get("/?env=sandbox&status=failure&project_id=p1").content.decode()
+    html = viewer_client.get("/logs?env=sandbox&status=failure&project_id=p1").content.decode()
     assert "No Sandbox deliveries match status Failure and project p1." in html
 
 
@@ -55,11 +55,11 @@ def test_the_pager_and_page_size_keep_the_filters(viewer_client):
     for i in range(12):
         log(project_id=f"x{i}", status="failure", code=500)
     log(project_id="ok", status="success")
-    html = viewer_client.get("/?env=sandbox&status=failure", **HX, HTTP_HX_TARGET="logs").content.decode()
+    html = viewer_client.get("/logs?env=sandbox&status=failure", **HX, HTTP_HX_TARGET="logs").content.decode()
     assert "Page 1 of 2" in html and "12 rows" in html
-    assert "?env=sandbox&amp;size=10&amp;status=failure&amp;page=2" in html
+    assert "?env=sandbox&amp;size=10&amp;page=2&amp;status=failure" in html
     assert '<input type="hidden" name="status" value="failure">' in html
-    page_two = viewer_client.get("/?env=sandbox&status=failure&page=2").content.decode()
+    page_two = viewer_client.get("/logs?env=sandbox&status=failure&page=2").content.decode()
     assert shown_projects(page_two) == ["x1", "x0"]
 
 
@@ -67,18 +67,18 @@ def test_a_delivery_id_or_its_first_8_characters_finds_its_rows(viewer_client):
     wanted = uuid.UUID("1234abcd-0000-4000-8000-000000000001")
     log(project_id="wanted", delivery_id=wanted)
     log(project_id="other", delivery_id=uuid.UUID("99999999-0000-4000-8000-000000000001"))
-    assert shown_projects(viewer_client.get("/?delivery_id=1234ABCD").content.decode()) == ["wanted"]
-    assert shown_projects(viewer_client.get(f"/?delivery_id={wanted}").content.decode()) == ["wanted"]
+    assert shown_projects(viewer_client.get("/logs?delivery_id=1234ABCD").content.decode()) == ["wanted"]
+    assert shown_projects(viewer_client.get(f"/logs?delivery_id={wanted}").content.decode()) == ["wanted"]
 
 
 def test_a_time_preset_hides_older_rows(viewer_client):
     old = log(project_id="old")
     WebhookLog.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=3))
     log(project_id="new")
-    html = viewer_client.get("/?range=1h").content.decode()
+    html = viewer_client.get("/logs?range=1h").content.decode()
     assert shown_projects(html) == ["new"]
     assert "Time: last hour" in html
-    assert shown_projects(viewer_client.get("/?range=24h").content.decode()) == ["new", "old"]
+    assert shown_projects(viewer_client.get("/logs?range=24h").content.decode()) == ["new", "old"]
 
 
 def test_a_custom_range_takes_from_and_to_in_utc(viewer_client):
@@ -87,7 +87,7 @@ def test_a_custom_range_takes_from_and_to_in_utc(viewer_client):
     log(project_id="late")
     since = (timezone.now() - timedelta(days=4)).strftime("%Y-%m-%dT%H:%M")
     until = (timezone.now() - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
-    html = viewer_client.get(f"/?range=custom&since={since}&until={until}").content.decode()
+    html = viewer_client.get(f"/logs?range=custom&since={since}&until={until}").content.decode()
     assert shown_projects(html) == ["early"]
 
 
@@ -114,7 +114,7 @@ def test_a_bad_value_is_a_400_beside_its_field_and_calls_no_api(viewer_client, m
         return real_call(self, method, path, *args, **kwargs)
 
     monkeypatch.setattr(ManagementApi, "_call", counting)
-    response = viewer_client.get(f"/?{query}", **HX, HTTP_HX_TARGET="logs")
+    response = viewer_client.get(f"/logs?{query}", **HX, HTTP_HX_TARGET="logs")
     html = response.content.decode()
     assert response.status_code == 400
     error = re.search(rf'<span class="field-error" id="filter-{field}-error">([^<]*)</span>', html)
@@ -124,12 +124,12 @@ def test_a_bad_value_is_a_400_beside_its_field_and_calls_no_api(viewer_client, m
 
 
 def test_clear_links_to_the_environment_and_size_only(viewer_client):
-    html = viewer_client.get("/?env=production&size=25&status=failure&event=x").content.decode()
-    assert 'href="/?env=production&amp;size=25" hx-get="/?env=production&amp;size=25"' in html
+    html = viewer_client.get("/logs?env=production&size=25&status=failure&event=x").content.decode()
+    assert 'href="/logs?env=production&amp;size=25" hx-get="/logs?env=production&amp;size=25"' in html
 
 
 def test_login_is_required(client, db):
-    response = client.get("/?status=failure")
+    response = client.get("/logs?status=failure")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
@@ -167,7 +167,7 @@ def plain_autoql(httpserver, settings):
 
 
 def test_a_plain_autoql_gets_no_filters_and_the_page_says_so(viewer_client, plain_autoql):
-    html = viewer_client.get("/?env=sandbox&status=failure&project_id=p1").content.decode()
+    html = viewer_client.get("/logs?env=sandbox&status=failure&project_id=p1").content.decode()
     assert "This management API does not support filtering; showing all deliveries." in html
     assert 'class="log-filters"' not in html and "Export CSV" not in html
     assert shown_projects(html) == ["upstream-row"]
@@ -176,6 +176,6 @@ def test_a_plain_autoql_gets_no_filters_and_the_page_says_so(viewer_client, plai
 
 
 def test_a_plain_autoql_without_filters_asked_shows_the_same_note(viewer_client, plain_autoql):
-    html = viewer_client.get("/?env=sandbox").content.decode()
+    html = viewer_client.get("/logs?env=sandbox").content.decode()
     assert "This management API does not support filtering" in html
     assert shown_projects(html) == ["upstream-row"]

@@ -63,7 +63,7 @@ def test_the_timeline_lists_every_attempt_and_the_final_state(viewer_client):
 
 def test_the_expanded_row_loads_its_timeline_when_opened(viewer_client):
     row = log()
-    html = viewer_client.get("/").content.decode()
+    html = viewer_client.get("/logs", **HX).content.decode()
     assert f'hx-get="/webhooks/sandbox/deliveries/{row.delivery_id}" hx-trigger="intersect once"' in html
 
 
@@ -194,7 +194,7 @@ def test_a_bad_export_is_400_and_records_nothing(viewer_client, query):
 
 
 def test_the_export_links_carry_the_filters(viewer_client):
-    html = viewer_client.get("/?env=sandbox&status=failure&project_id=p1").content.decode()
+    html = viewer_client.get("/logs?env=sandbox&status=failure&project_id=p1").content.decode()
     assert 'href="/webhooks/sandbox/logs/export?format=csv&amp;status=failure&amp;project_id=p1"' in html
     assert 'href="/webhooks/sandbox/logs/export?format=jsonl&amp;status=failure&amp;project_id=p1"' in html
 
@@ -219,7 +219,7 @@ def test_on_other_pages_new_rows_are_offered_as_a_link_to_page_one(viewer_client
     html = viewer_client.get(f"/webhooks/sandbox/logs/new?page=2&newest={first.id}&status=failure", **HX).content
     html = html.decode()
     assert "2 new Sandbox deliveries." in html
-    assert 'href="/?env=sandbox&amp;size=10&amp;status=failure"' in html
+    assert 'href="/logs?env=sandbox&amp;size=10&amp;status=failure"' in html
 
 
 def test_the_live_check_rejects_a_bad_newest(viewer_client):
@@ -229,7 +229,7 @@ def test_the_live_check_rejects_a_bad_newest(viewer_client):
 def test_the_logs_carry_the_live_check_with_the_newest_row(viewer_client):
     log()
     newest = log()
-    html = viewer_client.get("/?status=success").content.decode()
+    html = viewer_client.get("/logs?status=success").content.decode()
     assert f"/webhooks/sandbox/logs/new?page=1&amp;size=10&amp;newest={newest.id}&amp;status=success" in html
     assert 'hx-trigger="every 5s"' in html
 
@@ -237,7 +237,7 @@ def test_the_logs_carry_the_live_check_with_the_newest_row(viewer_client):
 def test_past_page_one_the_check_first_learns_the_newest_row_there_is(viewer_client):
     for _ in range(11):
         newest = log()
-    html = viewer_client.get("/?page=2").content.decode()
+    html = viewer_client.get("/logs?page=2").content.decode()
     assert 'hx-get="/webhooks/sandbox/logs/new?page=2&amp;size=10" hx-trigger="load"' in html
     html = viewer_client.get("/webhooks/sandbox/logs/new?page=2&size=10", **HX).content.decode()
     assert (
