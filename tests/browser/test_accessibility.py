@@ -166,7 +166,7 @@ def test_axe_finds_nothing_serious_on_the_tab_and_its_modals(as_manager, portal,
 def test_the_axe_check_catches_a_serious_violation(as_viewer, portal):
     page = as_viewer
     page.evaluate("document.getElementById('main').append(document.createElement('button'))")
-    assert [found[0] for found in serious_violations(page)] == ["button-name"]
+    assert "button-name" in [found[0] for found in serious_violations(page)]
 
 
 @AXE_CONTEXT
