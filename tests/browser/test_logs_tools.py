@@ -1,8 +1,10 @@
 """The logs' filters, a delivery's attempts, recover and the live table, as a person uses them."""
 
 import re
+from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from management_api.models import Delivery, Webhook, WebhookLog
@@ -172,3 +174,30 @@ def test_relative_times_move_on_by_themselves(as_viewer, portal):
     expect(created).to_have_attribute("title", re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"))
     page.clock.run_for(120_000)
     expect(created).to_contain_text("2 minutes ago")
+
+
+def test_health_shows_its_figures_and_chart_and_export_downloads_the_filtered_rows(as_viewer, portal):
+    log(project_id="p1", status="failure", code=500, duration_ms=120)
+    log(project_id="p2", status="success", duration_ms=80)
+    page = as_viewer
+    page.goto(f"{portal}/?env=sandbox&status=failure")
+    health = page.locator("#logs .health")
+    expect(health).to_contain_text("Sandbox health")
+    expect(health.get_by_role("img")).to_have_accessible_name(re.compile(r"1 succeeded, 1 failed"))
+    expect(health.locator("rect.bar-bad")).not_to_have_count(0)
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Export CSV").click()
+    exported = Path(download_info.value.path()).read_text(encoding="utf-8")
+    assert "p1" in exported and "p2" not in exported
+
+
+def test_a_failing_webhook_says_so_on_its_card(as_viewer, portal):
+    Webhook.objects.create(
+        environment="sandbox", url="https://hooks.example.com/a", failing_since=timezone.now(), alert_state="failing"
+    )
+    log(status="failure", code=500, error="the receiver answered 500")
+    page = as_viewer
+    page.reload()
+    card = page.locator("#card-sandbox")
+    expect(card.get_by_role("status")).to_contain_text("Failing since")
+    expect(card).to_contain_text("last error: the receiver answered 500")
