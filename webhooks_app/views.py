@@ -143,6 +143,14 @@ def _card_context(
     }
 
 
+def _other_parameters(request: HttpRequest) -> str:
+    """The query's parameters beyond env, size and page (the logs' filters), to pass on."""
+    others = request.GET.copy()
+    for name in ("env", "size", "page"):
+        others.pop(name, None)
+    return f"&{others.urlencode()}" if others else ""
+
+
 def _page_link(paging: dict[str, Any], page: int) -> str:
     filtering = paging.get("filtering")
     filters = filtering.link_query if filtering is not None else ""  # the logs' filters stay in every link
@@ -211,8 +219,7 @@ def webhooks_tab(request: HtmxHttpRequest) -> HttpResponse:
     paging = LogsPageForm.from_query(request.GET)
     context = {
         "placeholders": [(e, LABELS[e]) for e in ENVIRONMENTS],
-        # The whole query (page, size, environment and the logs' filters) goes on to the logs part.
-        "logs_query": f"?{request.GET.urlencode()}" if request.GET else _page_link(paging, paging["page"]),
+        "logs_query": _page_link(paging, paging["page"]) + _other_parameters(request),
     }
     return render(request, "webhooks_app/webhooks_tab.html", context)
 
