@@ -12,7 +12,16 @@ from tests.security.routes import every_route
 HX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
 # The tab's own views, but for the tab itself (which viewers may read).
 # What every signed-in user may read: the tab and its parts, and the Integrate page.
-READ_VIEWS = {"webhooks_tab", "environment_card", "logs_section", "integrate"}
+READ_VIEWS = {
+    "webhooks_tab",
+    "environment_card",
+    "logs_section",
+    "integrate",
+    "delivery_timeline",
+    "logs_health",
+    "export_logs",
+    "new_deliveries",
+}
 
 CHANGES = [
     route
