@@ -189,6 +189,12 @@ class WebhookLog(models.Model):
             models.Index(fields=["environment", "event", "seq"], name="webhooklog_env_event_seq"),
             models.Index(fields=["environment", "project_id", "seq"], name="webhooklog_env_project_seq"),
             models.Index(fields=["environment", "delivery_id", "seq"], name="webhooklog_env_delivery_seq"),
+            # What staff ask most: one project's failures (or successes) in a window of days. The
+            # whole filter is one range of this index, so the capped count reads index entries only.
+            models.Index(
+                fields=["environment", "project_id", "status", "created_at", "seq"],
+                name="webhooklog_env_project_status",
+            ),
             models.Index(
                 fields=["environment", "created_at", "status", "duration_ms", "attempt", "seq"],
                 name="webhooklog_env_created",
