@@ -14,6 +14,7 @@ import contextlib
 import contextvars
 import http.client
 import ipaddress
+import itertools
 import json
 import logging
 import re
@@ -45,6 +46,8 @@ from urllib3.exceptions import (
 from management_api.signing import sign
 
 USER_AGENT = "AutoQL-Webhooks/1.0"
+# What a requests.Session adds to every request (signed_headers sets the User-Agent).
+_DEFAULT_HEADERS = {"Accept-Encoding": "gzip, deflate", "Accept": "*/*", "Connection": "keep-alive"}
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -307,22 +310,19 @@ def _send(url: str, headers: dict[str, str], body: bytes, started: float, keep_a
 
     opened: list[socket.socket] = []
     fired = threading.Event()
-    watchdog = threading.Timer(deadline_s, _cut_all, args=(opened, fired))
-    watchdog.daemon = True
     token = _open_sockets.set(opened)
     session = _kept_session() if keep_alive else _new_session()
     # Whatever goes wrong below, the connection is closed with the session: only an attempt that
     # succeeded leaves it open for the next one (`keep` is set at the very end).
     keep = False
-    watchdog.start()
+    armed = _watchdog.arm(started + deadline_s, opened, fired)
     try:
-        response = session.post(
-            url,
-            data=body,
-            headers=headers,
-            allow_redirects=False,
-            stream=True,
-            timeout=(min(5.0, deadline_s), deadline_s),
+        # Prepared without the session's merging (cookies, netrc, environment): Session.post spends
+        # more on that than the rest of an attempt to a receiver that answers at once.
+        # https://requests.readthedocs.io/en/latest/user/advanced/#prepared-requests
+        prepared = requests.Request("POST", url, data=body, headers={**_DEFAULT_HEADERS, **headers}).prepare()
+        response = session.send(
+            prepared, allow_redirects=False, stream=True, timeout=(min(5.0, deadline_s), deadline_s)
         )
         # Read to the end, the body puts its connection back in the pool; a cut one is closed.
         with response:
@@ -347,7 +347,7 @@ def _send(url: str, headers: dict[str, str], body: bytes, started: float, keep_a
         # A URL that parses but cannot be sent (an IDNA label too long, a bad port): say so, not crash.
         return result(error=f"the request could not be sent ({type(e).__name__})")
     finally:
-        watchdog.cancel()
+        _watchdog.disarm(armed)
         _open_sockets.reset(token)
         if not keep or fired.is_set():
             if keep_alive:
@@ -374,6 +374,51 @@ def _cut_all(sockets: list[socket.socket], fired: threading.Event) -> None:
     for sock in list(sockets):
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Watchdog:
+    """One thread per process that cuts the sockets of every attempt past its deadline.
+
+    A threading.Timer per attempt would start a thread per attempt, which costs about as much as
+    a whole delivery to a receiver that answers at once.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._armed: dict[int, tuple[float, list[socket.socket], threading.Event]] = {}
+        self._keys = itertools.count()
+        self._thread: threading.Thread | None = None
+        self._wakes_at = float("inf")
+
+    def arm(self, deadline: float, sockets: list[socket.socket], fired: threading.Event) -> int:
+        """Cut `sockets` (and set `fired`) at `deadline` (time.monotonic()) unless disarmed first."""
+        with self._condition:
+            if self._thread is None or not self._thread.is_alive():  # not started, or lost in a fork
+                self._thread = threading.Thread(target=self._run, name="webhook-deadlines", daemon=True)
+                self._thread.start()
+            key = next(self._keys)
+            self._armed[key] = (deadline, sockets, fired)
+            if deadline < self._wakes_at:
+                self._condition.notify()
+            return key
+
+    def disarm(self, key: int) -> None:
+        with self._condition:
+            self._armed.pop(key, None)
+
+    def _run(self) -> None:
+        with self._condition:
+            while True:
+                now = time.monotonic()
+                for key, (deadline, sockets, fired) in list(self._armed.items()):
+                    if deadline <= now:
+                        del self._armed[key]
+                        _cut_all(sockets, fired)
+                self._wakes_at = min((deadline for deadline, _, _ in self._armed.values()), default=float("inf"))
+                self._condition.wait(None if self._wakes_at == float("inf") else self._wakes_at - now)
+
+
+_watchdog = _Watchdog()
 
 
 class _DeadlinePassed(Exception):
@@ -474,7 +519,7 @@ def _bounded_headers(headers: Any) -> dict[str, str]:
 
 def _plain(text: str, limit: int) -> str:
     """Text from a receiver, safe to store and show: no control characters, at most `limit` long."""
-    cleaned = "".join(c if c.isprintable() else " " for c in text)
+    cleaned = text if text.isprintable() else "".join(c if c.isprintable() else " " for c in text)
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
 
 
