@@ -1,7 +1,10 @@
 """Sending events to an environment's webhook: attempts, retries, and a log row for each attempt.
 
-The queue is Django's Tasks API (django-tasks), run by `python manage.py db_worker`. The task and
-the code that queues it live here together, because an attempt queues its own retry.
+The Delivery rows are the queue: what is due, and who holds it (a lease). Django's Tasks API
+(django-tasks, run by `python manage.py db_worker`) only carries wake-ups: a `dispatch` task per
+environment's queue, which claims due deliveries a batch at a time, sends them over a kept-alive
+connection, and writes the batch's log rows and state changes in one transaction. A wake-up is
+queued only when none is waiting already, so queuing thousands of alerts makes a handful of tasks.
 """
 
 import logging
@@ -9,15 +12,30 @@ import random
 import threading
 import time
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.db import DataError, transaction
+from django.db.models import F, Min, Q
 from django.utils import timezone
 from django_tasks import task
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.compat import TaskResultStatus
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 from management_api import notifications
-from management_api.models import Delivery, DeliveryState, LogStatus, LogType, Webhook, WebhookLog
+from management_api.models import (
+    AlertState,
+    AttemptTally,
+    Delivery,
+    DeliveryState,
+    LogSequence,
+    LogStatus,
+    LogType,
+    Webhook,
+    WebhookLog,
+)
 from management_api.periodic import repeat
 from management_api.sender import DeliveryResult, build_body, failed_result, send_signed, signed_headers
 
@@ -33,25 +51,60 @@ class WebhookDisabled(Exception):
 
 
 @task()
+def dispatch(environment: str) -> int:
+    """A wake-up: deliver everything due in `environment`, a batch at a time, until nothing is."""
+    return deliver_due(environment)
+
+
+@task()
 def attempt_delivery_task(delivery_id: str) -> str:
+    # Tasks queued before deliveries were dispatched in batches name one delivery each.
     return attempt_delivery(delivery_id)
 
 
-def enqueue_attempt(delivery: Delivery, run_after: datetime | None = None) -> None:
+def wake(environment: str, run_after: datetime | None = None) -> None:
+    """Make sure a dispatcher of `environment` runs (at `run_after`, or as soon as a worker is free).
+
+    The delivery rows are the queue; a task only wakes a worker up. Nothing is queued while a
+    wake-up that is not yet claimed would run by then anyway: a running one does not count, as it
+    may already have looked at the rows, so no delivery is ever left without one. Two are harmless.
+    """
     # Each environment has its own queue and worker: a hanging sandbox receiver never holds up production.
-    attempt_delivery_task.using(queue_name=delivery.environment, run_after=run_after).enqueue(str(delivery.id))
+    task = dispatch.using(queue_name=environment, run_after=run_after)
+    backend = task.get_backend()
+    if run_after is not None and not backend.supports_defer:
+        return  # recover_stalled wakes a dispatcher once the delivery is due
+    if isinstance(backend, DatabaseBackend):
+        waiting = DBTaskResult.objects.filter(
+            status=TaskResultStatus.READY,
+            backend_name=backend.alias,
+            queue_name=environment,
+            task_path=task.module_path,
+        )
+        if waiting.filter(Q(run_after=get_date_max()) | Q(run_after__lte=run_after or timezone.now())).exists():
+            return
+    task.enqueue(environment)
 
 
-def record_attempt(
-    webhook: Webhook,
-    *,
-    result: DeliveryResult,
-    delivery: Delivery,
-    attempt: int,
-    next_attempt_at: datetime | None = None,
-) -> WebhookLog:
+def wake_after_commit(environment: str) -> None:
+    """`wake` once the current transaction commits; once per transaction, however many are queued in it."""
+    connection = transaction.get_connection()
+    if any(getattr(entry[1], "wakes", None) == environment for entry in connection.run_on_commit):
+        # Registered in this transaction already (a savepoint rolled back takes it away with the
+        # deliveries it held, so what is left still has its wake-up).
+        return
+    callback = partial(wake, environment)
+    callback.wakes = environment  # type: ignore[attr-defined]
+    # robust: the rows are committed by then; should the wake-up fail, recover_stalled still
+    # finds them, and the caller is not told that queueing failed.
+    transaction.on_commit(callback, robust=True)
+
+
+def _log_fields(
+    webhook: Webhook, delivery: Delivery, result: DeliveryResult, attempt: int, next_attempt_at: datetime | None
+) -> dict[str, Any]:
     # The signature is kept (it proves what was sent); the secret itself is never stored here.
-    fields: dict[str, Any] = dict(
+    return dict(
         environment=webhook.environment,
         delivery_id=delivery.id,
         attempt=attempt,
@@ -69,15 +122,55 @@ def record_attempt(
         response_headers=result.response_headers,
         next_attempt_at=next_attempt_at,
     )
+
+
+UNSTORED_ANSWER = "the receiver's answer could not be stored"
+
+
+def _without_answer(log: WebhookLog) -> None:
+    # The receiver's answer is what varies; the attempt is logged without it rather than lost.
+    logger.exception("The answer to delivery %s could not be stored; logging the attempt without it", log.delivery_id)
+    log.response, log.response_headers, log.error = None, {}, log.error or UNSTORED_ANSWER
+
+
+def record_attempt(
+    webhook: Webhook,
+    *,
+    result: DeliveryResult,
+    delivery: Delivery,
+    attempt: int,
+    next_attempt_at: datetime | None = None,
+) -> WebhookLog:
+    """Log one attempt (numbered and counted by WebhookLog.save)."""
+    fields = _log_fields(webhook, delivery, result, attempt, next_attempt_at)
     try:
         with transaction.atomic():
             return WebhookLog.objects.create(**fields)
     except (DataError, ValueError, TypeError, RecursionError):
-        # The receiver's answer is what varies; the attempt is logged without it rather than lost.
-        logger.exception("The answer to delivery %s could not be stored; logging the attempt without it", delivery.id)
-        unstored = "the receiver's answer could not be stored"
-        fields.update(response=None, response_headers={}, error=result.error or unstored)
-        return WebhookLog.objects.create(**fields)
+        log = WebhookLog(**fields)
+        _without_answer(log)
+        log.save()
+        return log
+
+
+def _store_logs(logs: list[WebhookLog]) -> None:
+    """Insert numbered log rows in one statement, or one by one should a receiver's answer not store."""
+    try:
+        with transaction.atomic():
+            WebhookLog.objects.bulk_create(logs)
+            return
+    except (DataError, ValueError, TypeError, RecursionError):
+        pass
+    for log in logs:
+        log.pk = None
+        try:
+            with transaction.atomic():
+                log.save()
+                continue
+        except (DataError, ValueError, TypeError, RecursionError):
+            _without_answer(log)
+        log.pk = None
+        log.save()
 
 
 def test_payload(environment: str) -> dict[str, Any]:
@@ -120,7 +213,7 @@ def queue_event(environment: str, event: str, payload: dict[str, Any], project_i
             project_id=project_id,
             next_attempt_at=timezone.now(),
         )
-        enqueue_attempt(delivery)
+        wake_after_commit(environment)
     return delivery
 
 
@@ -132,7 +225,7 @@ def resend(log: WebhookLog) -> Delivery:
         delivery.next_attempt_at = timezone.now()
         delivery.leased_until = None
         delivery.save(update_fields=["state", "next_attempt_at", "leased_until", "updated_at"])
-        enqueue_attempt(delivery)
+        wake_after_commit(delivery.environment)
     return delivery
 
 
@@ -164,7 +257,7 @@ def recover(environment: str, since: datetime) -> int:
         queued = 0
         # Read in full before writing: SQLite gives no stable view of a table being written through.
         for failed in list(recoverable(environment, since).order_by("created_at")):
-            replacement = Delivery.objects.create(
+            Delivery.objects.create(
                 environment=environment,
                 type=failed.type,
                 event=failed.event,
@@ -173,14 +266,22 @@ def recover(environment: str, since: datetime) -> int:
                 next_attempt_at=now,
                 recovery_of=failed,
             )
-            enqueue_attempt(replacement)
             queued += 1
+        if queued:
+            wake_after_commit(environment)
     return queued
 
 
+# A batch starts no attempt later than this after it was claimed. Its lease covers that, one
+# attempt's deadline after it, and time to write the results, so a batch that meets a slow
+# receiver hands its unsent rest back instead of letting their leases run out (and the
+# deliveries be sent twice).
+BATCH_SECONDS = 2.0
+
+
 def lease_seconds() -> float:
-    # Long enough for one whole attempt; past it, the worker that took the attempt is presumed dead.
-    return settings.WEBHOOK_DELIVERY_DEADLINE + 5
+    # Past it, the worker that took the deliveries is presumed dead (recover_stalled).
+    return BATCH_SECONDS + settings.WEBHOOK_DELIVERY_DEADLINE + 5
 
 
 def _claim(delivery_id: str) -> Delivery | None:
@@ -197,6 +298,34 @@ def _claim(delivery_id: str) -> Delivery | None:
         delivery.leased_until = now + timedelta(seconds=lease_seconds())
         delivery.save(update_fields=["state", "attempts", "leased_until", "updated_at"])
         return delivery
+
+
+def _claim_due(environment: str, size: int) -> list[Delivery]:
+    """Take up to `size` due deliveries of `environment`, oldest due first, for one attempt each.
+
+    PostgreSQL: rows another dispatcher is claiming are skipped, not waited for. SQLite: the
+    transaction is IMMEDIATE (settings.py), so claims are made one after the other.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        due = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(environment=environment, state=DeliveryState.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at")[:size]
+        )
+        if not due:
+            return []
+        leased_until = now + timedelta(seconds=lease_seconds())
+        Delivery.objects.filter(pk__in=[d.pk for d in due]).update(
+            state=DeliveryState.IN_FLIGHT, attempts=F("attempts") + 1, leased_until=leased_until, updated_at=now
+        )
+    for delivery in due:
+        delivery.state, delivery.attempts, delivery.leased_until = (
+            DeliveryState.IN_FLIGHT,
+            delivery.attempts + 1,
+            leased_until,
+        )
+    return due
 
 
 def is_retryable(result: DeliveryResult) -> bool:
@@ -218,57 +347,144 @@ def retry_delay(attempt: int, retry_after: float | None) -> float | None:
 
 
 def attempt_delivery(delivery_id: str) -> str:
-    """One attempt of a queued delivery, signed afresh; schedules the next one when it fails."""
+    """One attempt of one queued delivery, as a dispatcher makes it; returns the delivery's state."""
     delivery = _claim(delivery_id)
     if delivery is None:
         return "not due"
     webhook = Webhook.objects.filter(environment=delivery.environment).first()
     if webhook is None or webhook.disabled_at:
-        delivery.state = DeliveryState.FAILED
-        delivery.leased_until = None
-        delivery.save(update_fields=["state", "leased_until", "updated_at"])
+        _give_up_unsendable([delivery])
         return "no webhook" if webhook is None else "webhook disabled"
-
-    result = _send_guarded(webhook, delivery)
-    delay = retry_delay(delivery.attempts, result.retry_after) if is_retryable(result) else None
-    next_at = timezone.now() + timedelta(seconds=delay) if delay is not None else None
-    with transaction.atomic():
-        record_attempt(webhook, result=result, delivery=delivery, attempt=delivery.attempts, next_attempt_at=next_at)
-        if result.success:
-            delivery.state = DeliveryState.DELIVERED
-        elif next_at is not None:
-            delivery.state = DeliveryState.PENDING
-            enqueue_attempt(delivery, run_after=next_at)
-        else:
-            delivery.state = DeliveryState.FAILED
-        delivery.next_attempt_at = next_at
-        delivery.leased_until = None
-        delivery.save(update_fields=["state", "next_attempt_at", "leased_until", "updated_at"])
-        _track_health(webhook, result)
+    _attempt_batch(webhook, [delivery])
+    if delivery.state == DeliveryState.PENDING and delivery.next_attempt_at is not None:
+        transaction.on_commit(partial(wake, delivery.environment, delivery.next_attempt_at), robust=True)
     return delivery.state
 
 
-def _send_guarded(webhook: Webhook, delivery: Delivery) -> DeliveryResult:
+def deliver_due(environment: str) -> int:
+    """Attempt every due delivery of `environment`, a batch at a time; returns how many were attempted.
+
+    A full batch means more may be due: a wake-up is left for any idle worker to join in. Once
+    nothing is due, one is left for the earliest retry still to come.
+    """
+    size = settings.WEBHOOK_DISPATCH_BATCH
+    attempted = 0
+    while batch := _claim_due(environment, size):
+        if len(batch) == size:
+            wake(environment)
+        webhook = Webhook.objects.filter(environment=environment).first()
+        if webhook is None or webhook.disabled_at:
+            _give_up_unsendable(batch)
+            continue
+        attempted += _attempt_batch(webhook, batch)
+    next_due = Delivery.objects.filter(environment=environment, state=DeliveryState.PENDING).aggregate(
+        at=Min("next_attempt_at")
+    )["at"]
+    if next_due is not None:
+        wake(environment, next_due if next_due > timezone.now() else None)
+    return attempted
+
+
+def _give_up_unsendable(deliveries: list[Delivery]) -> None:
+    """Deliveries whose webhook was deleted or disabled since they were queued are given up."""
+    Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(
+        state=DeliveryState.FAILED, leased_until=None, updated_at=timezone.now()
+    )
+    for delivery in deliveries:
+        delivery.state, delivery.leased_until = DeliveryState.FAILED, None
+
+
+def _attempt_batch(webhook: Webhook, deliveries: list[Delivery]) -> int:
+    """Send each claimed delivery, then log and settle them all in one transaction.
+
+    An attempt starts only within BATCH_SECONDS of the claim, so that it ends (by its deadline)
+    well inside the lease; the deliveries not sent by then go back to waiting, due at once.
+    """
+    started = time.monotonic()
+    attempts: list[tuple[Delivery, DeliveryResult]] = []
+    for delivery in deliveries:
+        if attempts and time.monotonic() - started > BATCH_SECONDS:
+            break
+        attempts.append((delivery, _send_guarded(webhook, delivery, keep_alive=True)))
+    unsent = deliveries[len(attempts) :]
+    now = timezone.now()
+    logs, delivered, given_up, retried = [], [], [], []
+    for delivery, result in attempts:
+        delay = retry_delay(delivery.attempts, result.retry_after) if is_retryable(result) else None
+        next_at = now + timedelta(seconds=delay) if delay is not None else None
+        logs.append(WebhookLog(**_log_fields(webhook, delivery, result, delivery.attempts, next_at)))
+        delivery.next_attempt_at, delivery.leased_until, delivery.updated_at = next_at, None, now
+        if result.success:
+            delivery.state = DeliveryState.DELIVERED
+            delivered.append(delivery.pk)
+        elif next_at is not None:
+            delivery.state = DeliveryState.PENDING
+            retried.append(delivery)
+        else:
+            delivery.state = DeliveryState.FAILED
+            given_up.append(delivery.pk)
+    with transaction.atomic():
+        # One numbering update for the whole batch: the rows take the seq range it reserved.
+        last = LogSequence.take_next(webhook.environment, len(logs))
+        for seq, log in enumerate(logs, start=last - len(logs) + 1):
+            log.seq = seq
+        _store_logs(logs)
+        settled = {"next_attempt_at": None, "leased_until": None, "updated_at": now}
+        if delivered:
+            Delivery.objects.filter(pk__in=delivered).update(state=DeliveryState.DELIVERED, **settled)
+        if given_up:
+            Delivery.objects.filter(pk__in=given_up).update(state=DeliveryState.FAILED, **settled)
+        if retried:
+            Delivery.objects.bulk_update(retried, ["state", "next_attempt_at", "leased_until", "updated_at"])
+        if unsent:
+            Delivery.objects.filter(pk__in=[d.pk for d in unsent]).update(
+                state=DeliveryState.PENDING, attempts=F("attempts") - 1, leased_until=None, next_attempt_at=now
+            )
+        AttemptTally.count_all(logs)
+        _track_health(webhook, [result for _, result in attempts])
+    for delivery in unsent:
+        delivery.state, delivery.attempts, delivery.leased_until = DeliveryState.PENDING, delivery.attempts - 1, None
+    return len(attempts)
+
+
+def _send_guarded(webhook: Webhook, delivery: Delivery, keep_alive: bool = False) -> DeliveryResult:
     """send_signed never raises by design; should it ever, the attempt is still logged and retried
     on schedule, instead of the task runner retrying it at once and for ever with no log row."""
     body = build_body(delivery.event, delivery.payload)
     # The secret in force: the current one, or the next one once a roll has switched over.
     secret = webhook.signing_secret()
     try:
-        return send_signed(webhook.url, secret, delivery.event, body, delivery.id)
+        return send_signed(webhook.url, secret, delivery.event, body, delivery.id, keep_alive=keep_alive)
     except Exception as e:
         logger.exception("Sending delivery %s failed unexpectedly", delivery.id)
         headers = signed_headers(secret, delivery.event, body, delivery.id)
         return failed_result(headers, body, time.monotonic(), f"the delivery failed unexpectedly ({type(e).__name__})")
 
 
-def _track_health(webhook: Webhook, result: DeliveryResult) -> None:
-    """Disable a webhook that has not accepted a single delivery for WEBHOOK_DISABLE_AFTER_DAYS."""
-    now = timezone.now()
-    if result.success:
-        Webhook.objects.filter(pk=webhook.pk).update(failing_since=None)
-        notifications.webhook_recovered(webhook, webhook.failing_since)
+def _track_health(webhook: Webhook, results: list[DeliveryResult]) -> None:
+    """Follow a batch's outcome: any success clears the failing clock; ending on a failure starts it.
+
+    Disables a webhook that has not accepted a single delivery for WEBHOOK_DISABLE_AFTER_DAYS.
+    """
+    if any(result.success for result in results):
+        _note_success(webhook)
+    if not results[-1].success:
+        _note_failure(webhook, results[-1])
+
+
+def _note_success(webhook: Webhook) -> None:
+    current = Webhook.objects.filter(pk=webhook.pk).values("failing_since", "alert_state").first()
+    if current is None:
         return
+    # Nothing to write while all is well, which is nearly always.
+    if current["failing_since"] is None and current["alert_state"] not in (AlertState.FAILING, AlertState.DISABLED):
+        return
+    Webhook.objects.filter(pk=webhook.pk).update(failing_since=None)
+    notifications.webhook_recovered(webhook, current["failing_since"])
+
+
+def _note_failure(webhook: Webhook, result: DeliveryResult) -> None:
+    now = timezone.now()
     webhook = Webhook.objects.select_for_update().get(pk=webhook.pk)
     if webhook.failing_since is None:
         webhook.failing_since = now
@@ -295,23 +511,27 @@ def enable(webhook: Webhook) -> Webhook:
 
 
 def recover_stalled() -> int:
-    """Attempt again every delivery whose worker died mid-attempt, or whose nudge was lost."""
+    """Attempt again every delivery whose worker died mid-attempt; wake a dispatcher for any due one.
+
+    The second half is the safety net: a due delivery with no wake-up waiting (one lost, or a
+    task backend that cannot defer retries) is picked up here, at most WEBHOOK_RECOVERY_INTERVAL late.
+    """
     now = timezone.now()
-    recovered = 0
     with transaction.atomic():
-        stalled = Delivery.objects.select_for_update(skip_locked=True).filter(
-            state=DeliveryState.IN_FLIGHT, leased_until__lt=now
+        stalled = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(state=DeliveryState.IN_FLIGHT, leased_until__lt=now)
+            .values_list("pk", flat=True)
         )
-        for delivery in stalled:
-            delivery.state = DeliveryState.PENDING
-            delivery.next_attempt_at = now
-            delivery.leased_until = None
-            delivery.save(update_fields=["state", "next_attempt_at", "leased_until", "updated_at"])
-            enqueue_attempt(delivery)
-            recovered += 1
-    if recovered:
-        logger.info("Recovered %d delivery attempt(s) cut off by a stopped worker", recovered)
-    return recovered
+        Delivery.objects.filter(pk__in=stalled).update(
+            state=DeliveryState.PENDING, next_attempt_at=now, leased_until=None, updated_at=now
+        )
+    due = Delivery.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lte=now)
+    for environment in due.values_list("environment", flat=True).distinct().order_by():
+        wake(environment)
+    if stalled:
+        logger.info("Recovered %d delivery attempt(s) cut off by a stopped worker", len(stalled))
+    return len(stalled)
 
 
 def recover_forever(stop: threading.Event) -> None:

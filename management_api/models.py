@@ -313,7 +313,19 @@ class AttemptTally(models.Model):
 
     @classmethod
     def count(cls, log: "WebhookLog") -> None:
-        cls.add(log.environment, log.type, log.status, latency_bucket(log.duration_ms), 1, log.duration_ms)
+        cls.count_all([log])
+
+    @classmethod
+    def count_all(cls, logs: "list[WebhookLog]") -> None:
+        """Add a batch of log rows: one UPDATE per row of totals they touch, not one per log row."""
+        totals: dict[tuple[str, str, str, int], list[int]] = {}
+        for log in logs:
+            key = (log.environment, log.type, log.status, latency_bucket(log.duration_ms))
+            attempts_and_ms = totals.setdefault(key, [0, 0])
+            attempts_and_ms[0] += 1
+            attempts_and_ms[1] += log.duration_ms
+        for (environment, type, status, le_ms), (attempts, duration_ms) in totals.items():
+            cls.add(environment, type, status, le_ms, attempts, duration_ms)
 
 
 class WorkerHeartbeat(models.Model):

@@ -4,12 +4,17 @@ Every outbound POST (test connections and data alerts) goes through `send_signed
 follows a redirect, never reads more than WEBHOOK_RESPONSE_MAX_BYTES of an answer, never takes
 longer than WEBHOOK_DELIVERY_DEADLINE, and never connects to an address inside this network
 unless WEBHOOK_ALLOWED_NETWORKS says so. Every failure comes back as one plain sentence.
+
+Queued deliveries keep one connection per receiver (scheme, host and port) open between attempts;
+it was checked when it was opened, and it is closed after any attempt that did not succeed.
+Test connections always open a new one.
 """
 
 import contextlib
 import contextvars
 import http.client
 import ipaddress
+import itertools
 import json
 import logging
 import re
@@ -41,6 +46,8 @@ from urllib3.exceptions import (
 from management_api.signing import sign
 
 USER_AGENT = "AutoQL-Webhooks/1.0"
+# What a requests.Session adds to every request (signed_headers sets the User-Agent).
+_DEFAULT_HEADERS = {"Accept-Encoding": "gzip, deflate", "Accept": "*/*", "Connection": "keep-alive"}
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -163,6 +170,14 @@ class _CheckedAddressMixin(HTTPConnection):
         )
         raise AddressRefused(self, reasons[0])
 
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        # A kept-alive connection was opened by an earlier attempt: this attempt's deadline must be
+        # able to cut it too. (A new connection is noted by _new_conn, on its way out.)
+        opened = _open_sockets.get()
+        if opened is not None and self.sock is not None:
+            opened.append(self.sock)
+        super().request(*args, **kwargs)
+
 
 class _CheckedHTTPConnection(_CheckedAddressMixin):
     pass
@@ -192,10 +207,31 @@ class _CheckedAdapter(HTTPAdapter):
 def _new_session() -> requests.Session:
     session = requests.Session()
     session.trust_env = False  # no proxies from the environment: they would bypass the check
-    adapter = _CheckedAdapter(max_retries=0)
+    # One kept-alive connection per receiver: a thread sends one attempt at a time.
+    adapter = _CheckedAdapter(max_retries=0, pool_maxsize=1)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
+
+# The kept-alive connections of queued deliveries, one session per thread (requests.Session is
+# not thread-safe); its pool manager keeps one pool per scheme, host and port.
+_kept = threading.local()
+
+
+def _kept_session() -> requests.Session:
+    session = getattr(_kept, "session", None)
+    if session is None:
+        session = _kept.session = _new_session()
+    return session
+
+
+def close_kept_connections() -> None:
+    """Close this thread's kept-alive connections; the next attempt opens (and checks) new ones."""
+    session = getattr(_kept, "session", None)
+    _kept.session = None
+    if session is not None:
+        session.close()
 
 
 @dataclass
@@ -228,13 +264,21 @@ def signed_headers(secret: str, event: str, body: bytes, delivery_id: uuid.UUID)
     }
 
 
-def send_signed(url: str, secret: str, event: str, body: bytes, delivery_id: uuid.UUID) -> DeliveryResult:
-    """POST one signed delivery and describe what happened. Never raises, whatever the receiver does."""
+def send_signed(
+    url: str, secret: str, event: str, body: bytes, delivery_id: uuid.UUID, *, keep_alive: bool = False
+) -> DeliveryResult:
+    """POST one signed delivery and describe what happened. Never raises, whatever the receiver does.
+
+    With `keep_alive` the connection stays open for this thread's next attempt to the same
+    receiver, as long as this one succeeded.
+    """
     headers = signed_headers(secret, event, body, delivery_id)
     started = time.monotonic()
     try:
-        return _send(url, headers, body, started)
+        return _send(url, headers, body, started, keep_alive)
     except Exception as e:
+        if keep_alive:
+            close_kept_connections()
         # Whatever slipped past the known faults is still one failed attempt, never a crash.
         logger.exception("Unexpected failure sending a webhook delivery to %s", url)
         return failed_result(headers, body, started, f"the delivery failed unexpectedly ({type(e).__name__})")
@@ -252,7 +296,7 @@ def failed_result(headers: dict[str, str], body: bytes, started: float, error: s
     )
 
 
-def _send(url: str, headers: dict[str, str], body: bytes, started: float) -> DeliveryResult:
+def _send(url: str, headers: dict[str, str], body: bytes, started: float, keep_alive: bool) -> DeliveryResult:
     deadline_s = settings.WEBHOOK_DELIVERY_DEADLINE
     timed_out = f"timed out after {deadline_s:g} s"
 
@@ -266,25 +310,27 @@ def _send(url: str, headers: dict[str, str], body: bytes, started: float) -> Del
 
     opened: list[socket.socket] = []
     fired = threading.Event()
-    watchdog = threading.Timer(deadline_s, _cut_all, args=(opened, fired))
-    watchdog.daemon = True
     token = _open_sockets.set(opened)
-    watchdog.start()
+    session = _kept_session() if keep_alive else _new_session()
+    # Whatever goes wrong below, the connection is closed with the session: only an attempt that
+    # succeeded leaves it open for the next one (`keep` is set at the very end).
+    keep = False
+    armed = _watchdog.arm(started + deadline_s, opened, fired)
     try:
-        with _new_session() as session:
-            response = session.post(
-                url,
-                data=body,
-                headers=headers,
-                allow_redirects=False,
-                stream=True,
-                timeout=(min(5.0, deadline_s), deadline_s),
-            )
-            with response:
-                raw, cut = _read_capped(response, started + deadline_s)
-                code = response.status_code
-                reason = response.reason
-                response_headers = response.headers
+        # Prepared without the session's merging (cookies, netrc, environment): Session.post spends
+        # more on that than the rest of an attempt to a receiver that answers at once.
+        # https://requests.readthedocs.io/en/latest/user/advanced/#prepared-requests
+        prepared = requests.Request("POST", url, data=body, headers={**_DEFAULT_HEADERS, **headers}).prepare()
+        response = session.send(
+            prepared, allow_redirects=False, stream=True, timeout=(min(5.0, deadline_s), deadline_s)
+        )
+        # Read to the end, the body puts its connection back in the pool; a cut one is closed.
+        with response:
+            raw, cut = _read_capped(response, started + deadline_s)
+            code = response.status_code
+            reason = response.reason
+            response_headers = response.headers
+        keep = keep_alive and not cut and 200 <= code < 300
     except _DeadlinePassed:
         return result(error=timed_out)
     except _UndecodableBody:
@@ -301,8 +347,13 @@ def _send(url: str, headers: dict[str, str], body: bytes, started: float) -> Del
         # A URL that parses but cannot be sent (an IDNA label too long, a bad port): say so, not crash.
         return result(error=f"the request could not be sent ({type(e).__name__})")
     finally:
-        watchdog.cancel()
+        _watchdog.disarm(armed)
         _open_sockets.reset(token)
+        if not keep or fired.is_set():
+            if keep_alive:
+                close_kept_connections()
+            else:
+                session.close()
 
     common: dict[str, Any] = dict(
         status_code=code,
@@ -323,6 +374,51 @@ def _cut_all(sockets: list[socket.socket], fired: threading.Event) -> None:
     for sock in list(sockets):
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Watchdog:
+    """One thread per process that cuts the sockets of every attempt past its deadline.
+
+    A threading.Timer per attempt would start a thread per attempt, which costs about as much as
+    a whole delivery to a receiver that answers at once.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._armed: dict[int, tuple[float, list[socket.socket], threading.Event]] = {}
+        self._keys = itertools.count()
+        self._thread: threading.Thread | None = None
+        self._wakes_at = float("inf")
+
+    def arm(self, deadline: float, sockets: list[socket.socket], fired: threading.Event) -> int:
+        """Cut `sockets` (and set `fired`) at `deadline` (time.monotonic()) unless disarmed first."""
+        with self._condition:
+            if self._thread is None or not self._thread.is_alive():  # not started, or lost in a fork
+                self._thread = threading.Thread(target=self._run, name="webhook-deadlines", daemon=True)
+                self._thread.start()
+            key = next(self._keys)
+            self._armed[key] = (deadline, sockets, fired)
+            if deadline < self._wakes_at:
+                self._condition.notify()
+            return key
+
+    def disarm(self, key: int) -> None:
+        with self._condition:
+            self._armed.pop(key, None)
+
+    def _run(self) -> None:
+        with self._condition:
+            while True:
+                now = time.monotonic()
+                for key, (deadline, sockets, fired) in list(self._armed.items()):
+                    if deadline <= now:
+                        del self._armed[key]
+                        _cut_all(sockets, fired)
+                self._wakes_at = min((deadline for deadline, _, _ in self._armed.values()), default=float("inf"))
+                self._condition.wait(None if self._wakes_at == float("inf") else self._wakes_at - now)
+
+
+_watchdog = _Watchdog()
 
 
 class _DeadlinePassed(Exception):
@@ -423,7 +519,7 @@ def _bounded_headers(headers: Any) -> dict[str, str]:
 
 def _plain(text: str, limit: int) -> str:
     """Text from a receiver, safe to store and show: no control characters, at most `limit` long."""
-    cleaned = "".join(c if c.isprintable() else " " for c in text)
+    cleaned = text if text.isprintable() else "".join(c if c.isprintable() else " " for c in text)
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
 
 

@@ -322,6 +322,8 @@ WEBHOOK_RESPONSE_MAX_BYTES = 64 * 1024
 WEBHOOK_DISABLE_AFTER_DAYS = env.float("WEBHOOK_DISABLE_AFTER_DAYS", default=5.0)
 # How often each worker looks for deliveries cut off by a worker that died, in seconds.
 WEBHOOK_RECOVERY_INTERVAL = env.float("WEBHOOK_RECOVERY_INTERVAL", default=30.0)
+# Due deliveries a dispatcher claims and sends at once before it writes their log rows together.
+WEBHOOK_DISPATCH_BATCH = env.int("WEBHOOK_DISPATCH_BATCH", default=100)
 
 
 # --- Demo receiver ------------------------------------------------------------------------------

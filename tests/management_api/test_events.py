@@ -13,9 +13,10 @@ def event(**payload_changes):
     return {"event": "data_alert.true", "payload": payload}
 
 
-def test_it_queues_one_delivery(api):
+def test_it_queues_one_delivery(api, django_capture_on_commit_callbacks):
     api.create()
-    response = api.call("POST", "/webhooks/sandbox/events", event())
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.call("POST", "/webhooks/sandbox/events", event())
     assert response.status_code == 202
     body = response.json()
     assert body["reference_id"] == "1.1.202"
@@ -23,8 +24,10 @@ def test_it_queues_one_delivery(api):
     assert body["data"] == {"delivery_id": str(delivery.id), "status": "pending"}
     assert (delivery.event, delivery.project_id, delivery.type) == ("data_alert.true", "project1", "data_alert")
     assert delivery.payload["title"] == "High Sales"
+    # Once committed, a wake-up for the environment's dispatcher: the delivery row is the queue.
     [task] = DBTaskResult.objects.all()
-    assert task.args_kwargs["args"] == [str(delivery.id)]
+    assert (task.task_path, task.queue_name) == ("management_api.delivery.dispatch", "sandbox")
+    assert task.args_kwargs["args"] == ["sandbox"]
 
 
 def test_it_answers_404_without_a_webhook(api):

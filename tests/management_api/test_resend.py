@@ -10,14 +10,15 @@ from tests.receiver import VerifyingReceiver
 pytestmark = pytest.mark.usefixtures("allow_loopback")
 
 
-def test_it_resends_a_logged_test_with_the_same_delivery_id(api, httpserver):
+def test_it_resends_a_logged_test_with_the_same_delivery_id(api, httpserver, django_capture_on_commit_callbacks):
     secret = api.create(url=httpserver.url_for("/hook"))["secret"]
     receiver = VerifyingReceiver(secret=secret)
     httpserver.expect_request("/hook").respond_with_handler(receiver)
     log_id = api.call("POST", "/webhooks/sandbox/test", {}).json()["data"]["log_id"]
     first = WebhookLog.objects.get()
 
-    response = api.call("POST", f"/webhooks/sandbox/logs/{log_id}/resend")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.call("POST", f"/webhooks/sandbox/logs/{log_id}/resend")
 
     assert response.status_code == 202
     assert response.json()["data"] == {"delivery_id": str(first.delivery_id), "status": "pending"}

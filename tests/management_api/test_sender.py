@@ -13,6 +13,7 @@ import pytest
 
 from management_api import sender
 from management_api.sender import refusal_reason, send_signed
+from tests.receiver import KeepAliveReceiver
 
 
 @pytest.mark.parametrize(
@@ -219,3 +220,43 @@ def test_a_bad_allowed_network_stops_the_server_with_its_name(tmp_path):
     )
     assert finished.returncode != 0
     assert "WEBHOOK_ALLOWED_NETWORKS: '10.0.0.300/32' is not a network" in finished.stderr
+
+
+@pytest.fixture
+def no_kept_connections():
+    sender.close_kept_connections()
+    yield
+    sender.close_kept_connections()
+
+
+def test_attempts_with_keep_alive_share_one_connection(allow_loopback, no_kept_connections):
+    receiver = KeepAliveReceiver()
+    try:
+        for _ in range(3):
+            assert send_signed(receiver.url, "s", "test", b"{}", uuid.uuid4(), keep_alive=True).success
+    finally:
+        receiver.close()
+    assert receiver.connections == 1
+
+
+def test_a_kept_alive_connection_is_still_cut_at_the_deadline(allow_loopback, no_kept_connections):
+    # The second answer comes a byte every 0.2 s: no read ever times out, only the deadline ends it.
+    receiver = KeepAliveReceiver(trickle_after=1)
+    try:
+        first = send_signed(receiver.url, "s", "test", b"{}", uuid.uuid4(), keep_alive=True)
+        second = send_signed(receiver.url, "s", "test", b"{}", uuid.uuid4(), keep_alive=True)
+    finally:
+        receiver.close()
+    assert first.success is True
+    assert receiver.connections == 1  # the second attempt went over the kept connection
+    assert (second.success, second.error) == (False, "timed out after 2 s")
+
+
+def test_test_connections_never_keep_a_connection(allow_loopback, no_kept_connections):
+    receiver = KeepAliveReceiver()
+    try:
+        for _ in range(3):
+            assert send_signed(receiver.url, "s", "test", b"{}", uuid.uuid4()).success
+    finally:
+        receiver.close()
+    assert receiver.connections == 3

@@ -2,8 +2,9 @@
 
 The address check lives in an override of urllib3's private `HTTPConnection._new_conn`, reads
 `_dns_host`, and is installed through `HTTPAdapter.init_poolmanager` and the pool manager's
-`pool_classes_by_scheme`. If an upgrade renames or stops calling any of them, the check would
-silently stop running; these tests fail loudly instead.
+`pool_classes_by_scheme`; the deadline also overrides `request`, to reach a kept-alive socket.
+If an upgrade renames or stops calling any of them, the check would silently stop running; these
+tests fail loudly instead.
 """
 
 import inspect
@@ -31,6 +32,10 @@ def test_the_private_hooks_the_sender_overrides_still_exist():
     assert connection._dns_host == "example.com"
     connection._dns_host = "192.0.2.1"
     assert connection._dns_host == "192.0.2.1"
+    # A kept-alive connection's socket is handed to the deadline's watchdog in an override of
+    # `request`, which urllib3 calls for every request, with `sock` still set when it is reused.
+    assert "request" in vars(HTTPConnection)
+    assert connection.sock is None
     assert HTTPConnectionPool.ConnectionCls is HTTPConnection
     assert HTTPSConnectionPool.ConnectionCls is HTTPSConnection
     assert "init_poolmanager" in vars(HTTPAdapter)

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from werkzeug import Response
 
 from management_api.alerts import send_data_alert
 from management_api.models import Delivery, Webhook, WebhookLog
 from management_api.signing import verify
+from tests.receiver import KeepAliveReceiver
 from tests.workers import start_worker, wait_for, workers
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -83,7 +85,8 @@ def test_queued_deliveries_wait_untouched_while_no_worker_runs(webhook, httpserv
     # Queueing only writes rows: nothing was sent on the way, every attempt waits for a worker.
     assert receiver.received == []
     assert set(Delivery.objects.values_list("state", flat=True)) == {"pending"}
-    assert DBTaskResult.objects.filter(status="READY").count() == 3
+    # One wake-up for the environment's dispatcher, not one task per delivery: the rows are the queue.
+    assert DBTaskResult.objects.filter(status="READY").count() == 1
 
     with workers(1, tmp_path):
         wait_for(lambda: Delivery.objects.filter(state="delivered").count() == 3, 30, message="3 deliveries")
@@ -139,3 +142,36 @@ def test_two_workers_share_the_queue_and_deliver_each_event_exactly_once(webhook
     assert worker_ids == {"test-worker-0", "test-worker-1"}
     for log in (tmp_path / "worker-0.log", tmp_path / "worker-1.log"):
         assert "Traceback" not in log.read_text()
+
+
+def test_a_hanging_receiver_never_gets_a_delivery_twice(webhook, tmp_path):
+    # Every attempt runs to its deadline (2 s here). A batch that went on sending past its lease
+    # would see recovery hand its last deliveries to the other worker while it still sends them.
+    hanging = KeepAliveReceiver(hang_s=5)
+    try:
+        Webhook.objects.filter(pk=webhook.pk).update(url=hanging.url)
+        queued = {str(send_data_alert("sandbox", "p1", f"alert {i}").id) for i in range(6)}
+        with workers(2, tmp_path, WEBHOOK_RETRY_SCHEDULE="3600"):
+            wait_for(lambda: WebhookLog.objects.count() >= 6, 60, interval=0.5, message="6 attempts")
+    finally:
+        hanging.close()
+    assert collections.Counter(hanging.received) == collections.Counter(queued)  # each once
+    assert sorted(WebhookLog.objects.values_list("attempt", "error")) == [(1, "timed out after 2 s")] * 6
+    assert set(Delivery.objects.values_list("state", "attempts")) == {("pending", 1)}
+
+
+def test_a_due_delivery_with_no_wake_up_is_still_delivered(webhook, httpserver, tmp_path):
+    receiver = CountingReceiver(webhook.secret)
+    httpserver.expect_request("/hook").respond_with_handler(receiver)
+    # Written straight to the table: no task was ever queued for it (a lost wake-up).
+    orphan = Delivery.objects.create(
+        environment="sandbox",
+        type="data_alert",
+        event="data_alert.true",
+        payload={"title": "t"},
+        next_attempt_at=timezone.now(),
+    )
+    assert not DBTaskResult.objects.exists()
+    with workers(1, tmp_path):
+        wait_for(lambda: Delivery.objects.filter(state="delivered").exists(), 30, message="the orphan delivered")
+    assert [r.id for r in receiver.received] == [str(orphan.id)]
