@@ -362,6 +362,13 @@ class ManagementApi:
             raise ManagementApiError(UNEXPECTED)
         return data
 
+    def log_row(self, environment: str, log_id: str) -> dict[str, Any]:
+        """One log row with its request and response, for the row the reader opens."""
+        data = self._call("GET", f"/webhooks/{environment}/logs/{quote(log_id, safe='')}", environment)
+        if not isinstance(data, dict) or "id" not in data:
+            raise ManagementApiError(UNEXPECTED)
+        return data
+
     def delivery(self, environment: str, delivery_id: str) -> dict[str, Any]:
         """A delivery and every attempt of it, oldest first."""
         return self._call("GET", f"/webhooks/{environment}/deliveries/{quote(delivery_id, safe='')}", environment)

@@ -53,7 +53,7 @@ def test_the_logs_show_the_six_columns_and_na_for_no_project(manager_client):
         url="https://h.example.com/",
         response={"message": "<ok>"},
     )
-    html = tab_html(manager_client)
+    html = tab_html(manager_client, expanded=True)
     for header in ("Project ID", "Type", "Event", "Status", "Code", "Created At"):
         assert f'<th scope="col">{header}</th>' in html
     assert '<td data-label="Project ID">N/A</td>' in html
