@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import reswap, retarget, trigger_client_event
@@ -214,13 +215,23 @@ def _load_card(request: HttpRequest, environment: str) -> dict[str, Any]:
 @require_GET
 @login_required
 def webhooks_tab(request: HtmxHttpRequest) -> HttpResponse:
-    """The page itself calls no API: the cards and the logs load on their own (see below), so
-    the page renders at once whatever the management API does."""
+    """Against an upstream AutoQL the page itself calls no API: the cards and the logs load on
+    their own (see below), so the page renders at once whatever the management API does. The
+    embedded API runs in this process and cannot hang on a network, so there the cards and the
+    first page of logs come in the page: one request instead of four."""
     paging = LogsPageForm.from_query(request.GET)
-    context = {
+    context: dict[str, Any] = {
         "placeholders": [(e, LABELS[e]) for e in ENVIRONMENTS],
         "logs_query": _page_link(paging, paging["page"]) + _other_parameters(request),
     }
+    if not settings.AUTOQL_DOMAIN:
+        card = "webhooks_app/_environment_card.html"
+        context["cards"] = [render_to_string(card, _load_card(request, e), request) for e in ENVIRONMENTS]
+        logs = _logs_context(request, ManagementApi())
+        if logs["page"] != logs["asked_page"]:
+            # A page past the end shows the last one; the address bar follows (portal.js).
+            logs["replace_url"] = reverse("webhooks_tab") + _page_link(logs, logs["page"])
+        context["logs"] = render_to_string("webhooks_app/_logs.html", logs, request)
     return render(request, "webhooks_app/webhooks_tab.html", context)
 
 

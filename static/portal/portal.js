@@ -244,6 +244,13 @@
     });
   }
   document.addEventListener("htmx:afterSettle", placeFaultBanners);
+  // In embedded mode the parts come in the page itself (views.webhooks_tab).
+  document.addEventListener("DOMContentLoaded", placeFaultBanners);
+  // ... and a page past the end of the logs shows the last one: the address bar says which.
+  document.addEventListener("DOMContentLoaded", () => {
+    const logs = document.querySelector("#logs[data-replace-url]");
+    if (logs) history.replaceState(history.state, "", logs.getAttribute("data-replace-url"));
+  });
 
   // Reveal swaps the masked secret for the whole one; Hide puts the masked one back, as it was,
   // without asking the server again.

@@ -20,3 +20,15 @@ def test_the_logs_part_takes_the_same_few_queries_for_10_rows_and_for_50(manager
         assert response.content.decode().count('class="log-row"') == size
         counts.append(len(queries))
     assert counts[0] == counts[1] <= MOST_QUERIES, counts
+
+
+def test_the_tab_with_its_cards_and_logs_in_the_page_takes_a_fixed_few_queries(manager_client):
+    make_logs(60)
+    counts = []
+    for size in (10, 50):
+        with CaptureQueriesContext(connection) as queries:
+            response = manager_client.get(f"/?env=sandbox&size={size}")
+        assert response.content.decode().count('class="log-row"') == size
+        counts.append(len(queries))
+    # The logs part's queries and each card's webhook: no more than the part alone was allowed.
+    assert counts[0] == counts[1] <= MOST_QUERIES, counts
