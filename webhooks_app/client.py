@@ -2,9 +2,9 @@
 
 Every call is one of AutoQL's management API (docs/api.md): the
 environment's API key as `key`, the bearer token in `Authorization`. With AUTOQL_DOMAIN set the
-calls go to that domain; without it, the same requests are handed to this project's own WSGI
-application in-process (the embedded API), so the portal never calls its own server over the
-network and a single sync worker cannot deadlock waiting for itself.
+calls go to that domain; without it, the same requests are handed to the embedded API's views
+in-process (InProcessAdapter), so the portal never calls its own server over the network and a
+single sync worker cannot deadlock waiting for itself.
 """
 
 import io
@@ -17,9 +17,10 @@ from urllib.parse import quote, urlsplit
 
 import requests
 from django.conf import settings
-from django.core.handlers.base import BaseHandler
 from django.core.handlers.wsgi import WSGIRequest
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.urls import Resolver404, resolve
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
@@ -47,12 +48,14 @@ class ManagementApiError(Exception):
 
 
 class InProcessAdapter(BaseAdapter):
-    """A requests transport that runs the request through this project's Django app directly."""
+    """A requests transport that hands the request to the embedded API's view in this process.
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.handler = BaseHandler()
-        self.handler.load_middleware()
+    Straight to the view its path resolves to, past the middleware: the outer request went
+    through it already (host, session, user, CSRF), and the API's own answers, errors and
+    authentication (key and token) are its views' (ninja's). What that skips is the HTTP edge's:
+    the per-key rate limit, which is for callers from outside, and the body checks, which the
+    portal's own forms make before they call.
+    """
 
     def send(
         self,
@@ -92,9 +95,7 @@ class InProcessAdapter(BaseAdapter):
         for name, value in request.headers.items():
             key = name.upper().replace("-", "_")
             environ[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"] = value
-        # get_response, not the WSGI handler's __call__: that would send request_started and
-        # request_finished, which close the database connection the outer request still uses.
-        django_response = self.handler.get_response(WSGIRequest(environ))
+        django_response = self._dispatch(WSGIRequest(environ))
         response = requests.Response()
         response.status_code = django_response.status_code
         response.headers = CaseInsensitiveDict(django_response.items())
@@ -107,6 +108,17 @@ class InProcessAdapter(BaseAdapter):
         response.request = request
         response.reason = django_response.reason_phrase
         return response
+
+    @staticmethod
+    def _dispatch(request: WSGIRequest) -> HttpResponseBase:
+        # No request_started or request_finished either: those would close the database
+        # connection the outer request still uses.
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return JsonResponse({"message": "There is no such API path.", "reference_id": "1.1.404"}, status=404)
+        request.resolver_match = match  # the API's authentication reads the path's environment
+        return match.func(request, *match.args, **match.kwargs)
 
     def close(self) -> None:
         pass
