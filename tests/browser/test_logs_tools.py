@@ -143,6 +143,8 @@ def test_a_new_delivery_appears_on_page_one_while_an_open_row_stays_open(as_view
     expect(rows.first).to_contain_text("second")
     expect(page.locator(f"#log-{first.id}")).to_be_visible()
     expect(page.locator(f'[data-expand="log-{first.id}"]')).to_have_attribute("aria-expanded", "true")
+    # ... with its detail, loaded again into the new table.
+    expect(page.locator(f"#log-{first.id}").get_by_label("Logged response")).to_be_visible()
 
 
 def test_on_page_two_new_deliveries_are_offered_not_swapped_in(as_viewer, portal):
