@@ -111,6 +111,9 @@ def test_recover_asks_with_the_count_then_queues(as_manager, portal):
     asked = re.compile(r"Resend 2 failed Sandbox deliveries since (\d{4}-\d\d-\d\d )?\d\d:\d\d UTC\?")
     expect(dialog).to_contain_text(asked)
     dialog.get_by_label("The last hour").check()
+    # The question for the last hour reads like the one it replaces: wait for its answer, or the
+    # Resend below may be pressed on the old form and its result replaced by that answer.
+    expect(page.locator(".htmx-settling, .htmx-swapping, .htmx-request")).to_have_count(0)
     expect(dialog).to_contain_text(re.compile(r"Resend 2 failed Sandbox deliveries since"))
     dialog.get_by_role("button", name="Resend").click()
     expect(dialog).to_contain_text("2 failed Sandbox deliveries queued")
