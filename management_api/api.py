@@ -378,6 +378,24 @@ def resend(request: AuthenticatedRequest, environment: str, log_id: str, key: st
     return ok(queued, 202)
 
 
+class LogRowEnvelope(schemas.Envelope):
+    data: schemas.LogRow
+
+
+@api.get(
+    "/webhooks/{environment}/logs/{log_id}",
+    response={200: LogRowEnvelope, **ERRORS},
+    summary="One log row, with its request and response (the portal loads it when a row opens)",
+)
+def get_log(request: AuthenticatedRequest, environment: str, log_id: str, key: str = KEY):
+    # As for resend: only ASCII digits of a 64-bit id name a row.
+    valid = log_id.isascii() and log_id.isdigit() and int(log_id) < 2**63
+    log = WebhookLog.objects.filter(environment=request.auth, pk=int(log_id)).first() if valid else None
+    if log is None:
+        raise ApiError(404, f"There is no {request.auth} log row {log_id}.")
+    return ok(log)
+
+
 def delivery_id_or_404(environment: str, delivery_id: str) -> uuid.UUID:
     digits = delivery_id.replace("-", "")
     # Only ASCII hex names a delivery ("١" is a digit to Python); anything else never reaches the database.

@@ -2,6 +2,7 @@
 
 import json
 import math
+import time
 from typing import Any
 
 from django.conf import settings
@@ -139,3 +140,30 @@ class RequestBodyGuardMiddleware:
         if is_api:
             return JsonResponse({"message": message, "reference_id": "1.1.413"}, status=413)
         return error_response(request, message, 413)
+
+
+# How often a signed-in session's end moves forward: at most once this many seconds, so that
+# a page view (or the logs' check every 5 s) is not a database write each time.
+SESSION_REFRESH_SECONDS = 60
+SESSION_REFRESHED_AT = "_refreshed_at"
+
+
+class SessionIdleRefreshMiddleware:
+    """Moves the end of a session that a request used SESSION_IDLE_MINUTES forward, as
+    SESSION_SAVE_EVERY_REQUEST would, but saves it at most once a minute: a session then ends
+    between SESSION_IDLE_MINUTES - 1 and SESSION_IDLE_MINUTES after its last request."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        # Only a session this request read (a signed-in page, not a static file or an API call).
+        if session is None or not session.accessed or session.is_empty():
+            return response
+        now = int(time.time())
+        refreshed_at = session.get(SESSION_REFRESHED_AT)
+        if not isinstance(refreshed_at, int) or not 0 <= now - refreshed_at < SESSION_REFRESH_SECONDS:
+            session[SESSION_REFRESHED_AT] = now  # modified: SessionMiddleware saves it, with a new end
+        return response

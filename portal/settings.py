@@ -115,6 +115,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Inside the sessions' middleware, which saves what this one marks on the way out.
+    "portal.middleware.SessionIdleRefreshMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -215,10 +217,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "portal.signin.locked_out"
 
-# A session ends after this long without a request; every request moves the end forward.
+# A session ends after this long without a request; a request moves the end forward (saving the
+# session at most once a minute: portal.middleware.SessionIdleRefreshMiddleware).
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=60)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True
 
 # Email: password reset, and the alerts to managers about failing webhooks. Without EMAIL_URL the
 # reset pages are 404, the sign-in page says to ask an administrator (portal/signin.py), and

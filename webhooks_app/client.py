@@ -2,26 +2,26 @@
 
 Every call is one of AutoQL's management API (docs/api.md): the
 environment's API key as `key`, the bearer token in `Authorization`. With AUTOQL_DOMAIN set the
-calls go to that domain; without it, the same requests are handed to this project's own WSGI
-application in-process (the embedded API), so the portal never calls its own server over the
-network and a single sync worker cannot deadlock waiting for itself.
+calls go to that domain; without it, the same calls are handed to the embedded API's views
+in-process (call_in_process), so the portal never calls its own server over the network and a
+single sync worker cannot deadlock waiting for itself.
 """
 
 import io
+import json
 import re
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode
 
 import requests
 from django.conf import settings
-from django.core.handlers.base import BaseHandler
 from django.core.handlers.wsgi import WSGIRequest
-from django.http import HttpResponse, StreamingHttpResponse
-from requests.adapters import BaseAdapter
-from requests.structures import CaseInsensitiveDict
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.urls import Resolver404, resolve
 
 from audit.trail import RECORDED_BY_PORTAL
 from portal.credentials import api_keys
@@ -46,92 +46,46 @@ class ManagementApiError(Exception):
         return self.message
 
 
-class InProcessAdapter(BaseAdapter):
-    """A requests transport that runs the request through this project's Django app directly."""
+def call_in_process(method: str, path: str, query: dict[str, Any], body: Any = None) -> HttpResponseBase:
+    """The embedded API's answer to one call, from its view, in this process.
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.handler = BaseHandler()
-        self.handler.load_middleware()
-
-    def send(
-        self,
-        request: requests.PreparedRequest,
-        stream: bool = False,
-        timeout: float | tuple[float | None, float | None] | None = None,
-        verify: bool | str = True,
-        cert: str | tuple[str, str] | None = None,
-        proxies: dict[str, str] | None = None,
-    ) -> requests.Response:
-        parts = urlsplit(request.url or "")
-        body = request.body or b""
-        if isinstance(body, str):
-            body = body.encode()
-        if not isinstance(body, bytes):
-            # The client only ever sends JSON bodies, which requests has already encoded.
-            raise TypeError("The in-process adapter takes bodies of bytes only.")
-        environ = {
-            "REQUEST_METHOD": request.method,
-            "PATH_INFO": parts.path,
-            "QUERY_STRING": parts.query,
-            "SERVER_NAME": parts.hostname,
-            "SERVER_PORT": "443",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "CONTENT_LENGTH": str(len(body)),
-            "wsgi.input": io.BytesIO(body),
-            "wsgi.errors": sys.stderr,
-            "wsgi.url_scheme": parts.scheme,
-            "wsgi.version": (1, 0),
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": True,
-            "wsgi.run_once": False,
-            # The portal's views record these actions under the signed-in user; this tells the
-            # embedded API not to record them again as the API key's (audit/trail.py).
-            RECORDED_BY_PORTAL: True,
-        }
-        for name, value in request.headers.items():
-            key = name.upper().replace("-", "_")
-            environ[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"] = value
-        # get_response, not the WSGI handler's __call__: that would send request_started and
-        # request_finished, which close the database connection the outer request still uses.
-        django_response = self.handler.get_response(WSGIRequest(environ))
-        response = requests.Response()
-        response.status_code = django_response.status_code
-        response.headers = CaseInsensitiveDict(django_response.items())
-        if django_response.streaming:
-            # The log export: read on demand, as from a socket, so it is never held whole.
-            response.raw = io.BufferedReader(_ChunkReader(cast(StreamingHttpResponse, django_response)))
-        else:
-            response._content = cast(HttpResponse, django_response).content
-        response.url = request.url or ""
-        response.request = request
-        response.reason = django_response.reason_phrase
-        return response
-
-    def close(self) -> None:
-        pass
-
-
-class _ChunkReader(io.RawIOBase):
-    """A streaming response's chunks as a file, which is what requests reads a body from."""
-
-    def __init__(self, response: StreamingHttpResponse) -> None:
-        self.chunks = iter(cast(Iterator[bytes], response.streaming_content))
-        self.pending = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self.pending:
-            chunk = next(self.chunks, None)
-            if chunk is None:
-                return 0
-            self.pending = bytes(chunk)
-        size = min(len(buffer), len(self.pending))
-        buffer[:size] = self.pending[:size]
-        self.pending = self.pending[size:]
-        return size
+    Straight to the view the path resolves to: the outer request went through the middleware
+    already (host, session, user, CSRF), and the API's authentication (key and token), answers
+    and errors are its views' (ninja's). Skipped are the HTTP edge's per-key rate limit, which is
+    for callers from outside, and its body checks, which the portal's own forms make first.
+    """
+    content = b"" if body is None else json.dumps(body).encode()
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": urlencode(query, doseq=True),
+        "SERVER_NAME": settings.EMBEDDED_API_HOST,
+        "SERVER_PORT": "443",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "CONTENT_LENGTH": str(len(content)),
+        "CONTENT_TYPE": "application/json" if body is not None else "",
+        "HTTP_AUTHORIZATION": f"Bearer {settings.AUTOQL_TOKEN}",
+        "HTTP_ACCEPT": "application/json",
+        "wsgi.input": io.BytesIO(content),
+        "wsgi.errors": sys.stderr,
+        "wsgi.url_scheme": "https",
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        # The portal's views record these actions under the signed-in user; this tells the
+        # embedded API not to record them again as the API key's (audit/trail.py).
+        RECORDED_BY_PORTAL: True,
+    }
+    request = WSGIRequest(environ)
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return JsonResponse({"message": "There is no such API path.", "reference_id": "1.1.404"}, status=404)
+    request.resolver_match = match  # the API's authentication reads the path's environment
+    # No request_started or request_finished signals either: those would close the database
+    # connection the outer request still uses.
+    return match.func(request, *match.args, **match.kwargs)
 
 
 @dataclass
@@ -143,27 +97,17 @@ class LogExport:
     chunks: Iterator[bytes]
 
 
-_in_process_adapter: InProcessAdapter | None = None
-
-
-def _embedded_adapter() -> InProcessAdapter:
-    global _in_process_adapter
-    if _in_process_adapter is None:
-        _in_process_adapter = InProcessAdapter()
-    return _in_process_adapter
-
-
 class ManagementApi:
     def __init__(self) -> None:
         self.session = requests.Session()
         self.session.trust_env = False
         # The HTTP status of the last call that got an answer (201 tells a created webhook from a changed one).
         self.last_status: int | None = None
-        if settings.AUTOQL_DOMAIN:
-            self.base_url = settings.AUTOQL_DOMAIN + API_PATH
-        else:
-            self.base_url = f"https://{settings.EMBEDDED_API_HOST}{API_PATH}"
-            self.session.mount(f"https://{settings.EMBEDDED_API_HOST}/", _embedded_adapter())
+        # Without AUTOQL_DOMAIN the calls go to the embedded API in this process (call_in_process).
+        self.embedded = not settings.AUTOQL_DOMAIN
+        self.base_url = (
+            f"https://{settings.EMBEDDED_API_HOST}{API_PATH}" if self.embedded else settings.AUTOQL_DOMAIN + API_PATH
+        )
 
     def _call(
         self,
@@ -180,12 +124,35 @@ class ManagementApi:
         if timeout is None:
             timeout = settings.AUTOQL_API_TIMEOUT if method == "GET" else settings.AUTOQL_API_CHANGE_TIMEOUT
         call = f"{method} {API_PATH}{path} with the {environment} key"
+        query = {"key": api_keys()[environment], **(params or {})}
+        if self.embedded:
+            answer = call_in_process(method, API_PATH + path, query, json)
+            status, content = answer.status_code, cast(HttpResponse, answer).content
+        else:
+            status, content = self._request(method, path, query, json, timeout, call)
+        self.last_status = status
+        body = _parse_json(content)
+        if not isinstance(body, dict):
+            raise ManagementApiError(
+                "The management API answered with something the portal does not understand.",
+                status,
+                cause="unexpected",
+                detail=f"{call}: {status}, not JSON. Check that AUTOQL_DOMAIN points at an AutoQL management API.",
+            )
+        if status < 400:
+            return body.get("data")
+        raise self._error(status, body, environment, call)
+
+    def _request(
+        self, method: str, path: str, query: dict[str, Any], body: Any, timeout: float, call: str
+    ) -> tuple[int, bytes]:
+        """One call to the upstream AutoQL over HTTP: its status and body."""
         try:
             response = self.session.request(
                 method,
                 f"{self.base_url}{path}",
-                json=json,
-                params={"key": api_keys()[environment], **(params or {})},
+                json=body,
+                params=query,
                 headers={"Authorization": f"Bearer {settings.AUTOQL_TOKEN}", "Accept": "application/json"},
                 timeout=(min(5.0, timeout), timeout),
                 allow_redirects=False,
@@ -210,22 +177,7 @@ class ManagementApi:
                 detail=f"{call}: the connection to {self.domain} (AUTOQL_DOMAIN) failed. "
                 "Check AUTOQL_DOMAIN and that the service is up.",
             )
-        self.last_status = response.status_code
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise ManagementApiError(
-                "The management API answered with something the portal does not understand.",
-                response.status_code,
-                cause="unexpected",
-                detail=f"{call}: {response.status_code}, not JSON. Check that AUTOQL_DOMAIN points at "
-                "an AutoQL management API.",
-            )
-        if response.ok:
-            return body.get("data")
-        raise self._error(response.status_code, body, environment, call)
+        return response.status_code, response.content
 
     def _error(self, status: int, body: dict[str, Any], environment: str, call: str) -> ManagementApiError:
         # An upstream may echo what it was sent; the portal's credentials never reach a page.
@@ -362,6 +314,13 @@ class ManagementApi:
             raise ManagementApiError(UNEXPECTED)
         return data
 
+    def log_row(self, environment: str, log_id: str) -> dict[str, Any]:
+        """One log row with its request and response, for the row the reader opens."""
+        data = self._call("GET", f"/webhooks/{environment}/logs/{quote(log_id, safe='')}", environment)
+        if not isinstance(data, dict) or "id" not in data:
+            raise ManagementApiError(UNEXPECTED)
+        return data
+
     def delivery(self, environment: str, delivery_id: str) -> dict[str, Any]:
         """A delivery and every attempt of it, oldest first."""
         return self._call("GET", f"/webhooks/{environment}/deliveries/{quote(delivery_id, safe='')}", environment)
@@ -385,35 +344,58 @@ class ManagementApi:
         return self._call("GET", f"/webhooks/{environment}/stats", environment, params={"window": window})
 
     def export_logs(self, environment: str, file_format: str, filters: Mapping[str, str]) -> LogExport:
-        """The matching log rows as a CSV or JSON Lines file, read as it arrives."""
-        try:
-            response = self.session.get(
-                f"{self.base_url}/webhooks/{environment}/logs/export",
-                params={"key": api_keys()[environment], **filters, "format": file_format},
-                headers={"Authorization": f"Bearer {settings.AUTOQL_TOKEN}"},
-                timeout=settings.AUTOQL_API_TIMEOUT,
-                allow_redirects=False,
-                stream=True,
-            )
-        except requests.exceptions.RequestException:
-            raise ManagementApiError(
-                f"The management API at {self.base_url.split(API_PATH)[0]} could not be reached; "
-                "check AUTOQL_DOMAIN and that the service is up."
-            )
-        if response.status_code != 200:
+        """The matching log rows as a CSV or JSON Lines file, read as it arrives (never held whole)."""
+        path = f"/webhooks/{environment}/logs/export"
+        query = {"key": api_keys()[environment], **filters, "format": file_format}
+        call = f"GET {API_PATH}{path}"
+        chunks: Iterator[bytes]
+        if self.embedded:
+            answer = call_in_process("GET", API_PATH + path, query)
+            if answer.status_code != 200:
+                raise self._export_error(answer.status_code, cast(HttpResponse, answer).content, environment, call)
+            streamed = cast(Iterator[bytes], cast(StreamingHttpResponse, answer).streaming_content)
+            chunks = (bytes(chunk) for chunk in streamed)
+            disposition, content_type = answer.get("Content-Disposition", ""), answer.get("Content-Type")
+        else:
             try:
-                body = response.json()
-            except ValueError:
-                body = None
-            response.close()
-            if not isinstance(body, dict):
-                raise ManagementApiError(f"The management API answered {response.status_code}.", response.status_code)
-            raise self._error(
-                response.status_code, body, environment, f"GET {API_PATH}/webhooks/{environment}/logs/export"
+                response = self.session.get(
+                    f"{self.base_url}{path}",
+                    params=query,
+                    headers={"Authorization": f"Bearer {settings.AUTOQL_TOKEN}"},
+                    timeout=settings.AUTOQL_API_TIMEOUT,
+                    allow_redirects=False,
+                    stream=True,
+                )
+            except requests.exceptions.RequestException:
+                raise ManagementApiError(
+                    f"The management API at {self.domain} could not be reached; "
+                    "check AUTOQL_DOMAIN and that the service is up."
+                )
+            if response.status_code != 200:
+                content = response.content
+                response.close()
+                raise self._export_error(response.status_code, content, environment, call)
+            chunks = response.iter_content(chunk_size=64 * 1024)
+            disposition, content_type = (
+                response.headers.get("Content-Disposition", ""),
+                response.headers.get("Content-Type"),
             )
-        match = re.search(r'filename="([A-Za-z0-9._-]+)"', response.headers.get("Content-Disposition", ""))
+        match = re.search(r'filename="([A-Za-z0-9._-]+)"', disposition)
         return LogExport(
             filename=match.group(1) if match else f"webhook-logs-{environment}.{file_format}",
-            content_type=response.headers.get("Content-Type", "application/octet-stream"),
-            chunks=response.iter_content(chunk_size=64 * 1024),
+            content_type=content_type or "application/octet-stream",
+            chunks=chunks,
         )
+
+    def _export_error(self, status: int, content: bytes, environment: str, call: str) -> ManagementApiError:
+        body = _parse_json(content)
+        if not isinstance(body, dict):
+            return ManagementApiError(f"The management API answered {status}.", status)
+        return self._error(status, body, environment, call)
+
+
+def _parse_json(content: bytes) -> Any:
+    try:
+        return json.loads(content)
+    except ValueError:
+        return None

@@ -40,6 +40,27 @@ def _known(environment: str) -> str:
     return environment.capitalize()
 
 
+# An opened row: its request and response, loaded when the reader opens it.
+
+
+@require_GET
+@login_required
+def log_detail(request: HttpRequest, environment: str, log_id: str) -> HttpResponse:
+    _known(environment)
+    context: dict[str, Any] = {"env": environment, "row": None, "error": None}
+    try:
+        context["row"] = ManagementApi().log_row(environment, log_id)
+    except ManagementApiError as e:
+        # 404: the row went with retention, or the API is a plain AutoQL, which has no such call.
+        context["error"] = (
+            "This row is no longer kept, or this management API does not give a row's details."
+            if e.status == 404
+            else f"Loading the details of this row failed: {e}"
+        )
+    context["is_manager"] = request.user.has_perm(MANAGE_PERMISSION)
+    return render(request, "webhooks_app/_log_detail.html", context)
+
+
 # A delivery's attempts, in its expanded row.
 
 

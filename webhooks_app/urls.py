@@ -40,6 +40,7 @@ urlpatterns = [
         logs_views.delivery_timeline,
         name="delivery_timeline",
     ),
+    path("webhooks/<str:environment>/logs/<log_id:log_id>", logs_views.log_detail, name="log_detail"),
     path("webhooks/<str:environment>/health", logs_views.logs_health, name="logs_health"),
     path("webhooks/<str:environment>/recover", logs_views.recover_failed, name="recover_failed"),
     path("webhooks/<str:environment>/logs/export", logs_views.export_logs, name="export_logs"),

@@ -31,6 +31,7 @@
       if (!button || !detail) return;
       button.setAttribute("aria-expanded", "true");
       detail.hidden = false;
+      window.portal.loadLogDetail(detail);
     });
     openRows = [];
     const again = focused && logs.querySelector(focused);

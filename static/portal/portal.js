@@ -147,6 +147,7 @@
       const open = expander.getAttribute("aria-expanded") === "true";
       expander.setAttribute("aria-expanded", String(!open));
       if (detail) detail.hidden = open;
+      if (detail && !open) loadLogDetail(detail);
       return;
     }
 
@@ -195,8 +196,17 @@
     document.execCommand("copy");
     area.remove();
   }
-  // For the other pages' scripts (integrate.js): one way to copy.
-  window.portal = { copyText };
+  // A log row carries only what it shows closed; its request, response and Resend load the first
+  // time it opens (and again when a refresh of the table brings it back open).
+  function loadLogDetail(detail) {
+    const slot = detail.querySelector("[data-detail-url]");
+    if (!slot || slot.hasAttribute("data-detail-loading")) return;
+    slot.setAttribute("data-detail-loading", "");
+    htmx.ajax("GET", slot.getAttribute("data-detail-url"), { target: slot, swap: "innerHTML" });
+  }
+
+  // For the other pages' scripts (integrate.js: one way to copy; logs.js: open rows).
+  window.portal = { copyText, loadLogDetail };
 
   // ---- Faults, secrets, modal requests and open rows (the tab's parts that load on their own) ----
 
@@ -234,6 +244,13 @@
     });
   }
   document.addEventListener("htmx:afterSettle", placeFaultBanners);
+  // In embedded mode the parts come in the page itself (views.webhooks_tab).
+  document.addEventListener("DOMContentLoaded", placeFaultBanners);
+  // ... and a page past the end of the logs shows the last one: the address bar says which.
+  document.addEventListener("DOMContentLoaded", () => {
+    const logs = document.querySelector("#logs[data-replace-url]");
+    if (logs) history.replaceState(history.state, "", logs.getAttribute("data-replace-url"));
+  });
 
   // Reveal swaps the masked secret for the whole one; Hide puts the masked one back, as it was,
   // without asking the server again.
@@ -316,6 +333,7 @@
       if (!expander || !detail) return;
       expander.setAttribute("aria-expanded", "true");
       detail.hidden = false;
+      loadLogDetail(detail);
     });
   }
   document.addEventListener("click", (event) => {

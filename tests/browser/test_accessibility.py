@@ -143,8 +143,8 @@ def test_axe_finds_nothing_serious_on_the_tab_and_its_modals(as_manager, portal,
     page = as_manager
     page.emulate_media(color_scheme=theme)
     page.reload()
-    page.locator("#logs .log-row").first.click()  # one row expanded
-    expect(page.locator("#logs .log-detail").first).to_be_visible()
+    page.locator("#logs .log-row").first.click()  # one row expanded, its detail loaded
+    expect(page.locator("#logs .log-detail").first.get_by_label("Logged response")).to_be_visible()
     assert serious_violations(page) == []
 
     dialog = page.get_by_role("dialog")

@@ -46,6 +46,29 @@ def test_generate_key_with_the_keyboard_alone(as_manager, portal):
     expect(regenerate).to_be_focused()
 
 
+def test_a_log_row_opens_with_the_keyboard_and_loads_its_detail(as_viewer, portal):
+    row = WebhookLog.objects.create(
+        environment="sandbox",
+        type="test",
+        event="test",
+        status="success",
+        code=200,
+        url="https://h.example.com/",
+        response={"message": "keyboard"},
+    )
+    page = as_viewer
+    page.reload()
+    expander = page.locator(f'[data-expand="log-{row.pk}"]')
+    expander.focus()
+    page.keyboard.press("Enter")
+    expect(expander).to_have_attribute("aria-expanded", "true")
+    expect(page.locator(f"#log-{row.pk}").get_by_label("Logged response")).to_contain_text('"message": "keyboard"')
+    expect(expander).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(expander).to_have_attribute("aria-expanded", "false")
+    expect(page.locator(f"#log-{row.pk}")).to_be_hidden()
+
+
 @pytest.mark.screenshots
 @pytest.mark.parametrize("width", [1280, 390])
 def test_no_sideways_scrolling(as_manager, portal, width, screenshots):

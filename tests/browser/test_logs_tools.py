@@ -111,6 +111,9 @@ def test_recover_asks_with_the_count_then_queues(as_manager, portal):
     asked = re.compile(r"Resend 2 failed Sandbox deliveries since (\d{4}-\d\d-\d\d )?\d\d:\d\d UTC\?")
     expect(dialog).to_contain_text(asked)
     dialog.get_by_label("The last hour").check()
+    # The question for the last hour reads like the one it replaces: wait for its answer, or the
+    # Resend below may be pressed on the old form and its result replaced by that answer.
+    expect(page.locator(".htmx-settling, .htmx-swapping, .htmx-request")).to_have_count(0)
     expect(dialog).to_contain_text(re.compile(r"Resend 2 failed Sandbox deliveries since"))
     dialog.get_by_role("button", name="Resend").click()
     expect(dialog).to_contain_text("2 failed Sandbox deliveries queued")
@@ -143,6 +146,8 @@ def test_a_new_delivery_appears_on_page_one_while_an_open_row_stays_open(as_view
     expect(rows.first).to_contain_text("second")
     expect(page.locator(f"#log-{first.id}")).to_be_visible()
     expect(page.locator(f'[data-expand="log-{first.id}"]')).to_have_attribute("aria-expanded", "true")
+    # ... with its detail, loaded again into the new table.
+    expect(page.locator(f"#log-{first.id}").get_by_label("Logged response")).to_be_visible()
 
 
 def test_on_page_two_new_deliveries_are_offered_not_swapped_in(as_viewer, portal):

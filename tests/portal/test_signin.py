@@ -7,8 +7,11 @@ from axes.models import AccessAttempt
 from django.contrib.auth.models import User
 from django.contrib.sessions.models import Session
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from portal.middleware import SESSION_REFRESH_SECONDS, SESSION_REFRESHED_AT
 from tests.portal.test_settings import read_setting
 
 LOCKOUT = "Too many failed sign-ins: this account is locked for 15 minutes. Ask an administrator to unlock it sooner."
@@ -72,6 +75,32 @@ def test_every_request_moves_the_end_of_an_idle_session_forward(client, alice):
     assert client.get("/").status_code == 200
     expire_date = Session.objects.get(pk=session.pk).expire_date
     assert expire_date > timezone.now() + timedelta(minutes=59)
+
+
+def test_the_end_moves_forward_at_most_once_a_minute_so_a_page_view_need_not_write(client, alice):
+    client.force_login(alice)
+    assert client.get("/").status_code == 200
+    session = Session.objects.get(session_key=client.session.session_key)
+    soon = timezone.now() + timedelta(minutes=30)
+    Session.objects.filter(pk=session.pk).update(expire_date=soon)
+    # Within the minute after the last move: the session is read, not written.
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/").status_code == 200
+    assert not [q for q in queries.captured_queries if "django_session" in q["sql"] and "UPDATE" in q["sql"]]
+    assert Session.objects.get(pk=session.pk).expire_date == soon
+    # A minute on (the time of the last move, put back): the end moves forward again.
+    stored = client.session
+    stored[SESSION_REFRESHED_AT] -= SESSION_REFRESH_SECONDS
+    stored.save()
+    assert client.get("/").status_code == 200
+    assert Session.objects.get(pk=session.pk).expire_date > timezone.now() + timedelta(minutes=59)
+
+
+def test_an_api_call_with_a_session_cookie_does_not_write_the_session(client, alice):
+    client.force_login(alice)
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/autoql/management/api/v1/notifications/webhooks?key=x")
+    assert not [q for q in queries.captured_queries if "django_session" in q["sql"]]
 
 
 def test_an_idle_session_ends_after_session_idle_minutes():

@@ -18,6 +18,7 @@ READ_VIEWS = {
     "logs_section",
     "integrate",
     "delivery_timeline",
+    "log_detail",
     "logs_health",
     "export_logs",
     "new_deliveries",

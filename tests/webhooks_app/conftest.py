@@ -1,3 +1,6 @@
+import re
+from html import unescape
+
 import pytest
 from django.contrib.auth.models import Permission, User
 
@@ -27,14 +30,31 @@ def viewer_client(client, viewer):
 
 
 HX = {"HTTP_HX_REQUEST": "true"}
+# An element that htmx loads by itself as soon as it is in the page.
+LOADED_PART = re.compile(r'<[^>]*\bhx-get="([^"]+)"[^>]*\bhx-trigger="load"')
 
 
-def tab_html(client, query: str = "") -> str:
-    """What a browser shows at /?<query> once the parts have loaded: the page, both cards and
-    the logs, each fetched as htmx fetches it."""
-    parts = [client.get(f"/?{query}")]
-    parts += [client.get(f"/webhooks/{environment}/card", **HX) for environment in ("sandbox", "production")]
-    parts.append(client.get(f"/logs?{query}", **HX))
-    for response in parts:
-        assert response.status_code == 200, response
-    return "".join(response.content.decode() for response in parts)
+def loaded_parts(html: str, expanded: bool = False) -> list[str]:
+    """The URLs a browser fetches for this HTML by itself; with `expanded`, also what every log
+    row shows once opened."""
+    urls = LOADED_PART.findall(html)
+    if expanded:
+        urls += re.findall(r'\bdata-detail-url="([^"]+)"', html)
+        urls += re.findall(r'\bhx-get="([^"]+)" hx-trigger="intersect once"', html)
+    return [unescape(url) for url in urls]
+
+
+def tab_html(client, query: str = "", expanded: bool = False) -> str:
+    """What a browser shows at /?<query> once the parts have loaded: the page and each part it
+    loads by itself (the cards and the logs in upstream mode, the health panel), fetched as htmx
+    fetches them; with `expanded`, every log row opened too."""
+    html = ""
+    pending = [f"/?{query}"]
+    while pending:
+        url = pending.pop(0)
+        response = client.get(url, **({} if url.startswith("/?") else HX))
+        assert response.status_code == 200, (url, response)
+        part = response.content.decode()
+        html += part
+        pending += loaded_parts(part, expanded)
+    return html

@@ -42,13 +42,36 @@ def logged_delivery():
 
 def test_the_expanded_row_shows_the_request_the_response_and_the_attempt(manager_client):
     log = logged_delivery()
-    html = tab_html(manager_client)
+    html = tab_html(manager_client, expanded=True)
     assert "AutoQL-Signature: c2lnbmF0dXJl" in html
     assert "Retry-After: 120" in html
     assert "&quot;title&quot;: &quot;x&quot;" in html
     assert '<span class="muted">Attempt</span> 1' in html
     assert "Next attempt" in html and str(log.delivery_id) in html
     assert "s" * 43 not in html
+
+
+def test_a_closed_row_carries_no_detail_and_loads_it_when_opened(manager_client):
+    log = logged_delivery()
+    html = tab_html(manager_client)
+    assert ">p1<" in html
+    for detail in ("AutoQL-Signature", "Retry-After", "&quot;title&quot;", "Logged response", "Resend"):
+        assert detail not in html, detail
+    assert f'<tr class="log-detail" id="log-{log.pk}" hidden>' in html
+    assert f'data-detail-url="/webhooks/sandbox/logs/{log.pk}"' in html
+    detail = manager_client.get(f"/webhooks/sandbox/logs/{log.pk}", **HX).content.decode()
+    assert "AutoQL-Signature: c2lnbmF0dXJl" in detail and 'aria-label="Logged response"' in detail
+    assert f'hx-get="/webhooks/sandbox/logs/{log.pk}/resend?delivery={log.delivery_id}"' in detail
+
+
+def test_a_rows_detail_needs_a_login_and_its_own_environment(client, manager):
+    log = logged_delivery()
+    response = client.get(f"/webhooks/sandbox/logs/{log.pk}", **HX)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    client.force_login(manager)
+    other = client.get(f"/webhooks/production/logs/{log.pk}", **HX).content.decode()
+    assert "This row is no longer kept" in other and "c2lnbmF0dXJl" not in other
+    assert client.get(f"/webhooks/staging/logs/{log.pk}", **HX).status_code == 404
 
 
 def test_resend_queues_a_new_attempt(manager_client):

@@ -28,7 +28,7 @@ def sent(minutes_ago: float) -> WebhookLog:
 
 def test_a_viewer_sees_no_signature_of_a_fresh_delivery(viewer_client):
     sent(minutes_ago=1)
-    html = tab_html(viewer_client)
+    html = tab_html(viewer_client, expanded=True)
     assert SIGNATURE not in html
     assert HIDDEN in html
     assert "AutoQL-Timestamp:" in html
@@ -36,7 +36,7 @@ def test_a_viewer_sees_no_signature_of_a_fresh_delivery(viewer_client):
 
 def test_a_viewer_sees_the_signature_once_it_can_no_longer_be_replayed(viewer_client):
     sent(minutes_ago=10)
-    html = tab_html(viewer_client)
+    html = tab_html(viewer_client, expanded=True)
     assert f"AutoQL-Signature: {SIGNATURE}" in html
     assert HIDDEN not in html
 
@@ -46,12 +46,12 @@ def test_a_timestamp_in_the_future_keeps_the_signature_hidden(viewer_client):
     future = int((time.time() + 120) * 1000)
     log.request_headers = {**log.request_headers, "AutoQL-Timestamp": str(future)}
     log.save(update_fields=["request_headers"])
-    html = tab_html(viewer_client)
+    html = tab_html(viewer_client, expanded=True)
     assert SIGNATURE not in html and HIDDEN in html
 
 
 @pytest.mark.parametrize("minutes_ago", [1, 10])
 def test_a_manager_sees_every_signature(manager_client, minutes_ago):
     sent(minutes_ago=minutes_ago)
-    html = tab_html(manager_client)
+    html = tab_html(manager_client, expanded=True)
     assert f"AutoQL-Signature: {SIGNATURE}" in html

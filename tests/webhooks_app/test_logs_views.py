@@ -63,7 +63,7 @@ def test_the_timeline_lists_every_attempt_and_the_final_state(viewer_client):
 
 def test_the_expanded_row_loads_its_timeline_when_opened(viewer_client):
     row = log()
-    html = viewer_client.get("/logs", **HX).content.decode()
+    html = viewer_client.get(f"/webhooks/sandbox/logs/{row.pk}", **HX).content.decode()
     assert f'hx-get="/webhooks/sandbox/deliveries/{row.delivery_id}" hx-trigger="intersect once"' in html
 
 

@@ -49,6 +49,9 @@ def test_every_card_action_reaches_the_other_instance(manager_client, other, htt
     assert "Connection succeeded" in html and receiver.received[0]["problem"] is None
     assert not WebhookLog.objects.exists()
     assert ">test</td>" in tab_html(manager_client, "env=sandbox")
+    # An opened row's detail comes from the other instance too.
+    opened = tab_html(manager_client, "env=sandbox", expanded=True)
+    assert 'aria-label="Logged response"' in opened and "AutoQL-Signature:" in opened
 
     manager_client.post("/webhooks/sandbox/regenerate")
     assert remote_webhooks(url, env)[0]["secret"] != remote["secret"]
@@ -65,3 +68,10 @@ def test_wrong_credentials_for_the_other_instance_say_so_in_plain_words(manager_
         in html
     )
     assert "Not set up" not in html and "Generate Key" not in html and ">Retry</a>" in html
+
+
+def test_against_an_api_without_a_rows_own_call_an_opened_row_says_so(manager_client, settings, httpserver):
+    settings.AUTOQL_DOMAIN = httpserver.url_for("").rstrip("/")
+    httpserver.expect_request(f"{API}/webhooks/sandbox/logs/7").respond_with_data("Not Found", status=404)
+    html = manager_client.get("/webhooks/sandbox/logs/7", **HX).content.decode()
+    assert "this management API does not give a row&#x27;s details" in html

@@ -53,7 +53,7 @@ def test_the_logs_show_the_six_columns_and_na_for_no_project(manager_client):
         url="https://h.example.com/",
         response={"message": "<ok>"},
     )
-    html = tab_html(manager_client)
+    html = tab_html(manager_client, expanded=True)
     for header in ("Project ID", "Type", "Event", "Status", "Code", "Created At"):
         assert f'<th scope="col">{header}</th>' in html
     assert '<td data-label="Project ID">N/A</td>' in html
@@ -171,3 +171,30 @@ def test_a_viewer_sees_cards_and_logs_without_actions(viewer_client):
     for action in (">Reveal<", ">Copy<", ">Test Connection<", ">Regenerate<", ">Delete<", ">Generate Key<"):
         assert action not in html
     assert "viewer" in html
+
+
+def test_with_the_embedded_api_the_page_brings_its_cards_and_logs_itself(manager_client, settings):
+    assert not settings.AUTOQL_DOMAIN
+    Webhook.objects.create(environment="sandbox", url="https://s.example.com/", secret="y" * 40 + "QRST")
+    make_logs(3)
+    html = manager_client.get("/?env=sandbox&size=10").content.decode()
+    assert "https://s.example.com/" in html and "••••••••••••QRST" in html
+    assert "No Production webhook yet." in html
+    assert html.count('class="log-row"') == 3 and "Page 1 of 1" in html
+    for part in ('hx-get="/webhooks/sandbox/card"', 'hx-get="/webhooks/production/card"', 'hx-trigger="load" hx-swap'):
+        assert part not in html, part
+    assert "Loading the" not in html.replace("Loading the details", "").replace("Loading the attempts", "")
+
+
+def test_with_the_embedded_api_a_page_past_the_end_shows_the_last_and_says_so(manager_client):
+    make_logs(25)
+    html = manager_client.get("/?env=sandbox&size=10&page=999").content.decode()
+    assert "Page 3 of 3" in html and "there is no page 999; this is the last" in html
+    assert 'data-replace-url="/?env=sandbox&amp;size=10&amp;page=3"' in html
+
+
+def test_upstream_the_page_leaves_its_cards_and_logs_to_their_own_requests(manager_client, settings, closed_port):
+    settings.AUTOQL_DOMAIN = f"http://127.0.0.1:{closed_port}"
+    html = manager_client.get("/").content.decode()
+    assert html.count('hx-trigger="load" hx-swap="outerHTML"') == 3
+    assert 'class="log-row"' not in html and "Page 1 of" not in html
