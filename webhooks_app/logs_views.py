@@ -43,20 +43,44 @@ def _known(environment: str) -> str:
 # An opened row: its request and response, loaded when the reader opens it.
 
 
+# How far down the list a row is looked for: it moves down by one for every newer row.
+ROW_SEARCH_PAGES = 2
+API_PAGE_LIMIT = 100  # the largest page the management API gives
+
+
+def _row_from_the_list(api: ManagementApi, environment: str, log_id: str, at: str) -> dict[str, Any] | None:
+    """The row, found in the logs list from where it stood when the table was drawn."""
+    if not (at.isascii() and at.isdigit() and len(at) <= 9):
+        return None
+    offset = int(at)
+    for _ in range(ROW_SEARCH_PAGES):
+        items = api.logs(environment, offset, API_PAGE_LIMIT)["items"]
+        row = next((item for item in items if isinstance(item, dict) and str(item.get("id")) == log_id), None)
+        if row is not None or len(items) < API_PAGE_LIMIT:
+            return row
+        offset += API_PAGE_LIMIT
+    return None
+
+
 @require_GET
 @login_required
 def log_detail(request: HttpRequest, environment: str, log_id: str) -> HttpResponse:
     _known(environment)
     context: dict[str, Any] = {"env": environment, "row": None, "error": None}
+    api = ManagementApi()
     try:
-        context["row"] = ManagementApi().log_row(environment, log_id)
+        try:
+            context["row"] = api.log_row(environment, log_id)
+        except ManagementApiError as e:
+            # 404: the row went with retention, or the API is a plain AutoQL, which has no such
+            # call; its list has the row, a little further down if newer rows came since.
+            if e.status != 404:
+                raise
+            context["row"] = _row_from_the_list(api, environment, log_id, request.GET.get("at", ""))
+            if context["row"] is None:
+                context["error"] = "This row is no longer kept."
     except ManagementApiError as e:
-        # 404: the row went with retention, or the API is a plain AutoQL, which has no such call.
-        context["error"] = (
-            "This row is no longer kept, or this management API does not give a row's details."
-            if e.status == 404
-            else f"Loading the details of this row failed: {e}"
-        )
+        context["error"] = f"Loading the details of this row failed: {e}"
     context["is_manager"] = request.user.has_perm(MANAGE_PERMISSION)
     return render(request, "webhooks_app/_log_detail.html", context)
 

@@ -161,14 +161,14 @@ def _page_link(paging: dict[str, Any], page: int) -> str:
     return f"?env={paging['env']}&size={paging['size']}&page={page}{filters}"
 
 
-def _rows_shown(environment: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _rows_shown(environment: str, items: list[dict[str, Any]], offset: int = 0) -> list[dict[str, Any]]:
     """What a closed log row shows, worked out here once rather than by template filters per cell
     (a page has up to 100 rows)."""
     # One reverse for the page: every row's detail URL differs only in its id.
     detail_base = reverse("log_detail", args=[environment, "0"]).removesuffix("0")
     now = timezone.now()
     rows = []
-    for item in items:
+    for index, item in enumerate(items):
         moment = parse_datetime(item.get("created_at") or "")
         rows.append(
             {
@@ -182,7 +182,9 @@ def _rows_shown(environment: str, items: list[dict[str, Any]]) -> list[dict[str,
                 "created_at": item.get("created_at"),
                 "created": f"{timezone.localtime(moment):%Y-%m-%d %H:%M:%S}" if moment else "",
                 "ago": timesince(moment, now) if moment else "",
-                "detail_url": f"{detail_base}{item['id']}",
+                # Where the row stood in the list: an API without the one-row call (a plain AutoQL)
+                # is asked for the list again from there (logs_views.log_detail).
+                "detail_url": f"{detail_base}{item['id']}?at={offset + index}",
             }
         )
     return rows
@@ -223,7 +225,7 @@ def _logs_context(request: HttpRequest, api: ManagementApi) -> dict[str, Any]:
         context["logs_error"] = f"Couldn't load the {LABELS[environment]} logs: {_lower_first(e.message)}"
         context["fault"] = _fault(request, e, "logs")
         return context
-    context.update(rows=_rows_shown(environment, data["items"]), total=total, pages=pages, page=page)
+    context.update(rows=_rows_shown(environment, data["items"], (page - 1) * size), total=total, pages=pages, page=page)
     context["pager_back"] = page > 1
     context["pager_forward"] = page < pages
     context["pager"] = {

@@ -205,6 +205,19 @@
     htmx.ajax("GET", slot.getAttribute("data-detail-url"), { target: slot, swap: "innerHTML" });
   }
 
+  // A detail that failed to load says so, and loads again the next time its row opens.
+  function detailFailed(event) {
+    const slot = event.detail && event.detail.target;
+    if (!slot || !slot.hasAttribute || !slot.hasAttribute("data-detail-url")) return;
+    slot.removeAttribute("data-detail-loading");
+    const message = document.createElement("span");
+    message.className = "error-text";
+    message.textContent = "Couldn't load this row's details. Close the row and open it again to retry.";
+    slot.replaceChildren(message);
+  }
+  document.addEventListener("htmx:responseError", detailFailed);
+  document.addEventListener("htmx:sendError", detailFailed);
+
   // For the other pages' scripts (integrate.js: one way to copy; logs.js: open rows).
   window.portal = { copyText, loadLogDetail };
 

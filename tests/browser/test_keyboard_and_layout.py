@@ -69,6 +69,31 @@ def test_a_log_row_opens_with_the_keyboard_and_loads_its_detail(as_viewer, porta
     expect(page.locator(f"#log-{row.pk}")).to_be_hidden()
 
 
+def test_a_rows_detail_that_fails_to_load_says_so_and_loads_when_the_row_opens_again(as_viewer, portal):
+    row = WebhookLog.objects.create(
+        environment="sandbox",
+        type="test",
+        event="test",
+        status="success",
+        code=200,
+        url="https://h.example.com/",
+        response={"message": "second time"},
+    )
+    page = as_viewer
+    page.reload()
+    # The connection drops while the detail loads.
+    page.route(f"**/webhooks/sandbox/logs/{row.pk}?*", lambda route: route.abort())
+    expander = page.locator(f'[data-expand="log-{row.pk}"]')
+    expander.click()
+    detail = page.locator(f"#log-{row.pk}")
+    expect(detail).to_contain_text("Couldn't load this row's details.")
+    page.unroute(f"**/webhooks/sandbox/logs/{row.pk}?*")
+    expander.click()
+    expect(expander).to_have_attribute("aria-expanded", "false")
+    expander.click()
+    expect(detail.get_by_label("Logged response")).to_contain_text('"message": "second time"')
+
+
 @pytest.mark.screenshots
 @pytest.mark.parametrize("width", [1280, 390])
 def test_no_sideways_scrolling(as_manager, portal, width, screenshots):

@@ -70,8 +70,58 @@ def test_wrong_credentials_for_the_other_instance_say_so_in_plain_words(manager_
     assert "Not set up" not in html and "Generate Key" not in html and ">Retry</a>" in html
 
 
-def test_against_an_api_without_a_rows_own_call_an_opened_row_says_so(manager_client, settings, httpserver):
+def plain_autoql_row(log_id: int) -> dict:
+    return {
+        "id": log_id,
+        "project_id": "acme",
+        "type": "data_alert",
+        "event": "data_alert.true",
+        "status": "failure",
+        "code": 502,
+        "url": "https://hooks.example.com/in",
+        "duration_ms": 12,
+        "response": {"error": "bad gateway from the plain receiver"},
+        "created_at": "2026-11-28T12:00:00Z",
+    }
+
+
+def plain_autoql_page(ids: list[int], offset: int, total: int) -> dict:
+    items = [plain_autoql_row(i) for i in ids]
+    return {"data": {"items": items, "pagination": {"offset": offset, "limit": 100, "total_items": total}}}
+
+
+def test_against_an_api_without_a_rows_own_call_an_opened_row_comes_from_the_list(manager_client, settings, httpserver):
     settings.AUTOQL_DOMAIN = httpserver.url_for("").rstrip("/")
     httpserver.expect_request(f"{API}/webhooks/sandbox/logs/7").respond_with_data("Not Found", status=404)
-    html = manager_client.get("/webhooks/sandbox/logs/7", **HX).content.decode()
-    assert "this management API does not give a row&#x27;s details" in html
+    # Drawn at position 3; two newer rows came since, so the list has it at 5.
+    page = plain_autoql_page([9, 8, 7], offset=3, total=12)
+    httpserver.expect_request(f"{API}/webhooks/sandbox/logs").respond_with_json(page)
+    html = manager_client.get("/webhooks/sandbox/logs/7?at=3", **HX).content.decode()
+    assert "bad gateway from the plain receiver" in html and "https://hooks.example.com/in" in html
+    assert "no longer kept" not in html
+    (asked,) = [request for request, _ in httpserver.log if request.path.endswith("/logs")]
+    assert (asked.args["offset"], asked.args["limit"]) == ("3", "100")
+
+
+def test_against_an_api_without_a_rows_own_call_a_row_gone_from_the_list_says_so(manager_client, settings, httpserver):
+    settings.AUTOQL_DOMAIN = httpserver.url_for("").rstrip("/")
+    httpserver.expect_request(f"{API}/webhooks/sandbox/logs/7").respond_with_data("Not Found", status=404)
+    page = plain_autoql_page([6, 5], offset=3, total=5)
+    httpserver.expect_request(f"{API}/webhooks/sandbox/logs").respond_with_json(page)
+    html = manager_client.get("/webhooks/sandbox/logs/7?at=3", **HX).content.decode()
+    assert "This row is no longer kept." in html
+    # Without a position (or with a bad one) the list is not searched at all.
+    asked = len(httpserver.log)
+    html = manager_client.get("/webhooks/sandbox/logs/7?at=-1", **HX).content.decode()
+    assert "This row is no longer kept." in html
+    assert [request.path for request, _ in httpserver.log[asked:]] == [f"{API}/webhooks/sandbox/logs/7"]
+
+
+def test_the_tables_rows_say_where_they_stood_in_the_list(manager_client):
+    for _ in range(3):
+        WebhookLog.objects.create(
+            environment="sandbox", event="test", type="test", status="success", url="https://x.example/"
+        )
+    html = manager_client.get("/logs?env=sandbox&size=2&page=2", **HX).content.decode()
+    oldest = WebhookLog.objects.order_by("seq").first()
+    assert f"/webhooks/sandbox/logs/{oldest.pk}?at=2" in html
