@@ -58,7 +58,7 @@ def test_a_closed_row_carries_no_detail_and_loads_it_when_opened(manager_client)
     for detail in ("AutoQL-Signature", "Retry-After", "&quot;title&quot;", "Logged response", "Resend"):
         assert detail not in html, detail
     assert f'<tr class="log-detail" id="log-{log.pk}" hidden>' in html
-    assert f'data-detail-url="/webhooks/sandbox/logs/{log.pk}"' in html
+    assert f'data-detail-url="/webhooks/sandbox/logs/{log.pk}?at=0"' in html
     detail = manager_client.get(f"/webhooks/sandbox/logs/{log.pk}", **HX).content.decode()
     assert "AutoQL-Signature: c2lnbmF0dXJl" in detail and 'aria-label="Logged response"' in detail
     assert f'hx-get="/webhooks/sandbox/logs/{log.pk}/resend?delivery={log.delivery_id}"' in detail
