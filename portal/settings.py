@@ -346,6 +346,10 @@ TEST_CONNECTION_CONCURRENCY = env.int("TEST_CONNECTION_CONCURRENCY", default=4)
 # connections per signed-in user of the portal.
 API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/m")
 TEST_CONNECTION_RATE_LIMIT = env.str("TEST_CONNECTION_RATE_LIMIT", default="20/m")
+# The logs' health panel (24 h and 7 d stats) is computed at most once this often per cache, not
+# on every tab load; 0 computes it every time.
+HEALTH_PANEL_CACHE_SECONDS = env.int("HEALTH_PANEL_CACHE_SECONDS", default=30)
+
 # The counters live in the cache, which every web node must share: set CACHE_URL (or REDIS_URL),
 # e.g. redis://127.0.0.1:6379/1 (needs `pip install redis`). One process alone may keep the default.
 _CACHE_URL = env.str("CACHE_URL", default="") or env.str("REDIS_URL", default="")

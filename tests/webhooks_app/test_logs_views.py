@@ -7,6 +7,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
@@ -92,6 +93,20 @@ def test_health_shows_counts_rates_durations_and_an_accessible_chart(viewer_clie
     assert 'role="img"' in html and html.count('class="bar-ok"') == 24
     assert "<caption>Sandbox attempts per hour, last 24 hours (UTC)</caption>" in html
     assert "Recover failed deliveries" not in html  # a viewer
+
+
+def test_health_is_computed_once_per_cache_period_not_on_every_tab_load(viewer_client, settings):
+    log(status="success", duration_ms=10)
+    assert "1 succeeded, 0 failed" in viewer_client.get("/webhooks/sandbox/health", **HX).content.decode()
+    log(status="failure", code=500, duration_ms=30)
+    # Within HEALTH_PANEL_CACHE_SECONDS the panel shows what it computed; the other environment is its own.
+    assert "1 succeeded, 0 failed" in viewer_client.get("/webhooks/sandbox/health", **HX).content.decode()
+    assert "0 succeeded, 0 failed" in viewer_client.get("/webhooks/production/health", **HX).content.decode()
+    settings.HEALTH_PANEL_CACHE_SECONDS = 0
+    cache.clear()
+    assert "1 succeeded, 1 failed" in viewer_client.get("/webhooks/sandbox/health", **HX).content.decode()
+    log(status="failure", code=500, duration_ms=30)
+    assert "1 succeeded, 2 failed" in viewer_client.get("/webhooks/sandbox/health", **HX).content.decode()
 
 
 def test_health_offers_recover_to_managers(manager_client):
