@@ -355,18 +355,23 @@ def queue_event(request: AuthenticatedRequest, environment: str, payload: schema
     return ok(queued, 202)
 
 
+def log_or_404(environment: str, log_id: str) -> WebhookLog:
+    # Ids are positive 64-bit integers in ASCII digits ("²" and "١" are digits to str.isdigit());
+    # anything else names no row and must not reach the database.
+    valid = log_id.isascii() and log_id.isdigit() and int(log_id) < 2**63
+    log = WebhookLog.objects.filter(environment=environment, pk=int(log_id)).first() if valid else None
+    if log is None:
+        raise ApiError(404, f"There is no {environment} log row {log_id}.")
+    return log
+
+
 @api.post(
     "/webhooks/{environment}/logs/{log_id}/resend",
     response={202: schemas.QueuedEnvelope, **ERRORS_409},
     summary="Attempt a logged delivery again, with the same delivery id",
 )
 def resend(request: AuthenticatedRequest, environment: str, log_id: str, key: str = KEY):
-    # Ids are positive 64-bit integers in ASCII digits ("²" and "١" are digits to str.isdigit());
-    # anything else names no row and must not reach the database.
-    valid = log_id.isascii() and log_id.isdigit() and int(log_id) < 2**63
-    log = WebhookLog.objects.filter(environment=request.auth, pk=int(log_id)).first() if valid else None
-    if log is None:
-        raise ApiError(404, f"There is no {request.auth} log row {log_id}.")
+    log = log_or_404(request.auth, log_id)
     webhook = webhook_or_404(request.auth)
     if webhook.disabled_at:
         raise ApiError(409, f"The {request.auth} webhook is disabled: {webhook.disabled_reason} Enable it first.")
@@ -388,12 +393,7 @@ class LogRowEnvelope(schemas.Envelope):
     summary="One log row, with its request and response (the portal loads it when a row opens)",
 )
 def get_log(request: AuthenticatedRequest, environment: str, log_id: str, key: str = KEY):
-    # As for resend: only ASCII digits of a 64-bit id name a row.
-    valid = log_id.isascii() and log_id.isdigit() and int(log_id) < 2**63
-    log = WebhookLog.objects.filter(environment=request.auth, pk=int(log_id)).first() if valid else None
-    if log is None:
-        raise ApiError(404, f"There is no {request.auth} log row {log_id}.")
-    return ok(log)
+    return ok(log_or_404(request.auth, log_id))
 
 
 def delivery_id_or_404(environment: str, delivery_id: str) -> uuid.UUID:

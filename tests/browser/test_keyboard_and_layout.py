@@ -46,16 +46,20 @@ def test_generate_key_with_the_keyboard_alone(as_manager, portal):
     expect(regenerate).to_be_focused()
 
 
-def test_a_log_row_opens_with_the_keyboard_and_loads_its_detail(as_viewer, portal):
-    row = WebhookLog.objects.create(
+def logged_test_event(message: str) -> WebhookLog:
+    return WebhookLog.objects.create(
         environment="sandbox",
         type="test",
         event="test",
         status="success",
         code=200,
         url="https://h.example.com/",
-        response={"message": "keyboard"},
+        response={"message": message},
     )
+
+
+def test_a_log_row_opens_with_the_keyboard_and_loads_its_detail(as_viewer, portal):
+    row = logged_test_event("keyboard")
     page = as_viewer
     page.reload()
     expander = page.locator(f'[data-expand="log-{row.pk}"]')
@@ -70,15 +74,7 @@ def test_a_log_row_opens_with_the_keyboard_and_loads_its_detail(as_viewer, porta
 
 
 def test_a_rows_detail_that_fails_to_load_says_so_and_loads_when_the_row_opens_again(as_viewer, portal):
-    row = WebhookLog.objects.create(
-        environment="sandbox",
-        type="test",
-        event="test",
-        status="success",
-        code=200,
-        url="https://h.example.com/",
-        response={"message": "second time"},
-    )
+    row = logged_test_event("second time")
     page = as_viewer
     page.reload()
     # The connection drops while the detail loads.
