@@ -270,6 +270,24 @@ def test_connection(
 class LogQuery(Schema):
     offset: int = Field(0, ge=0, description="rows to skip, newest first")
     limit: int = Field(10, ge=1, le=100, description="rows per page, 1 to 100")
+    fields: str = Field("", description="only these fields of each row, comma-separated (all when empty)")
+
+
+def sparse_fields(fields: str) -> list[str]:
+    """The fields a caller asked for (GET .../logs?fields=id,status), in its order; none is all."""
+    names = list(dict.fromkeys(name.strip() for name in fields.split(",") if name.strip()))
+    unknown = [name for name in names if name not in schemas.LOG_FIELDS]
+    if unknown:
+        message = f"fields: no log field is called {unknown[0][:50]!r}; they are: {', '.join(schemas.LOG_FIELDS)}."
+        raise ApiError(400, message, {"fields": [message]})
+    return names
+
+
+def sparse_page(request: HttpRequest, rows: list[dict[str, Any]], fields: list[str], pagination: dict) -> HttpResponse:
+    """A page of only the asked-for fields, written as LogRow writes them, without building and
+    validating a LogRow per row: the point of asking for fewer fields is a cheaper answer."""
+    written = [{name: schemas.LOG_FIELDS[name](row[name]) for name in fields} for row in rows]
+    return api.create_response(request, ok({"items": written, "pagination": pagination}).value, status=200)
 
 
 def log_filter(query: schemas.LogFilterQuery) -> LogFilter:
@@ -288,16 +306,19 @@ def list_logs(
     filters: Query[schemas.LogFilterQuery],
     key: str = KEY,
 ):
-    wanted = log_filter(filters)
+    wanted, fields = log_filter(filters), sparse_fields(paging.fields)
+    rows: list[Any]
     if wanted:
-        page = filtered_page(request.auth, wanted, paging.offset, paging.limit)
+        page = filtered_page(request.auth, wanted, paging.offset, paging.limit, fields)
         rows, total, lower_bound = page.rows, page.total, page.total_is_lower_bound
     else:
         sequence = LogSequence.of(request.auth)
         # Newest first by sequence number: an index range at any depth, no OFFSET scan, no COUNT.
         upper = sequence.last - min(paging.offset, max(sequence.total, 0))
         lower = max(upper - paging.limit, sequence.first - 1)
-        rows = list(WebhookLog.objects.filter(environment=request.auth, seq__gt=lower, seq__lte=upper).order_by("-seq"))
+        in_range = WebhookLog.objects.filter(environment=request.auth, seq__gt=lower, seq__lte=upper)
+        newest_first = in_range.order_by("-seq")
+        rows = list(newest_first.values(*fields) if fields else newest_first)
         total, lower_bound = max(sequence.total, 0), False
     pagination = {
         "offset": paging.offset,
@@ -306,6 +327,8 @@ def list_logs(
         "total_is_lower_bound": lower_bound,
         "filters": list(FILTERS),
     }
+    if fields:
+        return sparse_page(request, rows, fields, pagination)
     return ok({"items": rows, "pagination": pagination})
 
 

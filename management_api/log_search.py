@@ -7,8 +7,10 @@ stops at COUNT_CAP + 1 rows.
 """
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
@@ -65,17 +67,21 @@ def matching_logs(environment: str, log_filter: LogFilter) -> QuerySet[WebhookLo
 
 @dataclass
 class LogPage:
-    rows: list[WebhookLog]
+    rows: list[Any]
     total: int
     total_is_lower_bound: bool
 
 
-def filtered_page(environment: str, log_filter: LogFilter, offset: int, limit: int) -> LogPage:
+def filtered_page(
+    environment: str, log_filter: LogFilter, offset: int, limit: int, fields: Sequence[str] = ()
+) -> LogPage:
+    """One page of the matching rows, newest first: models, or dicts of `fields` when given."""
     matching = matching_logs(environment, log_filter)
     counted = matching.values("seq")[: COUNT_CAP + 1].count()
     # No environment has more rows than its sequence numbered, so a larger offset is past the end;
     # clamping keeps every number sent to the database inside 64 bits.
     offset = min(offset, max(LogSequence.of(environment).total, 0))
     seqs = list(matching.order_by("-seq").values_list("seq", flat=True)[offset : offset + limit])
-    rows = list(WebhookLog.objects.filter(environment=environment, seq__in=seqs).order_by("-seq")) if seqs else []
+    newest_first = WebhookLog.objects.filter(environment=environment, seq__in=seqs).order_by("-seq")
+    rows = list(newest_first.values(*fields) if fields else newest_first) if seqs else []
     return LogPage(rows=rows, total=counted, total_is_lower_bound=counted > COUNT_CAP)

@@ -6,24 +6,21 @@ without them (a plain AutoQL answers 404) they show nothing rather than somethin
 """
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from audit.trail import Action, record
 from portal.credentials import ENVIRONMENTS
+from webhooks_app import health_panel
 from webhooks_app.client import ManagementApi, ManagementApiError
 from webhooks_app.errors import error_response
 from webhooks_app.forms import LogsPageForm
@@ -32,8 +29,6 @@ from webhooks_app.views import MANAGE_PERMISSION, HtmxHttpRequest
 
 DELIVERY_ID = re.compile(r"[0-9A-Fa-f-]{32,36}")
 EXPORT_FORMATS = {"csv": "CSV", "jsonl": "JSON lines"}
-# The chart's geometry, in SVG units: one bar per hour, successes below failures.
-BAR_WIDTH, BAR_GAP, CHART_HEIGHT = 10, 2, 48
 
 
 def _known(environment: str) -> str:
@@ -108,60 +103,7 @@ def delivery_timeline(request: HttpRequest, environment: str, delivery_id: str) 
     return render(request, "webhooks_app/_delivery_timeline.html", context)
 
 
-# Health at a glance.
-
-
-@dataclass
-class Bar:
-    x: int
-    success_height: float
-    failure_height: float
-    start: datetime
-    successes: int
-    failures: int
-
-    @property
-    def success_y(self) -> float:
-        return round(CHART_HEIGHT - self.success_height, 1)
-
-    @property
-    def failure_y(self) -> float:
-        return round(CHART_HEIGHT - self.success_height - self.failure_height, 1)
-
-
-def _chart(buckets: list[dict[str, Any]]) -> list[Bar]:
-    tallest = max((b["successes"] + b["failures"] for b in buckets), default=0) or 1
-    bars = []
-    for index, bucket in enumerate(buckets):
-        bars.append(
-            Bar(
-                x=index * (BAR_WIDTH + BAR_GAP),
-                success_height=round(bucket["successes"] / tallest * CHART_HEIGHT, 1),
-                failure_height=round(bucket["failures"] / tallest * CHART_HEIGHT, 1),
-                start=parse_datetime(bucket["start"]) or timezone.now(),
-                successes=bucket["successes"],
-                failures=bucket["failures"],
-            )
-        )
-    return bars
-
-
-def _rate(stats: dict[str, Any]) -> str:
-    rate = stats.get("success_rate")
-    return "—" if rate is None else f"{rate * 100:.1f} %"
-
-
-def _health_stats(environment: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The 24 h and 7 d stats, kept HEALTH_PANEL_CACHE_SECONDS: every tab load shows the panel, and
-    over millions of rows the stats cost far more than the rest of the tab. Failures are not kept."""
-    api = ManagementApi()
-    key = f"logs-health:{api.domain}:{environment}"
-    kept = cache.get(key)
-    if kept is None:
-        kept = api.stats(environment, "24h"), api.stats(environment, "7d")
-        if settings.HEALTH_PANEL_CACHE_SECONDS:
-            cache.set(key, kept, settings.HEALTH_PANEL_CACHE_SECONDS)
-    return kept
+# Health at a glance (health_panel.py).
 
 
 @require_GET
@@ -169,28 +111,12 @@ def _health_stats(environment: str) -> tuple[dict[str, Any], dict[str, Any]]:
 def logs_health(request: HttpRequest, environment: str) -> HttpResponse:
     label = _known(environment)
     try:
-        day, week = _health_stats(environment)
+        return HttpResponse(health_panel.panel(request, environment, label, request.user.has_perm(MANAGE_PERMISSION)))
     except ManagementApiError as e:
         if e.status == 404:
             # A plain AutoQL has no stats: no health panel, and no Recover either.
             return HttpResponse("")
         return render(request, "webhooks_app/_health.html", {"label": label, "error": str(e)})
-    bars = _chart(day.get("buckets") or [])
-    context = {
-        "label": label,
-        "environment": environment,
-        "error": None,
-        "windows": [("24 h", day, _rate(day)), ("7 d", week, _rate(week))],
-        "day": day,
-        "bars": bars,
-        "chart_width": len(bars) * (BAR_WIDTH + BAR_GAP),
-        "chart_height": CHART_HEIGHT,
-        "bar_width": BAR_WIDTH,
-        "last_success": parse_datetime(day.get("last_success_at") or ""),
-        "last_failure": parse_datetime(day.get("last_failure_at") or ""),
-        "is_manager": request.user.has_perm(MANAGE_PERMISSION),
-    }
-    return render(request, "webhooks_app/_health.html", context)
 
 
 # Recover failed deliveries.
@@ -339,7 +265,7 @@ def new_deliveries(request: HttpRequest, environment: str) -> HttpResponse:
     if filtering.invalid or not (newest is None or newest == "" or newest.isdigit()):
         return HttpResponse("", status=400)
     try:
-        items = filtering.fetch_page(ManagementApi(), offset=0, limit=100)["items"]
+        items = filtering.fetch_page(ManagementApi(), offset=0, limit=100, fields=("id",))["items"]
     except ManagementApiError:
         # Quiet: the table says what failed the next time it loads.
         return HttpResponse(status=204)

@@ -27,6 +27,7 @@ from django_ratelimit.core import get_usage
 
 from audit.trail import Action, connection_test_outcome, record
 from portal.credentials import ENVIRONMENTS
+from webhooks_app import health_panel
 from webhooks_app.client import ManagementApi, ManagementApiError
 from webhooks_app.errors import error_response
 from webhooks_app.forms import PAGE_SIZES, LogsPageForm, WebhookUrlForm
@@ -161,6 +162,11 @@ def _page_link(paging: dict[str, Any], page: int) -> str:
     return f"?env={paging['env']}&size={paging['size']}&page={page}{filters}"
 
 
+# What a closed log row shows (_rows_shown), all the table asks the API for: a row's request and
+# response load when it opens (logs_views.log_detail).
+TABLE_FIELDS = ("id", "project_id", "type", "event", "status", "code", "created_at")
+
+
 def _rows_shown(environment: str, items: list[dict[str, Any]], offset: int = 0) -> list[dict[str, Any]]:
     """What a closed log row shows, worked out here once rather than by template filters per cell
     (a page has up to 100 rows)."""
@@ -207,18 +213,19 @@ def _logs_context(request: HttpRequest, api: ManagementApi) -> dict[str, Any]:
         "total": 0,
         "is_manager": request.user.has_perm(MANAGE_PERMISSION),
     }
+    context["health_panel"] = health_panel.kept(environment, context["is_manager"])
     # Hook: the logs' filters and search (webhooks_app/log_filters.py); bad values call no API.
     filtering = context["filtering"] = LogFiltering.from_query(request.GET, environment, size)
     if filtering.invalid:
         return context
     try:
-        data = filtering.fetch_page(api, offset=(page - 1) * size, limit=size)
+        data = filtering.fetch_page(api, offset=(page - 1) * size, limit=size, fields=TABLE_FIELDS)
         total = data["pagination"]["total_items"]
         pages = max(1, math.ceil(total / size))
         if page > pages:
             # A page past the end (an old link, a typed number) shows the last one instead.
             page = pages
-            data = filtering.fetch_page(api, offset=(page - 1) * size, limit=size)
+            data = filtering.fetch_page(api, offset=(page - 1) * size, limit=size, fields=TABLE_FIELDS)
             total = data["pagination"]["total_items"]
             pages = max(1, math.ceil(total / size))
     except ManagementApiError as e:

@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 import uuid
 from datetime import timedelta
 
@@ -109,8 +110,35 @@ def test_health_is_computed_once_per_cache_period_not_on_every_tab_load(viewer_c
     assert "1 succeeded, 2 failed" in viewer_client.get("/webhooks/sandbox/health", **HX).content.decode()
 
 
+def test_a_kept_panel_comes_in_the_tab_and_an_unkept_one_loads_by_itself(viewer_client, settings):
+    log(status="success", duration_ms=10)
+    slot = re.compile(r'<div class="health-slot" id="health-sandbox"[^>]*>')
+    (first,) = slot.findall(viewer_client.get("/").content.decode())
+    assert 'hx-trigger="load"' in first
+    viewer_client.get("/webhooks/sandbox/health", **HX)
+    html = viewer_client.get("/").content.decode()
+    (kept,) = slot.findall(html)
+    assert 'hx-trigger="load"' not in kept and "hx-get" not in kept
+    assert "1 succeeded, 0 failed" in html.split(kept, 1)[1].split("</section>", 1)[0]
+    settings.HEALTH_PANEL_CACHE_SECONDS = 0
+    cache.clear()
+    viewer_client.get("/webhooks/sandbox/health", **HX)
+    (unkept,) = slot.findall(viewer_client.get("/").content.decode())
+    assert 'hx-trigger="load"' in unkept
+
+
 def test_health_offers_recover_to_managers(manager_client):
     assert "Recover failed deliveries…" in manager_client.get("/webhooks/sandbox/health", **HX).content.decode()
+
+
+def test_a_panel_kept_for_a_viewer_is_not_shown_to_a_manager_nor_the_other_way(client, viewer, manager):
+    for first, then in ((viewer, manager), (manager, viewer)):
+        cache.clear()
+        client.force_login(first)
+        client.get("/webhooks/sandbox/health", **HX)
+        client.force_login(then)
+        html = client.get("/webhooks/sandbox/health", **HX).content.decode()
+        assert ("Recover failed deliveries…" in html) is (then is manager), (first, then)
 
 
 def test_health_needs_login(client, db):

@@ -125,3 +125,12 @@ def test_the_tables_rows_say_where_they_stood_in_the_list(manager_client):
     html = manager_client.get("/logs?env=sandbox&size=2&page=2", **HX).content.decode()
     oldest = WebhookLog.objects.order_by("seq")[0]
     assert f"/webhooks/sandbox/logs/{oldest.pk}?at=2" in html
+
+
+def test_an_upstream_autoql_is_asked_for_the_logs_with_offset_and_limit_alone(manager_client, settings, httpserver):
+    settings.AUTOQL_DOMAIN = httpserver.url_for("").rstrip("/")
+    httpserver.expect_request(f"{API}/webhooks/sandbox/logs").respond_with_json(plain_autoql_page([9, 8], 0, 2))
+    html = manager_client.get("/logs?env=sandbox&size=10", **HX).content.decode()
+    assert html.count('class="log-row"') == 2
+    (asked,) = [request for request, _ in httpserver.log if request.path.endswith("/logs")]
+    assert set(asked.args) == {"key", "offset", "limit"}

@@ -1,0 +1,100 @@
+"""The logs' health panel: deliveries and success rates over 24 h and 7 d, durations, the last
+success and failure, and a chart per hour, from the management API's stats (docs/api.md)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.safestring import mark_safe
+
+from webhooks_app.client import ManagementApi
+
+# The chart's geometry, in SVG units: one bar per hour, successes below failures.
+BAR_WIDTH, BAR_GAP, CHART_HEIGHT = 10, 2, 48
+
+
+@dataclass
+class Bar:
+    x: int
+    success_height: float
+    failure_height: float
+    start: datetime
+    successes: int
+    failures: int
+
+    @property
+    def success_y(self) -> float:
+        return round(CHART_HEIGHT - self.success_height, 1)
+
+    @property
+    def failure_y(self) -> float:
+        return round(CHART_HEIGHT - self.success_height - self.failure_height, 1)
+
+
+def _chart(buckets: list[dict[str, Any]]) -> list[Bar]:
+    tallest = max((b["successes"] + b["failures"] for b in buckets), default=0) or 1
+    bars = []
+    for index, bucket in enumerate(buckets):
+        bars.append(
+            Bar(
+                x=index * (BAR_WIDTH + BAR_GAP),
+                success_height=round(bucket["successes"] / tallest * CHART_HEIGHT, 1),
+                failure_height=round(bucket["failures"] / tallest * CHART_HEIGHT, 1),
+                start=parse_datetime(bucket["start"]) or timezone.now(),
+                successes=bucket["successes"],
+                failures=bucket["failures"],
+            )
+        )
+    return bars
+
+
+def _rate(stats: dict[str, Any]) -> str:
+    rate = stats.get("success_rate")
+    return "—" if rate is None else f"{rate * 100:.1f} %"
+
+
+def panel(request: HttpRequest, environment: str, label: str, is_manager: bool) -> str:
+    """The panel, kept HEALTH_PANEL_CACHE_SECONDS per environment and kind of reader (only managers
+    get Recover): every tab load shows it, and over millions of rows its stats cost far more than
+    the rest of the tab, and its chart's few hundred numbers more than the table. Failures are not
+    kept."""
+    api = ManagementApi()
+    key = _key(api, environment, is_manager)
+    html = cache.get(key)
+    if html is None:
+        day, week = api.stats(environment, "24h"), api.stats(environment, "7d")
+        bars = _chart(day.get("buckets") or [])
+        context = {
+            "label": label,
+            "environment": environment,
+            "error": None,
+            "windows": [("24 h", day, _rate(day)), ("7 d", week, _rate(week))],
+            "day": day,
+            "bars": bars,
+            "chart_width": len(bars) * (BAR_WIDTH + BAR_GAP),
+            "chart_height": CHART_HEIGHT,
+            "bar_width": BAR_WIDTH,
+            "last_success": parse_datetime(day.get("last_success_at") or ""),
+            "last_failure": parse_datetime(day.get("last_failure_at") or ""),
+            "is_manager": is_manager,
+        }
+        html = render_to_string("webhooks_app/_health.html", context, request)
+        if settings.HEALTH_PANEL_CACHE_SECONDS:
+            cache.set(key, html, settings.HEALTH_PANEL_CACHE_SECONDS)
+    return html
+
+
+def kept(environment: str, is_manager: bool) -> str | None:
+    """The panel if it is kept, for the tab to show at once; None and the slot loads it by itself."""
+    html = cache.get(_key(ManagementApi(), environment, is_manager))
+    return None if html is None else mark_safe(html)  # the panel as panel() rendered it
+
+
+def _key(api: ManagementApi, environment: str, is_manager: bool) -> str:
+    return f"logs-health:{api.domain}:{environment}:{'manager' if is_manager else 'reader'}"
