@@ -13,6 +13,7 @@ import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, cast
 from urllib.parse import quote, urlencode
 
@@ -99,8 +100,6 @@ class LogExport:
 
 class ManagementApi:
     def __init__(self) -> None:
-        self.session = requests.Session()
-        self.session.trust_env = False
         # The HTTP status of the last call that got an answer (201 tells a created webhook from a changed one).
         self.last_status: int | None = None
         # Without AUTOQL_DOMAIN the calls go to the embedded API in this process (call_in_process).
@@ -108,6 +107,13 @@ class ManagementApi:
         self.base_url = (
             f"https://{settings.EMBEDDED_API_HOST}{API_PATH}" if self.embedded else settings.AUTOQL_DOMAIN + API_PATH
         )
+
+    @cached_property
+    def session(self) -> requests.Session:
+        """Only calls to an upstream open one: the embedded API is called in this process."""
+        session = requests.Session()
+        session.trust_env = False
+        return session
 
     def _call(
         self,
