@@ -298,6 +298,8 @@ def log_filter(query: schemas.LogFilterQuery) -> LogFilter:
     "/webhooks/{environment}/logs",
     response={200: schemas.FilteredLogPageEnvelope, **ERRORS},
     summary="One page of the environment's delivery log, newest first, optionally filtered",
+    description="With `fields`, each item holds only the fields named there, in that order, and not"
+    ' every field the row schema lists (docs/api.md, "Logs: fields").',
 )
 def list_logs(
     request: AuthenticatedRequest,

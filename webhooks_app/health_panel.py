@@ -1,13 +1,13 @@
 """The logs' health panel: deliveries and success rates over 24 h and 7 d, durations, the last
 success and failure, and a chart per hour, from the management API's stats (docs/api.md)."""
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -59,34 +59,49 @@ def _rate(stats: dict[str, Any]) -> str:
     return "—" if rate is None else f"{rate * 100:.1f} %"
 
 
-def panel(request: HttpRequest, environment: str, label: str, is_manager: bool) -> str:
+def panel(environment: str, label: str, is_manager: bool) -> str:
     """The panel, kept HEALTH_PANEL_CACHE_SECONDS per environment and kind of reader (only managers
     get Recover): every tab load shows it, and over millions of rows its stats cost far more than
     the rest of the tab, and its chart's few hundred numbers more than the table. Failures are not
-    kept."""
+    kept. Rendered without the request: what is kept is shown to every reader of that kind."""
     api = ManagementApi()
     key = _key(api, environment, is_manager)
     html = cache.get(key)
-    if html is None:
-        day, week = api.stats(environment, "24h"), api.stats(environment, "7d")
-        bars = _chart(day.get("buckets") or [])
-        context = {
-            "label": label,
-            "environment": environment,
-            "error": None,
-            "windows": [("24 h", day, _rate(day)), ("7 d", week, _rate(week))],
-            "day": day,
-            "bars": bars,
-            "chart_width": len(bars) * (BAR_WIDTH + BAR_GAP),
-            "chart_height": CHART_HEIGHT,
-            "bar_width": BAR_WIDTH,
-            "last_success": parse_datetime(day.get("last_success_at") or ""),
-            "last_failure": parse_datetime(day.get("last_failure_at") or ""),
-            "is_manager": is_manager,
-        }
-        html = render_to_string("webhooks_app/_health.html", context, request)
-        if settings.HEALTH_PANEL_CACHE_SECONDS:
-            cache.set(key, html, settings.HEALTH_PANEL_CACHE_SECONDS)
+    if html is not None:
+        return str(html)
+    if not api.embedded:
+        return _computed(api, key, environment, label, is_manager)
+    # The embedded API's stats are this process's own work: when many tab loads find the panel
+    # missing at once (a restart under load), one computes it and the rest wait for it, instead of
+    # all computing it at once, each as slow as all of them together.
+    with _computing:
+        html = cache.get(key)
+        return str(html) if html is not None else _computed(api, key, environment, label, is_manager)
+
+
+_computing = threading.Lock()
+
+
+def _computed(api: ManagementApi, key: str, environment: str, label: str, is_manager: bool) -> str:
+    day, week = api.stats(environment, "24h"), api.stats(environment, "7d")
+    bars = _chart(day.get("buckets") or [])
+    context = {
+        "label": label,
+        "environment": environment,
+        "error": None,
+        "windows": [("24 h", day, _rate(day)), ("7 d", week, _rate(week))],
+        "day": day,
+        "bars": bars,
+        "chart_width": len(bars) * (BAR_WIDTH + BAR_GAP),
+        "chart_height": CHART_HEIGHT,
+        "bar_width": BAR_WIDTH,
+        "last_success": parse_datetime(day.get("last_success_at") or ""),
+        "last_failure": parse_datetime(day.get("last_failure_at") or ""),
+        "is_manager": is_manager,
+    }
+    html = render_to_string("webhooks_app/_health.html", context)
+    if settings.HEALTH_PANEL_CACHE_SECONDS:
+        cache.set(key, html, settings.HEALTH_PANEL_CACHE_SECONDS)
     return html
 
 

@@ -111,7 +111,7 @@ def delivery_timeline(request: HttpRequest, environment: str, delivery_id: str) 
 def logs_health(request: HttpRequest, environment: str) -> HttpResponse:
     label = _known(environment)
     try:
-        return HttpResponse(health_panel.panel(request, environment, label, request.user.has_perm(MANAGE_PERMISSION)))
+        return HttpResponse(health_panel.panel(environment, label, request.user.has_perm(MANAGE_PERMISSION)))
     except ManagementApiError as e:
         if e.status == 404:
             # A plain AutoQL has no stats: no health panel, and no Recover either.

@@ -16,13 +16,26 @@ def test_it_answers_only_the_fields_asked_for_in_that_order(api):
     assert data["pagination"]["total_items"] == 3
 
 
-def test_every_field_is_written_as_the_whole_row_writes_it(api):
+@pytest.mark.parametrize("filtered", ["", "&status=failure"])
+def test_every_field_is_written_as_the_whole_row_writes_it(api, filtered):
     write_logs(2)
-    log("with-a-retry", status="failure", code=None, next_attempt_at="2026-11-29T10:00:00Z")
-    whole = page(api).json()["data"]["items"]
-    sparse = page(api, "&fields=" + ",".join(LOG_FIELDS)).json()["data"]["items"]
+    log(
+        "with-a-retry",
+        status="failure",
+        code=None,
+        next_attempt_at="2026-11-29T10:00:00Z",
+        error="Connection refused",
+        request_headers={"AutoQL-Signature": "sha256=…", "Content-Type": "application/json"},
+        response_headers={"Server": "x"},
+        response={"nested": [1, None, "ü"]},
+        request_body='{"event": "data_alert.true"}',
+    )
+    whole = page(api, filtered).json()["data"]["items"]
+    sparse = page(api, filtered + "&fields=" + ",".join(LOG_FIELDS)).json()["data"]["items"]
     assert sparse == whole
-    assert any(row["next_attempt_at"] for row in sparse) and any(row["code"] is None for row in sparse)
+    failed = [row for row in sparse if row["status"] == "failure"]
+    assert failed and failed[0]["next_attempt_at"] and failed[0]["code"] is None and failed[0]["error"]
+    assert failed[0]["request_headers"]["Content-Type"] == "application/json" and failed[0]["response"]["nested"]
 
 
 def test_filtered_pages_take_fields_too(api):

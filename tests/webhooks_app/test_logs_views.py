@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import re
+import threading
 import uuid
 from datetime import timedelta
 
@@ -131,14 +132,65 @@ def test_health_offers_recover_to_managers(manager_client):
     assert "Recover failed deliveries…" in manager_client.get("/webhooks/sandbox/health", **HX).content.decode()
 
 
-def test_a_panel_kept_for_a_viewer_is_not_shown_to_a_manager_nor_the_other_way(client, viewer, manager):
+@pytest.mark.parametrize("shown_by", ["/webhooks/sandbox/health", "/?env=sandbox"])
+def test_a_panel_kept_for_a_viewer_is_not_shown_to_a_manager_nor_the_other_way(client, viewer, manager, shown_by):
     for first, then in ((viewer, manager), (manager, viewer)):
         cache.clear()
         client.force_login(first)
         client.get("/webhooks/sandbox/health", **HX)
         client.force_login(then)
-        html = client.get("/webhooks/sandbox/health", **HX).content.decode()
+        client.get("/webhooks/sandbox/health", **HX)  # kept for this kind of reader too
+        html = client.get(shown_by, **(HX if "health" in shown_by else {})).content.decode()
+        assert "Sandbox health" in html
         assert ("Recover failed deliveries…" in html) is (then is manager), (first, then)
+        assert first.username not in html and "csrfmiddlewaretoken" not in html.split("Sandbox health")[1][:3000]
+
+
+def test_a_kept_panel_stays_with_its_environment(viewer_client):
+    log(status="success")
+    viewer_client.get("/webhooks/sandbox/health", **HX)
+    html = viewer_client.get("/?env=production").content.decode()
+    assert 'id="health-production"' in html and "Sandbox health" not in html and "health-title-sandbox" not in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tab_loads_that_find_no_panel_at_once_compute_it_once(monkeypatch):
+    from webhooks_app import health_panel
+    from webhooks_app.client import ManagementApi
+
+    calls, inside, most_inside = [], [0], [0]
+    lock, never = threading.Lock(), threading.Event()
+    original = ManagementApi.stats
+
+    def stats(self, environment, window):
+        with lock:
+            calls.append(window)
+            inside[0] += 1
+            most_inside[0] = max(most_inside[0], inside[0])
+        try:
+            # Each computation stays open a moment, so that without the single flight the other
+            # loads, released together, would be inside it at the same time. Passing needs no timing.
+            never.wait(timeout=0.5)
+            return original(self, environment, window)
+        finally:
+            with lock:
+                inside[0] -= 1
+
+    monkeypatch.setattr(ManagementApi, "stats", stats)
+    start = threading.Barrier(6)
+    panels = []
+
+    def load():
+        start.wait()
+        panels.append(health_panel.panel("sandbox", "Sandbox", False))
+
+    threads = [threading.Thread(target=load) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(panels) == 6 and len(set(panels)) == 1
+    assert calls == ["24h", "7d"] and most_inside[0] == 1
 
 
 def test_health_needs_login(client, db):
