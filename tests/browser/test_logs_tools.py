@@ -211,3 +211,29 @@ def test_a_failing_webhook_says_so_on_its_card(as_viewer, portal):
     card = page.locator("#card-sandbox")
     expect(card.get_by_role("status")).to_contain_text("Failing since")
     expect(card).to_contain_text("last error: the receiver answered 500")
+
+
+def test_a_kept_health_panel_comes_in_the_page_and_follows_the_environment_toggle(as_viewer, portal):
+    page = as_viewer
+    # The panel the sign-in page asked for is done (and kept), before the row and the clearing.
+    expect(page.locator("#health-sandbox .health")).to_have_count(1)
+    log(project_id="p1", status="failure", code=500, duration_ms=120)
+    cache.clear()
+    page.goto(f"{portal}/?env=sandbox")
+    sandbox = page.locator("#health-sandbox")
+    expect(sandbox).to_contain_text("0 succeeded, 1 failed")
+    # Kept now: the next load brings it in the page, with no request of its own.
+    page.reload()
+    expect(sandbox).to_contain_text("0 succeeded, 1 failed")
+    expect(sandbox).not_to_have_attribute("hx-trigger", "load")
+    page.get_by_role("navigation", name="Environment of the logs").get_by_role("link", name="Production").click()
+    expect(page.locator("#health-production")).to_contain_text("Production health")
+    expect(sandbox).to_have_count(0)
+    page.get_by_role("navigation", name="Environment of the logs").get_by_role("link", name="Sandbox").click()
+    expect(sandbox).to_contain_text("0 succeeded, 1 failed")
+    expect(page.locator("#health-production")).to_have_count(0)
+    # A refresh of the table keeps the panel shown.
+    page.evaluate("htmx.trigger(document.body, 'logs:refresh')")
+    expect(page.locator("#logs .log-row")).to_have_count(1)
+    expect(sandbox.locator(".health")).to_have_count(1)
+    expect(sandbox).to_contain_text("Sandbox health")
