@@ -93,6 +93,9 @@ def test_an_expanded_row_shows_every_attempt_of_its_delivery(as_viewer, portal):
     newest.get_by_role("button").focus()
     page.keyboard.press("Enter")
     detail = page.locator("#logs .log-detail").first
+    # The attempts load when their slot is seen (hx-trigger="intersect once"); with the health
+    # panel in the page above the table, an opened first row's attempts can start below the fold.
+    detail.locator(".timeline-slot").scroll_into_view_if_needed()
     timeline = detail.locator(".timeline")
     expect(timeline).to_contain_text("Delivered on attempt 2.")
     expect(timeline.locator("tr.attempt")).to_have_count(2)
