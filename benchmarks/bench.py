@@ -288,7 +288,7 @@ def pages(figures: Figures, user: Any, settings: Any) -> None:
     from django.test import Client, RequestFactory
 
     from webhooks_app.client import ManagementApi
-    from webhooks_app.views import _logs_context
+    from webhooks_app.views import TABLE_FIELDS, _logs_context
 
     client = Client()
     client.force_login(user)
@@ -351,9 +351,10 @@ def pages(figures: Figures, user: Any, settings: Any) -> None:
     def partial_page() -> Any:
         return ok("/logs", logs_query, **HX)
 
-    partial, direct = side_by_side(partial_page, api_page)
+    # The call it proxies is the one it makes: the fields a closed row shows, of 10 rows.
+    partial, direct = side_by_side(partial_page, lambda: api_page(fields=",".join(TABLE_FIELDS)))
     figures.add("tab's logs partial, 10 rows (median)", partial, "ms")
-    figures.add("API logs, 10 rows, direct (median)", direct, "ms")
+    figures.add("API logs, 10 rows, the table's fields, direct (median)", direct, "ms")
     figures.ratio("logs partial / the API call it proxies", partial / direct, "<= 1.25x")
 
     # The floor: the same template with the context the view builds, rendered again and again
