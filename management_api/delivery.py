@@ -16,7 +16,7 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import DataError, transaction
+from django.db import transaction
 from django.db.models import F, Min, Q
 from django.utils import timezone
 from django_tasks import task
@@ -27,10 +27,8 @@ from django_tasks_db.models import DBTaskResult, get_date_max
 from management_api import notifications
 from management_api.models import (
     AlertState,
-    AttemptTally,
     Delivery,
     DeliveryState,
-    LogSequence,
     LogStatus,
     LogType,
     Webhook,
@@ -124,15 +122,6 @@ def _log_fields(
     )
 
 
-UNSTORED_ANSWER = "the receiver's answer could not be stored"
-
-
-def _without_answer(log: WebhookLog) -> None:
-    # The receiver's answer is what varies; the attempt is logged without it rather than lost.
-    logger.exception("The answer to delivery %s could not be stored; logging the attempt without it", log.delivery_id)
-    log.response, log.response_headers, log.error = None, {}, log.error or UNSTORED_ANSWER
-
-
 def record_attempt(
     webhook: Webhook,
     *,
@@ -141,36 +130,11 @@ def record_attempt(
     attempt: int,
     next_attempt_at: datetime | None = None,
 ) -> WebhookLog:
-    """Log one attempt (numbered and counted by WebhookLog.save)."""
-    fields = _log_fields(webhook, delivery, result, attempt, next_attempt_at)
-    try:
-        with transaction.atomic():
-            return WebhookLog.objects.create(**fields)
-    except (DataError, ValueError, TypeError, RecursionError):
-        log = WebhookLog(**fields)
-        _without_answer(log)
-        log.save()
-        return log
-
-
-def _store_logs(logs: list[WebhookLog]) -> None:
-    """Insert numbered log rows in one statement, or one by one should a receiver's answer not store."""
-    try:
-        with transaction.atomic():
-            WebhookLog.objects.bulk_create(logs)
-            return
-    except (DataError, ValueError, TypeError, RecursionError):
-        pass
-    for log in logs:
-        log.pk = None
-        try:
-            with transaction.atomic():
-                log.save()
-                continue
-        except (DataError, ValueError, TypeError, RecursionError):
-            _without_answer(log)
-        log.pk = None
-        log.save()
+    """Log one attempt (numbered, stored whatever the receiver answered, and counted)."""
+    log = WebhookLog(**_log_fields(webhook, delivery, result, attempt, next_attempt_at))
+    with transaction.atomic():
+        WebhookLog.objects.append([log])
+    return log
 
 
 def test_payload(environment: str) -> dict[str, Any]:
@@ -408,43 +372,62 @@ def _attempt_batch(webhook: Webhook, deliveries: list[Delivery]) -> int:
         attempts.append((delivery, _send_guarded(webhook, delivery, keep_alive=True)))
     unsent = deliveries[len(attempts) :]
     now = timezone.now()
-    logs, delivered, given_up, retried = [], [], [], []
-    for delivery, result in attempts:
-        delay = retry_delay(delivery.attempts, result.retry_after) if is_retryable(result) else None
-        next_at = now + timedelta(seconds=delay) if delay is not None else None
-        logs.append(WebhookLog(**_log_fields(webhook, delivery, result, delivery.attempts, next_at)))
-        delivery.next_attempt_at, delivery.leased_until, delivery.updated_at = next_at, None, now
-        if result.success:
-            delivery.state = DeliveryState.DELIVERED
-            delivered.append(delivery.pk)
-        elif next_at is not None:
-            delivery.state = DeliveryState.PENDING
-            retried.append(delivery)
-        else:
-            delivery.state = DeliveryState.FAILED
-            given_up.append(delivery.pk)
-    with transaction.atomic():
-        # One numbering update for the whole batch: the rows take the seq range it reserved.
-        last = LogSequence.take_next(webhook.environment, len(logs))
-        for seq, log in enumerate(logs, start=last - len(logs) + 1):
-            log.seq = seq
-        _store_logs(logs)
-        settled = {"next_attempt_at": None, "leased_until": None, "updated_at": now}
-        if delivered:
-            Delivery.objects.filter(pk__in=delivered).update(state=DeliveryState.DELIVERED, **settled)
-        if given_up:
-            Delivery.objects.filter(pk__in=given_up).update(state=DeliveryState.FAILED, **settled)
-        if retried:
-            Delivery.objects.bulk_update(retried, ["state", "next_attempt_at", "leased_until", "updated_at"])
-        if unsent:
-            Delivery.objects.filter(pk__in=[d.pk for d in unsent]).update(
-                state=DeliveryState.PENDING, attempts=F("attempts") - 1, leased_until=None, next_attempt_at=now
-            )
-        AttemptTally.count_all(logs)
-        _track_health(webhook, [result for _, result in attempts])
+    settled = [_settle(webhook, delivery, result, now) for delivery, result in attempts]
+    try:
+        with transaction.atomic():
+            _write_settled(webhook, settled, unsent, now)
+            _track_health(webhook, [result for _, result in attempts])
+    except Exception:
+        # Whatever stopped the batch's transaction, each attempt still gets its row and its next
+        # step, one by one: a delivery is never sent again without the row of the attempt before.
+        logger.exception(
+            "Writing the results of %d %s deliveries failed; writing them one by one",
+            len(attempts),
+            webhook.environment,
+        )
+        for one in settled:
+            with transaction.atomic():
+                _write_settled(webhook, [one], [], now)
+        with transaction.atomic():
+            _write_settled(webhook, [], unsent, now)
     for delivery in unsent:
         delivery.state, delivery.attempts, delivery.leased_until = DeliveryState.PENDING, delivery.attempts - 1, None
     return len(attempts)
+
+
+def _settle(webhook: Webhook, delivery: Delivery, result: DeliveryResult, now: datetime) -> tuple[Delivery, WebhookLog]:
+    """What an attempt leaves: the delivery's next state (in memory) and the attempt's log row."""
+    delay = retry_delay(delivery.attempts, result.retry_after) if is_retryable(result) else None
+    next_at = now + timedelta(seconds=delay) if delay is not None else None
+    log = WebhookLog(**_log_fields(webhook, delivery, result, delivery.attempts, next_at))
+    delivery.next_attempt_at, delivery.leased_until, delivery.updated_at = next_at, None, now
+    if result.success:
+        delivery.state = DeliveryState.DELIVERED
+    elif next_at is not None:
+        delivery.state = DeliveryState.PENDING
+    else:
+        delivery.state = DeliveryState.FAILED
+    return delivery, log
+
+
+def _write_settled(
+    webhook: Webhook, settled: list[tuple[Delivery, WebhookLog]], unsent: list[Delivery], now: datetime
+) -> None:
+    """In the caller's transaction: the attempts' log rows, the deliveries' new states, and the
+    deliveries not attempted handed back, due at once."""
+    WebhookLog.objects.append([log for _, log in settled])
+    finished = {"next_attempt_at": None, "leased_until": None, "updated_at": now}
+    for state in (DeliveryState.DELIVERED, DeliveryState.FAILED):
+        done = [delivery.pk for delivery, _ in settled if delivery.state == state]
+        if done:
+            Delivery.objects.filter(pk__in=done).update(state=state, **finished)
+    retried = [delivery for delivery, _ in settled if delivery.state == DeliveryState.PENDING]
+    if retried:
+        Delivery.objects.bulk_update(retried, ["state", "next_attempt_at", "leased_until", "updated_at"])
+    if unsent:
+        Delivery.objects.filter(pk__in=[d.pk for d in unsent]).update(
+            state=DeliveryState.PENDING, attempts=F("attempts") - 1, leased_until=None, next_attempt_at=now
+        )
 
 
 def _send_guarded(webhook: Webhook, delivery: Delivery, keep_alive: bool = False) -> DeliveryResult:
@@ -510,8 +493,15 @@ def enable(webhook: Webhook) -> Webhook:
     return webhook
 
 
+CUT_OFF = "the worker stopped during this attempt, so what the receiver answered is not known"
+
+
 def recover_stalled() -> int:
-    """Attempt again every delivery whose worker died mid-attempt; wake a dispatcher for any due one.
+    """Log and reschedule every attempt whose worker died mid-way; wake a dispatcher for any due one.
+
+    A cut-off attempt may well have reached the receiver, so it is logged (outcome unknown) and
+    counts like a failed one: the next attempt waits its turn in the retry schedule, and a
+    schedule that is spent gives the delivery up. Test events, never retried, are given up.
 
     The second half is the safety net: a due delivery with no wake-up waiting (one lost, or a
     task backend that cannot defer retries) is picked up here, at most WEBHOOK_RECOVERY_INTERVAL late.
@@ -519,19 +509,53 @@ def recover_stalled() -> int:
     now = timezone.now()
     with transaction.atomic():
         stalled = list(
-            Delivery.objects.select_for_update(skip_locked=True)
-            .filter(state=DeliveryState.IN_FLIGHT, leased_until__lt=now)
-            .values_list("pk", flat=True)
+            Delivery.objects.select_for_update(skip_locked=True).filter(
+                state=DeliveryState.IN_FLIGHT, leased_until__lt=now
+            )
         )
-        Delivery.objects.filter(pk__in=stalled).update(
-            state=DeliveryState.PENDING, next_attempt_at=now, leased_until=None, updated_at=now
-        )
+        webhooks = {w.environment: w for w in Webhook.objects.filter(environment__in={d.environment for d in stalled})}
+        settled = []
+        for stalled_delivery in stalled:
+            webhook = webhooks.get(stalled_delivery.environment)
+            url = webhook.url if webhook is not None else ""
+            settled.append(_settle_cut_off(stalled_delivery, url, now))
+        WebhookLog.objects.append([log for _, log in settled])
+        for cut_off, _ in settled:
+            cut_off.save(update_fields=["state", "next_attempt_at", "leased_until", "updated_at"])
     due = Delivery.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lte=now)
     for environment in due.values_list("environment", flat=True).distinct().order_by():
         wake(environment)
+    for cut_off, _ in settled:
+        if cut_off.state == DeliveryState.PENDING and cut_off.next_attempt_at and cut_off.next_attempt_at > now:
+            wake(cut_off.environment, cut_off.next_attempt_at)
     if stalled:
-        logger.info("Recovered %d delivery attempt(s) cut off by a stopped worker", len(stalled))
+        logger.info("Logged and rescheduled %d delivery attempt(s) cut off by a stopped worker", len(stalled))
     return len(stalled)
+
+
+def _settle_cut_off(delivery: Delivery, url: str, now: datetime) -> tuple[Delivery, WebhookLog]:
+    body = build_body(delivery.event, delivery.payload)
+    attempt = max(delivery.attempts, 1)  # a lease is only ever taken with the attempt counted
+    delay = retry_delay(attempt, None) if delivery.type == LogType.DATA_ALERT else None
+    next_at = now + timedelta(seconds=delay) if delay is not None else None
+    log = WebhookLog(
+        environment=delivery.environment,
+        delivery_id=delivery.id,
+        attempt=attempt,
+        project_id=delivery.project_id,
+        type=delivery.type,
+        event=delivery.event,
+        status=LogStatus.FAILURE,
+        url=url,
+        error=CUT_OFF,
+        # The body is the same on every attempt; the timestamp, and so the signature, are lost.
+        request_headers={"AutoQL-Event": delivery.event, "AutoQL-Delivery-Id": str(delivery.id)},
+        request_body=body.decode(),
+        next_attempt_at=next_at,
+    )
+    delivery.state = DeliveryState.PENDING if next_at is not None else DeliveryState.FAILED
+    delivery.next_attempt_at, delivery.leased_until, delivery.updated_at = next_at, None, now
+    return delivery, log
 
 
 def recover_forever(stop: threading.Event) -> None:

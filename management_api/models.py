@@ -1,9 +1,11 @@
+import logging
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, models, transaction
+from django.db import DatabaseError, IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -154,6 +156,67 @@ class LogType(models.TextChoices):
     DATA_ALERT = "data_alert", "Data alert"
 
 
+# What can go wrong writing a receiver's answer: a value the database refuses (SQLite's JSON check
+# is an IntegrityError, PostgreSQL's jsonb a DataError) or one Python cannot encode.
+UNSTORABLE = (DatabaseError, ValueError, TypeError, RecursionError, OverflowError)
+UNSTORED_ANSWER = "the receiver's answer could not be stored"
+UNSTORED_ATTEMPT = "this attempt could not be logged in full"
+
+logger = logging.getLogger(__name__)
+
+
+class WebhookLogManager(models.Manager["WebhookLog"]):
+    def append(self, logs: "Sequence[WebhookLog]") -> None:
+        """The one way log rows are written: numbered, stored and counted together.
+
+        Call it inside the transaction that settles what the rows describe. Numbers are taken per
+        environment in one update, so a batch holds the numbering lock once. Storing is total:
+        a row the database refuses is written without the receiver's answer, and failing that as
+        a minimal row that says so; an attempt is never left without its row.
+        """
+        by_environment: dict[str, list[WebhookLog]] = {}
+        for log in logs:
+            by_environment.setdefault(log.environment, []).append(log)
+        for environment, rows in by_environment.items():
+            last = LogSequence.take_next(environment, len(rows))
+            for seq, log in enumerate(rows, start=last - len(rows) + 1):
+                # New rows, always: a row whose earlier write was rolled back is written afresh.
+                log.pk, log.seq = None, seq
+        try:
+            with transaction.atomic():
+                self.bulk_create(logs)
+        except UNSTORABLE:
+            for log in logs:
+                self._store_one(log)
+        AttemptTally.count_all(list(logs))
+
+    def _store_one(self, log: "WebhookLog") -> None:
+        for degrade in (None, _without_answer, _minimal):
+            if degrade is not None:
+                logger.exception("Log row %s/%s could not be stored; storing less of it", log.environment, log.seq)
+                degrade(log)
+            log.pk = None
+            try:
+                with transaction.atomic():
+                    self.bulk_create([log])
+                return
+            except UNSTORABLE:
+                if degrade is _minimal:
+                    raise
+
+
+def _without_answer(log: "WebhookLog") -> None:
+    # The receiver's answer is what varies; the attempt is logged without it rather than lost.
+    log.response, log.response_headers = None, {}
+    log.error = log.error or UNSTORED_ANSWER
+
+
+def _minimal(log: "WebhookLog") -> None:
+    log.response, log.response_headers, log.request_headers, log.request_body = None, {}, {}, ""
+    log.project_id = (log.project_id or "")[:200] or None
+    log.error = UNSTORED_ATTEMPT if not log.error else f"{log.error[:500]} ({UNSTORED_ATTEMPT})"
+
+
 class WebhookLog(models.Model):
     """One delivery attempt, as the logs table shows it."""
 
@@ -176,6 +239,8 @@ class WebhookLog(models.Model):
     # When the next attempt of this delivery is due, if this attempt failed and one is scheduled.
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = WebhookLogManager()
 
     class Meta:
         constraints = [
@@ -206,10 +271,9 @@ class WebhookLog(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         if self.seq is None:
+            # A new row takes the one way in: numbered, stored and counted.
             with transaction.atomic():
-                self.seq = LogSequence.take_next(self.environment)
-                super().save(*args, **kwargs)
-                AttemptTally.count(self)
+                WebhookLog.objects.append([self])
             return
         super().save(*args, **kwargs)
 
@@ -310,10 +374,6 @@ class AttemptTally(models.Model):
         except IntegrityError:
             # Another writer created the row first; add to it.
             cls.objects.filter(**key).update(**added)
-
-    @classmethod
-    def count(cls, log: "WebhookLog") -> None:
-        cls.count_all([log])
 
     @classmethod
     def count_all(cls, logs: "list[WebhookLog]") -> None:

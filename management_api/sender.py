@@ -17,6 +17,7 @@ import ipaddress
 import itertools
 import json
 import logging
+import math
 import re
 import socket
 import ssl
@@ -469,16 +470,57 @@ _UNSTORABLE_JSON_ESCAPE = re.compile(r"\\u(0000|d[89a-f][0-9a-f]{2})", re.IGNORE
 
 
 def _decode_body(raw: bytes, cut: bool) -> Any:
-    # NUL cannot be stored in a PostgreSQL text column; bytes that are not UTF-8 become U+FFFD.
+    """A receiver's answer as it is stored: parsed JSON only when every database stores it as it
+    is, otherwise the text (bytes that are not UTF-8 become U+FFFD, NUL too: PostgreSQL's text
+    columns refuse it)."""
     text = raw.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
-    if not cut and _json_depth_at_most(text, MAX_JSON_DEPTH) and not _UNSTORABLE_JSON_ESCAPE.search(text):
-        try:
-            return json.loads(text)
-        except (ValueError, RecursionError):
-            pass
+    if not cut:
+        parsed = strict_json(text)
+        if parsed is not NOT_JSON:
+            return parsed
     if cut:
         text += f"\n[cut at {len(raw) // 1024} KiB]"
     return text
+
+
+NOT_JSON = object()
+# Integers longer than this are kept as text: Python refuses past 4,300 digits anyway, and no
+# receiver means a number that long.
+MAX_JSON_INTEGER_DIGITS = 100
+
+
+def _refuse(literal: str) -> Any:
+    raise ValueError(f"not JSON: {literal}")
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):  # 1e999 parses as infinity, which no JSON column stores
+        raise ValueError(f"not a finite number: {literal[:20]}")
+    return value
+
+
+def _bounded_int(literal: str) -> int:
+    if len(literal.lstrip("-")) > MAX_JSON_INTEGER_DIGITS:
+        raise ValueError("an integer too long")
+    return int(literal)
+
+
+def strict_json(text: str) -> Any:
+    """`text` parsed as strict JSON (RFC 8259) that SQLite's and PostgreSQL's JSON columns both
+    store and give back unchanged, or NOT_JSON.
+
+    Python's json module also takes NaN, Infinity and -Infinity, and turns 1e999 into infinity;
+    PostgreSQL refuses those, SQLite's JSON check too, and so would the log row. NUL and lone
+    surrogates (jsonb refuses them) and deep nesting (parsers and databases break on it) are
+    refused before parsing.
+    """
+    if not _json_depth_at_most(text, MAX_JSON_DEPTH) or _UNSTORABLE_JSON_ESCAPE.search(text):
+        return NOT_JSON
+    try:
+        return json.loads(text, parse_constant=_refuse, parse_float=_finite_float, parse_int=_bounded_int)
+    except (ValueError, RecursionError):
+        return NOT_JSON
 
 
 def _json_depth_at_most(text: str, limit: int) -> bool:

@@ -161,6 +161,57 @@ def test_a_queued_alert_is_logged_and_keeps_the_retry_schedule(db, name):
     assert log.next_attempt_at == delivery.next_attempt_at
 
 
+# JSON that Python's parser takes but no database column stores: kept as the text it was.
+UNSTORABLE_JSON = ["NaN", "Infinity", "-Infinity", "1e999", "[1e400]", '{"n": -1e999}', "1" * 150]
+
+
+@pytest.mark.parametrize("status", ["200 OK", "500 Oops"])
+@pytest.mark.parametrize("body", UNSTORABLE_JSON)
+def test_a_test_connection_keeps_json_no_database_stores_as_text(api, body, status):
+    with raw_receiver(answer(http(status, [b"Content-Type: application/json"], body.encode()))) as url:
+        api.create(url=url)
+        response = api.call("POST", "/webhooks/sandbox/test")
+    assert response.status_code == 200, response.content
+    data = response.json()["data"]
+    assert data["response"] == body
+    log = WebhookLog.objects.get(pk=data["log_id"])
+    assert (log.status, log.response) == (("success" if status == "200 OK" else "failure"), body)
+
+
+@pytest.mark.parametrize("body", UNSTORABLE_JSON)
+def test_a_queued_alert_answered_with_unstorable_json_is_logged_once(db, body):
+    with raw_receiver(answer(http("503 Busy", [b"Content-Type: application/json"], body.encode()))) as url:
+        Webhook.objects.create(environment="sandbox", url=url, secret="s" * 43)
+        queued = deliveries.queue_event("sandbox", "data_alert.true", {"title": "t"}, project_id="p1")
+        assert deliveries.deliver_due("sandbox") == 1
+    log = WebhookLog.objects.get(delivery_id=queued.id)
+    assert (log.attempt, log.status, log.response) == (1, "failure", body)
+    delivery = Delivery.objects.get(pk=queued.id)
+    assert (delivery.state, delivery.attempts) == ("pending", 1)
+    assert delivery.next_attempt_at is not None and delivery.next_attempt_at > timezone.now()
+
+
+def test_a_row_the_database_refuses_is_still_written_with_less_of_it(db, monkeypatch):
+    """Defence in depth: should a value still be refused, the row is stored without the answer,
+    and failing that as a minimal row, within the same batch's numbering."""
+    webhook = Webhook.objects.create(environment="sandbox", url="http://127.0.0.1:1/hook", secret="s" * 43)
+    delivery = Delivery.objects.create(environment="sandbox", type="data_alert", event="e", attempts=1)
+    result = deliveries.DeliveryResult(
+        success=False,
+        status_code=500,
+        response={"n": float("nan")},  # what the old parser let through
+        error="the receiver answered 500",
+        duration_ms=5,
+        request_headers={"AutoQL-Delivery-Id": str(delivery.id)},
+        request_body="\x00 is refused by PostgreSQL, and a lone surrogate \ud800 by both",
+    )
+    log = deliveries.record_attempt(webhook, result=result, delivery=delivery, attempt=1)
+    stored = WebhookLog.objects.get(pk=log.pk)
+    assert stored.response is None
+    assert stored.error is not None and stored.error.startswith("the receiver answered 500")
+    assert stored.seq == 1
+
+
 @pytest.mark.parametrize("name", ACCEPTING)
 def test_compressed_answers_are_read(api, name):
     with raw_receiver(ACCEPTING[name]) as url:

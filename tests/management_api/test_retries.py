@@ -203,6 +203,40 @@ def test_a_lease_that_ran_out_is_recovered(webhook):
     assert delivery.state == "pending" and delivery.leased_until is None
 
 
+def test_an_attempt_cut_off_is_logged_and_the_schedule_goes_on(webhook, settings):
+    settings.WEBHOOK_RETRY_SCHEDULE = [600, 3600]
+    queued = send_data_alert("sandbox", "p1", "t")
+    cut_at = timezone.now() - timedelta(seconds=1)
+    Delivery.objects.filter(pk=queued.id).update(state="in_flight", attempts=1, leased_until=cut_at)
+    assert deliveries.recover_stalled() == 1
+    log = WebhookLog.objects.get(delivery_id=queued.id)
+    assert (log.attempt, log.status, log.error) == (1, "failure", deliveries.CUT_OFF)
+    delivery = Delivery.objects.get()
+    # The second step waits its turn (600 s, ±20%), as after any failed attempt.
+    assert delivery.next_attempt_at is not None and delivery.next_attempt_at > timezone.now() + timedelta(seconds=400)
+    assert log.next_attempt_at == delivery.next_attempt_at
+
+    # Cut off again on the last attempt of the schedule: given up, and logged.
+    Delivery.objects.filter(pk=queued.id).update(state="in_flight", attempts=3, leased_until=cut_at)
+    deliveries.recover_stalled()
+    assert Delivery.objects.get().state == "failed"
+    assert list(WebhookLog.objects.order_by("seq").values_list("attempt", "next_attempt_at")) == [
+        (1, delivery.next_attempt_at),
+        (3, None),
+    ]
+
+
+def test_a_test_event_cut_off_is_given_up_not_sent_by_the_worker(webhook):
+    cut_at = timezone.now() - timedelta(seconds=1)
+    test = Delivery.objects.create(
+        environment="sandbox", type="test", event="test", attempts=1, state="in_flight", leased_until=cut_at
+    )
+    deliveries.recover_stalled()
+    test.refresh_from_db()
+    assert test.state == "failed"
+    assert WebhookLog.objects.get(delivery_id=test.id).error == deliveries.CUT_OFF
+
+
 def test_a_lease_still_running_is_not_touched(webhook):
     queued = send_data_alert("sandbox", "p1", "t")
     Delivery.objects.filter(pk=queued.id).update(state="in_flight", leased_until=timezone.now() + timedelta(seconds=30))

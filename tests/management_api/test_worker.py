@@ -11,6 +11,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from werkzeug import Response
 
+from management_api import delivery as deliveries
 from management_api.alerts import send_data_alert
 from management_api.models import Delivery, Webhook, WebhookLog
 from management_api.signing import verify
@@ -109,12 +110,15 @@ def test_a_delivery_cut_off_by_sigkill_is_attempted_again_with_the_same_id(webho
     assert Delivery.objects.get().state == "in_flight"
     assert not WebhookLog.objects.exists()
 
-    with workers(1, tmp_path, WEBHOOK_DELIVERY_DEADLINE="1"):
+    with workers(1, tmp_path, WEBHOOK_DELIVERY_DEADLINE="1", WEBHOOK_RETRY_SCHEDULE="1"):
         wait_for(lambda: WebhookLog.objects.filter(status="success").exists(), 30, message="the recovered attempt")
 
     assert [r.id for r in receiver.received] == [str(queued.id)] * 2
-    log = WebhookLog.objects.get()
-    assert (log.delivery_id, log.attempt, log.status) == (queued.id, 2, "success")
+    # The attempt cut off is logged before the delivery is sent again: never a resend without a row.
+    cut_off, recovered = WebhookLog.objects.order_by("seq")
+    assert (cut_off.delivery_id, cut_off.attempt, cut_off.status) == (queued.id, 1, "failure")
+    assert cut_off.error == deliveries.CUT_OFF
+    assert (recovered.delivery_id, recovered.attempt, recovered.status) == (queued.id, 2, "success")
 
 
 @pytest.mark.parametrize("count", [500])
