@@ -47,6 +47,7 @@ def delivery_timeline(environment: str, delivery_id: uuid.UUID) -> dict[str, Any
             "code": log.code,
             "duration_ms": log.duration_ms,
             "error": log.error,
+            "request_headers": log.request_headers,
         }
         for log in logs
     ]

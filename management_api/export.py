@@ -2,15 +2,15 @@
 
 Rows are read from the database in chunks and written out as they come, so a million rows take
 the memory of one chunk and the response starts at once. Log rows hold no secret; the signature
-of a delivery sent less than five minutes ago is left out, because a receiver would still accept
-it with the body next to it.
+of a delivery sent less than five minutes ago is hidden wherever it appears (portal/signatures.py),
+because a receiver would still accept it with the body next to it.
 """
 
 import csv
 import io
 import json
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from management_api.models import WebhookLog
 from management_api.schemas import iso
-from management_api.signing import MAX_AGE_MS
+from portal.signatures import hide_fresh_signature
 
 CHUNK_ROWS = 2000
 # Bytes gathered before they are handed to the server: one write per row would be slow.
@@ -43,37 +43,36 @@ COLUMNS = [
     "request_body",
     "response_headers",
 ]
-SIGNATURE_HEADER = "autoql-signature"
-HIDDEN_SIGNATURE = "(hidden for 5 minutes after sending)"
+# What makes a spreadsheet read a cell as a formula (OWASP's CSV injection list), and the full-width
+# forms that some spreadsheets fold into them.
+FORMULA_STARTS = frozenset("=+-@\t\r" + "\uff1d\uff0b\uff0d\uff20")
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
 
 
-def export_row(log: WebhookLog, replayable_after: datetime) -> dict[str, Any]:
-    headers = dict(log.request_headers or {})
-    if log.created_at > replayable_after:
-        headers = {
-            name: HIDDEN_SIGNATURE if name.lower() == SIGNATURE_HEADER else value for name, value in headers.items()
-        }
-    return {
-        "id": str(log.pk),
-        "created_at": iso(log.created_at),
-        "environment": log.environment,
-        "type": log.type,
-        "event": log.event,
-        "project_id": log.project_id,
-        "status": log.status,
-        "code": log.code,
-        "duration_ms": log.duration_ms,
-        "error": log.error,
-        "url": log.url,
-        "delivery_id": str(log.delivery_id),
-        "attempt": log.attempt,
-        "next_attempt_at": iso(log.next_attempt_at) if log.next_attempt_at else None,
-        "response": log.response,
-        "request_headers": headers,
-        "request_body": log.request_body,
-        "response_headers": log.response_headers,
-    }
+def export_row(log: WebhookLog, now: datetime) -> dict[str, Any]:
+    return hide_fresh_signature(
+        {
+            "id": str(log.pk),
+            "created_at": iso(log.created_at),
+            "environment": log.environment,
+            "type": log.type,
+            "event": log.event,
+            "project_id": log.project_id,
+            "status": log.status,
+            "code": log.code,
+            "duration_ms": log.duration_ms,
+            "error": log.error,
+            "url": log.url,
+            "delivery_id": str(log.delivery_id),
+            "attempt": log.attempt,
+            "next_attempt_at": iso(log.next_attempt_at) if log.next_attempt_at else None,
+            "response": log.response,
+            "request_headers": log.request_headers or {},
+            "request_body": log.request_body,
+            "response_headers": log.response_headers,
+        },
+        now,
+    )
 
 
 def csv_cell(value: Any) -> str:
@@ -83,7 +82,7 @@ def csv_cell(value: Any) -> str:
         value = json.dumps(value, ensure_ascii=False)
     text = str(value)
     # A spreadsheet runs a cell that starts like a formula; receivers choose what their answers say.
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    if text[:1] in FORMULA_STARTS:
         return "'" + text
     return text
 
@@ -106,8 +105,8 @@ def jsonl_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
 
 
 def export_chunks(logs: QuerySet[WebhookLog], file_format: str) -> Iterator[bytes]:
-    replayable_after = timezone.now() - timedelta(milliseconds=MAX_AGE_MS)
-    rows = (export_row(log, replayable_after) for log in logs.order_by("-seq").iterator(chunk_size=CHUNK_ROWS))
+    now = timezone.now()
+    rows = (export_row(log, now) for log in logs.order_by("-seq").iterator(chunk_size=CHUNK_ROWS))
     lines = csv_lines(rows) if file_format == "csv" else jsonl_lines(rows)
     pending: list[str] = []
     size = 0

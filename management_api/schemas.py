@@ -362,6 +362,7 @@ class AttemptOut(Schema):
     code: int | None
     duration_ms: int
     error: str | None
+    request_headers: dict[str, str] = Field(description="the headers this attempt was sent with, signature included")
 
 
 class DeliveryOut(Schema):

@@ -20,6 +20,7 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 
 from audit.trail import Action, record
 from portal.credentials import ENVIRONMENTS
+from portal.signatures import hide_fresh_signature
 from webhooks_app import health_panel
 from webhooks_app.client import ManagementApi, ManagementApiError
 from webhooks_app.errors import error_response
@@ -79,6 +80,8 @@ def log_detail(request: HttpRequest, environment: str, log_id: str) -> HttpRespo
     except ManagementApiError as e:
         context["error"] = f"Loading the details of this row failed: {e}"
     context["is_manager"] = request.user.has_perm(MANAGE_PERMISSION)
+    if context["row"] is not None and not context["is_manager"]:
+        context["row"] = hide_fresh_signature(context["row"])
     return render(request, "webhooks_app/_log_detail.html", context)
 
 
@@ -93,7 +96,13 @@ def delivery_timeline(request: HttpRequest, environment: str, delivery_id: str) 
         raise Http404("No such delivery")
     context: dict[str, Any] = {"delivery": None, "error": None}
     try:
-        context["delivery"] = ManagementApi().delivery(environment, delivery_id)
+        delivery = ManagementApi().delivery(environment, delivery_id)
+        attempts = delivery.get("timeline") if isinstance(delivery, dict) else None
+        if isinstance(attempts, list) and not request.user.has_perm(MANAGE_PERMISSION):
+            # An attempt's error may quote a receiver that echoed its signature back.
+            shown = [hide_fresh_signature(attempt) if isinstance(attempt, dict) else attempt for attempt in attempts]
+            delivery = {**delivery, "timeline": shown}
+        context["delivery"] = delivery
     except ManagementApiError as e:
         context["error"] = (
             "The attempts of this delivery are no longer kept."

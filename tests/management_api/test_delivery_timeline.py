@@ -73,6 +73,7 @@ def test_a_delivery_that_failed_then_succeeded(api):
                 "code": 503,
                 "duration_ms": 120,
                 "error": "the receiver answered 503",
+                "request_headers": {},
             },
             {
                 "log_id": str(second.pk),
@@ -82,6 +83,7 @@ def test_a_delivery_that_failed_then_succeeded(api):
                 "code": 200,
                 "duration_ms": 45,
                 "error": None,
+                "request_headers": {},
             },
         ],
     }

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from management_api import export
 from management_api.models import LogSequence, WebhookLog
+from portal.signatures import HIDDEN_SIGNATURE
 
 SIGNATURE = "c2lnbmF0dXJl"
 
@@ -82,7 +83,7 @@ def test_a_fresh_signature_is_left_out_and_an_old_one_kept(api):
     write_rows(1)
     WebhookLog.objects.filter(seq=2).update(created_at=timezone.now() - timedelta(minutes=1))
     fresh, old = (json.loads(line) for line in b"".join(download(api, "&format=jsonl").streaming_content).splitlines())
-    assert fresh["request_headers"] == {"AutoQL-Signature": export.HIDDEN_SIGNATURE, "AutoQL-Timestamp": "1"}
+    assert fresh["request_headers"] == {"AutoQL-Signature": HIDDEN_SIGNATURE, "AutoQL-Timestamp": "1"}
     assert old["request_headers"]["AutoQL-Signature"] == SIGNATURE
 
 
@@ -93,10 +94,55 @@ def test_no_secret_is_ever_exported(api):
         assert secret.encode() not in b"".join(download(api, f"&format={file_format}").streaming_content)
 
 
+ECHOED_SIGNATURE = "k3/ZsS+Aa1b2c3d4e5f6g7h8i9j0kLmNoPqRsTuVwXy="
+
+
+@pytest.mark.parametrize("file_format", ["csv", "jsonl"])
+def test_a_fresh_signature_echoed_by_the_receiver_is_hidden_too(api, file_format):
+    """Request-inspection services answer with the request itself: its signature must not come
+    back through the answer while a receiver would still accept it."""
+    quoted = ECHOED_SIGNATURE.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")
+    write_rows(
+        1,
+        response_headers={"X-Echo": ECHOED_SIGNATURE},
+        error=f"redirects are not followed (302 to https://inspect.example/{ECHOED_SIGNATURE})",
+    )
+    WebhookLog.objects.update(
+        request_headers={"AutoQL-Signature": ECHOED_SIGNATURE, "AutoQL-Timestamp": "1"},
+        response={"headers": {"AutoQL-Signature": ECHOED_SIGNATURE}, "url": f"/hook?sig={quoted}"},
+        created_at=timezone.now() - timedelta(minutes=1),
+    )
+    exported = b"".join(download(api, f"&format={file_format}").streaming_content).decode()
+    assert ECHOED_SIGNATURE not in exported and quoted not in exported
+    assert exported.count(HIDDEN_SIGNATURE) == 5
+
+    WebhookLog.objects.update(created_at=timezone.now() - timedelta(minutes=10))
+    assert ECHOED_SIGNATURE in b"".join(download(api, f"&format={file_format}").streaming_content).decode()
+
+
 def test_cells_a_spreadsheet_would_run_are_quoted(api):
     write_rows(1, error='=HYPERLINK("https://evil.example")')
     row = next(csv.DictReader(io.StringIO(b"".join(download(api).streaming_content).decode())))
     assert row["error"] == '\'=HYPERLINK("https://evil.example")'
+
+
+# OWASP's formula starts, and the full-width forms some spreadsheets read as the same.
+FORMULA_STARTS = ["=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20"]
+
+
+@pytest.mark.parametrize("start", FORMULA_STARTS)
+def test_every_formula_start_is_neutralised(api, start):
+    write_rows(1, error=f"{start}cmd|' /C calc'!A0")
+    WebhookLog.objects.update(project_id=f"{start}1+1")
+    row = next(csv.DictReader(io.StringIO(b"".join(download(api).streaming_content).decode())))
+    assert row["error"] == f"'{start}cmd|' /C calc'!A0"
+    assert row["project_id"] == f"'{start}1+1"
+
+
+def test_plain_cells_are_left_alone(api):
+    write_rows(1, error="the receiver answered 500 =oops")
+    row = next(csv.DictReader(io.StringIO(b"".join(download(api).streaming_content).decode())))
+    assert row["error"] == "the receiver answered 500 =oops"
 
 
 def test_an_empty_log_is_a_header_line(api):

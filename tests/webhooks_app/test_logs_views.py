@@ -281,6 +281,14 @@ def test_json_lines_export(viewer_client):
     assert [json.loads(line)["project_id"] for line in lines] == ["p1"]
 
 
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20"])
+def test_the_downloaded_csv_neutralises_every_formula_start(viewer_client, start):
+    log(project_id=f"{start}2+3", error=f'{start}HYPERLINK("https://evil.example")', status="failure", code=500)
+    response = viewer_client.get("/webhooks/sandbox/logs/export?format=csv")
+    row = next(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert (row["project_id"], row["error"]) == (f"'{start}2+3", f'\'{start}HYPERLINK("https://evil.example")')
+
+
 @pytest.mark.parametrize("query", ["format=xlsx", "format=csv&status=ok", "format=csv&delivery_id=abc"])
 def test_a_bad_export_is_400_and_records_nothing(viewer_client, query):
     response = viewer_client.get(f"/webhooks/sandbox/logs/export?{query}")

@@ -1,9 +1,8 @@
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django import template
-from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -34,39 +33,6 @@ def pretty_json_text(value: str) -> str:
         return json.dumps(json.loads(value), indent=2, ensure_ascii=False)
     except (TypeError, ValueError):
         return value
-
-
-# Receivers accept a signed delivery for five minutes after its AutoQL-Timestamp
-# (management_api/signing.py), so until then its signature would let anyone who sees it replay it.
-REPLAY_WINDOW = timedelta(minutes=5)
-SIGNATURE_HEADER = "autoql-signature"
-HIDDEN_SIGNATURE = "(hidden for 5 minutes after sending)"
-
-
-def _sent_at(row: dict[str, Any], headers: dict[str, str]) -> datetime | None:
-    """The later of the row's time and its AutoQL-Timestamp: a future timestamp stays valid longer."""
-    moments = []
-    created_at = parse_datetime(row.get("created_at") or "")
-    if created_at:
-        moments.append(created_at)
-    timestamp = next((v for k, v in headers.items() if k.lower() == "autoql-timestamp"), "")
-    if timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 14:
-        moments.append(datetime.fromtimestamp(int(timestamp) / 1000, tz=UTC))
-    return max(moments) if moments else None
-
-
-@register.filter
-def request_headers_shown(row: dict[str, Any], is_manager: bool) -> list[tuple[str, str]]:
-    """A log row's request headers; for viewers, without a signature that could still be replayed."""
-    headers = row.get("request_headers") or {}
-    if is_manager:
-        return list(headers.items())
-    sent_at = _sent_at(row, headers)
-    replayable = sent_at is None or timezone.now() - sent_at < REPLAY_WINDOW
-    return [
-        (name, HIDDEN_SIGNATURE if replayable and name.lower() == SIGNATURE_HEADER else value)
-        for name, value in headers.items()
-    ]
 
 
 @register.filter
