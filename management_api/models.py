@@ -1,11 +1,11 @@
 import logging
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError, models, transaction
+from django.db import DatabaseError, IntegrityError, connections, models, router, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -190,6 +190,30 @@ class WebhookLogManager(models.Manager["WebhookLog"]):
                 self._store_one(log)
         AttemptTally.count_all(list(logs))
 
+    def append_values(self, environment: str, rows: "list[dict[str, Any]]") -> None:
+        """`append` for many trusted rows at once, given as plain dicts of every column but the id
+        (seed_logs writes a million this way): numbered and counted the same, stored with one
+        INSERT run through executemany.
+
+        bulk_create builds a model instance per row and prepares every value through its field,
+        which costs more than the database's own work (a million rows took four minutes here
+        instead of one). Only JSON, UUID and date values need converting.
+        """
+        last = LogSequence.take_next(environment, len(rows))
+        for number, row in enumerate(rows, start=last - len(rows) + 1):
+            row["seq"] = number
+        db = connections[router.db_for_write(self.model)]
+        fields = [field for field in self.model._meta.concrete_fields if not field.primary_key]
+        columns = [(field.attname, _to_db(db, field)) for field in fields]
+        quote = db.ops.quote_name
+        sql = (
+            f"INSERT INTO {quote(self.model._meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))})"
+        )
+        with db.cursor() as cursor:
+            cursor.executemany(sql, [[to_db(row[name]) for name, to_db in columns] for row in rows])
+        AttemptTally.count_values(environment, rows)
+
     def _store_one(self, log: "WebhookLog") -> None:
         for degrade in (None, _without_answer, _minimal):
             if degrade is not None:
@@ -203,6 +227,17 @@ class WebhookLogManager(models.Manager["WebhookLog"]):
             except UNSTORABLE:
                 if degrade is _minimal:
                     raise
+
+
+def _to_db(db: Any, field: models.Field) -> "Callable[[Any], Any]":
+    kind = field.get_internal_type()
+    if kind == "JSONField":
+        return lambda value: None if value is None else db.ops.adapt_json_value(value, None)
+    if kind == "UUIDField":
+        return (lambda value: value) if db.features.has_native_uuid_field else (lambda value: value.hex)
+    if kind == "DateTimeField":
+        return db.ops.adapt_datetimefield_value
+    return lambda value: value
 
 
 def _without_answer(log: "WebhookLog") -> None:
@@ -378,14 +413,21 @@ class AttemptTally(models.Model):
     @classmethod
     def count_all(cls, logs: "list[WebhookLog]") -> None:
         """Add a batch of log rows: one UPDATE per row of totals they touch, not one per log row."""
+        cls._add_totals((log.environment, log.type, log.status, log.duration_ms) for log in logs)
+
+    @classmethod
+    def count_values(cls, environment: str, rows: "list[dict[str, Any]]") -> None:
+        cls._add_totals((environment, row["type"], row["status"], row["duration_ms"]) for row in rows)
+
+    @classmethod
+    def _add_totals(cls, attempts: "Iterable[tuple[str, str, str, int]]") -> None:
         totals: dict[tuple[str, str, str, int], list[int]] = {}
-        for log in logs:
-            key = (log.environment, log.type, log.status, latency_bucket(log.duration_ms))
-            attempts_and_ms = totals.setdefault(key, [0, 0])
+        for environment, type, status, duration_ms in attempts:
+            attempts_and_ms = totals.setdefault((environment, type, status, latency_bucket(duration_ms)), [0, 0])
             attempts_and_ms[0] += 1
-            attempts_and_ms[1] += log.duration_ms
-        for (environment, type, status, le_ms), (attempts, duration_ms) in totals.items():
-            cls.add(environment, type, status, le_ms, attempts, duration_ms)
+            attempts_and_ms[1] += duration_ms
+        for (environment, type, status, le_ms), (count, duration_ms_sum) in totals.items():
+            cls.add(environment, type, status, le_ms, count, duration_ms_sum)
 
 
 class WorkerHeartbeat(models.Model):

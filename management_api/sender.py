@@ -26,6 +26,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -253,8 +254,12 @@ def build_body(event: str, payload: dict[str, Any]) -> bytes:
     return json.dumps({"event": event, "payload": payload}, separators=(",", ":")).encode()
 
 
-def signed_headers(secret: str, event: str, body: bytes, delivery_id: uuid.UUID) -> dict[str, str]:
-    timestamp = str(int(time.time() * 1000))
+def signed_headers(
+    secret: str, event: str, body: bytes, delivery_id: uuid.UUID, at: datetime | None = None
+) -> dict[str, str]:
+    """The headers of one attempt, signed for the moment `at` (now by default): every attempt, sent
+    or written into a seeded history, is signed here."""
+    timestamp = str(int((at.timestamp() if at is not None else time.time()) * 1000))
     return {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,

@@ -104,3 +104,21 @@ def test_queue_gauges_show_deliveries_waiting(client, db, metrics_token):
     assert value(samples, "webhook_queue_depth", environment="production") == 1
     assert value(samples, "webhook_queue_oldest_age_seconds", environment="production") >= 90
     assert value(samples, "webhook_queue_depth", environment="sandbox") == 0
+
+
+def test_after_seed_demo_the_metrics_and_the_log_agree(client, db, metrics_token):
+    from django.core.management import call_command
+
+    from management_api.models import WebhookLog
+
+    call_command("seed_demo", "--seed", "5", "--deliveries", "120", verbosity=0)
+    samples = scrape(client)
+    for environment in ("sandbox", "production"):
+        logged = WebhookLog.objects.filter(environment=environment)
+        for outcome in ("success", "failure"):
+            alerts = logged.filter(type="data_alert", status=outcome).count()
+            tests = logged.filter(type="test", status=outcome).count()
+            assert value(samples, "webhook_delivery_attempts_total", environment=environment, outcome=outcome) == alerts
+            assert value(samples, "webhook_test_connections_total", environment=environment, outcome=outcome) == tests
+        assert value(samples, "webhook_attempt_duration_seconds_count", environment=environment) == logged.count()
+    assert WebhookLog.objects.filter(type="data_alert").exists() and WebhookLog.objects.filter(type="test").exists()

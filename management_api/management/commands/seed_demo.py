@@ -23,15 +23,13 @@ from management_api.models import (
     Delivery,
     DeliveryState,
     Environment,
-    LogSequence,
     LogStatus,
     LogType,
     Webhook,
     WebhookLog,
     new_secret,
 )
-from management_api.sender import USER_AGENT, build_body
-from management_api.signing import sign
+from management_api.sender import build_body, signed_headers
 
 PROJECTS = ["sales-emea", "sales-na", "inventory", "marketing", "finance", "support"]
 ALERTS = [
@@ -100,14 +98,8 @@ class Command(BaseCommand):
                     create_defaults={"url": url, "secret": new_secret()},
                 )
             rows = History(rng, webhooks).invent(deliveries, days)
-            for environment in Environment.values:
-                mine = sorted((r for r in rows if r.environment == environment), key=lambda r: r.created_at)
-                if not mine:
-                    continue
-                last = LogSequence.take_next(environment, len(mine))
-                for number, row in enumerate(mine, start=last - len(mine) + 1):
-                    row.seq = number
-                WebhookLog.objects.bulk_create(mine, batch_size=500)
+            # Oldest first: numbered in the order they happened, and counted in /metrics.
+            WebhookLog.objects.append(sorted(rows, key=lambda r: r.created_at))
         self.stdout.write(
             self.style.SUCCESS(
                 f"Both environments now deliver to {url_base}/demo/receiver/<environment>; "
@@ -209,7 +201,6 @@ class History:
     ) -> WebhookLog:
         webhook = self.webhooks[delivery.environment]
         body = build_body(delivery.event, delivery.payload)
-        timestamp = str(int(moment.timestamp() * 1000))
         secret = self.replaced_secret if outcome.bad_signature else webhook.secret
         timed_out = outcome.error is not None and outcome.error.startswith("timed out")
         return WebhookLog(
@@ -227,14 +218,7 @@ class History:
             response=outcome.response,
             created_at=moment,
             next_attempt_at=retry_at,
-            request_headers={
-                "Content-Type": "application/json",
-                "User-Agent": USER_AGENT,
-                "AutoQL-Timestamp": timestamp,
-                "AutoQL-Signature": sign(secret, timestamp, body),
-                "AutoQL-Event": delivery.event,
-                "AutoQL-Delivery-Id": str(delivery.id),
-            },
+            request_headers=signed_headers(secret, delivery.event, body, delivery.id, moment),
             request_body=body.decode(),
             response_headers={"Content-Type": "application/json"} if outcome.response is not None else {},
         )
