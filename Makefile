@@ -21,6 +21,7 @@ run: export WEBHOOK_ALLOWED_NETWORKS ?= 127.0.0.0/8
 run: export DEMO_RECEIVER_ENABLED ?= true
 
 run: $(VENV)/.installed
+	$(PY) manage.py generate_credentials
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py offer_first_login --url http://127.0.0.1:$(PORT)
@@ -34,6 +35,7 @@ test: $(VENV)/.installed-dev browser
 # server; prints a table and writes benchmarks/results.json. Not part of `make test`.
 BENCH_ROWS ?= 1000000
 bench: $(VENV)/.installed
+	$(PY) manage.py generate_credentials
 	BENCH_ROWS=$(BENCH_ROWS) $(PY) benchmarks/bench.py
 
 # ruff (lint and format) and mypy, configured in pyproject.toml; .ci/run runs this before the tests.

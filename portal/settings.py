@@ -4,16 +4,12 @@ Every value comes from the environment through django-environ; `.env.example` li
 The API they configure is described in docs/api.md.
 """
 
-import fcntl
 import ipaddress
 import os
-import re
-import secrets
 from datetime import timedelta
 from pathlib import Path
 
 import environ
-from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -22,61 +18,21 @@ VAR_DIR = BASE_DIR / "var"
 env = environ.Env()
 
 
-# --- Generated once, kept ---------------------------------------------------------------------
+# --- Credentials ---------------------------------------------------------------------------------
 # The contract forbids constant credentials in the repository, and a fresh machine must run with
-# nothing set. So whatever is unset is generated on first start into var/generated.env (mode 0600,
-# in var/ of mode 0700, git-ignored) and read from there ever after; a real environment variable
-# always wins. A name added in a later version is appended to an existing file.
+# nothing set. So `manage.py generate_credentials` (which `make run` calls) writes whatever is
+# unset into var/generated.env (mode 0600, in var/ of mode 0700, git-ignored) once; they are read
+# from there ever after, and a real environment variable always wins. Importing the settings only
+# reads: a credential still missing is reported by `manage.py check` (portal/credentials.py).
 GENERATED_ENV_FILE = VAR_DIR / "generated.env"
-GENERATED_NAMES = (
-    "SECRET_KEY",
-    "AUTOQL_SANDBOX_API_KEY",
-    "AUTOQL_PRODUCTION_API_KEY",
-    "AUTOQL_TOKEN",
-    "FIELD_ENCRYPTION_KEYS",
-)
-
-
-def _generate(name: str) -> str:
-    if name == "FIELD_ENCRYPTION_KEYS":
-        return Fernet.generate_key().decode()
-    # 50 bytes: Django's deploy check wants a SECRET_KEY of at least 50 characters.
-    return secrets.token_urlsafe(50)
-
-
-def _make_var_dir() -> None:
-    VAR_DIR.mkdir(mode=0o700, exist_ok=True)
-    # Also tightens a var/ made by an older version, whose database and credentials it holds.
-    VAR_DIR.chmod(0o700)
-
-
-def _ensure_generated_env_file() -> None:
-    fd = os.open(GENERATED_ENV_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "r+") as f:
-        # Two processes starting at once (web server and worker) must not both add a name.
-        fcntl.flock(f, fcntl.LOCK_EX)
-        text = f.read()
-        present = set(re.findall(r"^([A-Z_]+)=", text, re.M))
-        missing = [name for name in GENERATED_NAMES if name not in present]
-        if not missing:
-            return
-        if not text:
-            f.write("# Generated once by portal/settings.py; delete it to generate new credentials.\n")
-        elif not text.endswith("\n"):
-            f.write("\n")
-        f.writelines(f"{name}={_generate(name)}\n" for name in missing)
-
-
-_make_var_dir()
-_ensure_generated_env_file()
 # Known before the file is read into the environment: rotate_encryption_key then updates the file.
 FIELD_ENCRYPTION_KEYS_IN_GENERATED_FILE = "FIELD_ENCRYPTION_KEYS" not in os.environ
-environ.Env.read_env(GENERATED_ENV_FILE, overwrite=False)
+if GENERATED_ENV_FILE.is_file():
+    environ.Env.read_env(GENERATED_ENV_FILE, overwrite=False)
 
 
 # --- Django core --------------------------------------------------------------------------------
-SECRET_KEY = env.str("SECRET_KEY")
+SECRET_KEY = env.str("SECRET_KEY", default="")
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 # The portal reaches the embedded API in-process under this host name (webhooks_app/client.py).
@@ -154,28 +110,7 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 
 
-def _make_private_file(path: Path) -> None:
-    """Create the file empty with mode 0600 (or tighten it), before SQLite creates it 0644.
-
-    Settings load before any connection opens: closing this descriptor later would drop the
-    process's SQLite locks on the file.
-    """
-    if not path.parent.is_dir():
-        return  # SQLite will say the database cannot be opened, as it always did.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-    os.fchmod(fd, 0o600)
-    os.close(fd)
-    # SQLite gives its WAL and shared-memory files the database file's mode, but only new ones.
-    for companion in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        if companion.exists():
-            companion.chmod(0o600)
-
-
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    if DATABASES["default"]["NAME"] not in ("", ":memory:"):
-        _make_private_file(Path(DATABASES["default"]["NAME"]))
-    # A file, not memory, for the test database: the tests start real worker processes on it.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
     # The web server and the delivery worker write to one file at once: wait for the lock rather
     # than fail with "database is locked", and take it at BEGIN so a reader never has to upgrade.
     # In WAL mode, synchronous=NORMAL syncs at checkpoints instead of on every commit: the file
@@ -285,9 +220,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Management API (the portal's side) ---------------------------------------------------------
 AUTOQL_DOMAIN = env.str("AUTOQL_DOMAIN", default="").rstrip("/")
-AUTOQL_SANDBOX_API_KEY = env.str("AUTOQL_SANDBOX_API_KEY")
-AUTOQL_PRODUCTION_API_KEY = env.str("AUTOQL_PRODUCTION_API_KEY")
-AUTOQL_TOKEN = env.str("AUTOQL_TOKEN")
+AUTOQL_SANDBOX_API_KEY = env.str("AUTOQL_SANDBOX_API_KEY", default="")
+AUTOQL_PRODUCTION_API_KEY = env.str("AUTOQL_PRODUCTION_API_KEY", default="")
+AUTOQL_TOKEN = env.str("AUTOQL_TOKEN", default="")
 # How long the portal waits for the management API, in seconds: reads are short, so a page whose
 # API is down or slow still renders at once; changes and test connections wait for a receiver too.
 AUTOQL_API_TIMEOUT = env.float("AUTOQL_API_TIMEOUT", default=5.0)
@@ -297,7 +232,7 @@ AUTOQL_API_CHANGE_TIMEOUT = env.float("AUTOQL_API_CHANGE_TIMEOUT", default=30.0)
 # --- Secrets at rest (the embedded API's side) -------------------------------------------------
 # Fernet keys, comma-separated, newest first: the newest encrypts webhook secrets, all decrypt.
 # `manage.py rotate_encryption_key` puts a new one in front and re-encrypts every value.
-FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS")
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 
 
 # --- Webhook delivery (the embedded API's side) -------------------------------------------------

@@ -1,10 +1,35 @@
 import ipaddress
+import os
 from collections.abc import Iterator
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 
+from portal.credentials import GENERATED_NAMES, new_credential
 from tests import ports
+
+
+@pytest.fixture(scope="session", autouse=True)
+def credentials_and_database_of_this_run(tmp_path_factory) -> None:
+    """Each run makes its own credentials and its own test database, and writes nothing in the tree.
+
+    Credentials: fresh ones for this run (the settings only read them; nothing generates a file),
+    also in the environment of the processes the tests start (workers, a second instance).
+    Database: SQLite in a file of this run's own (a file, not memory: the tests start real worker
+    processes on it), so two runs in one checkout never share one; PostgreSQL under a name of this
+    run's own.
+    """
+    for name in GENERATED_NAMES:
+        value = os.environ.get(name) or new_credential(name)
+        os.environ[name] = value
+        setattr(django_settings, name, value.split(",") if name == "FIELD_ENCRYPTION_KEYS" else value)
+    database = django_settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        test_name = str(tmp_path_factory.mktemp("database") / "test-db.sqlite3")
+    else:
+        test_name = f"test_{database['NAME']}_{os.getpid()}"
+    database.setdefault("TEST", {})["NAME"] = test_name
 
 
 @pytest.fixture

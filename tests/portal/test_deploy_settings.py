@@ -15,7 +15,7 @@ NOT_COPIED = {".git", ".venv", "var", "build", "staticfiles", "tests", "docs", "
 
 @pytest.fixture
 def fresh_checkout(tmp_path):
-    """The project's code without var/: credentials are generated afresh, as on a new machine."""
+    """The project's code without var/: credentials are generated afresh, as `make run` does on a new machine."""
     for source in ROOT.iterdir():
         name = source.name
         if name in NOT_COPIED:
@@ -24,6 +24,14 @@ def fresh_checkout(tmp_path):
             shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy(source, tmp_path / name)
+    # What `make run` does first on a new machine: the settings themselves only read.
+    subprocess.run(
+        [sys.executable, "manage.py", "generate_credentials"],
+        cwd=tmp_path,
+        env={"PATH": os.environ["PATH"]},
+        check=True,
+        capture_output=True,
+    )
     return tmp_path
 
 

@@ -1,48 +1,114 @@
-"""Settings: credentials generated once and kept, environment variables win, .env.example is complete."""
+"""Settings: importing them only reads; credentials generated once by a command and kept; the
+environment wins; .env.example is complete."""
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 from django.conf import settings
 
+from portal.credentials import GENERATED_NAMES
+
 ROOT = Path(settings.BASE_DIR)
 
 
-def read_setting(name: str, **env: str) -> str:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("AUTOQL_") and k != "SECRET_KEY"}
-    environment.update(env)
+def clean_environment(**extra: str) -> dict[str, str]:
+    environment = {
+        k: v for k, v in os.environ.items() if k not in (*GENERATED_NAMES, "DATABASE_URL", "DJANGO_SETTINGS_MODULE")
+    }
+    return {**environment, "DJANGO_SETTINGS_MODULE": "portal.settings", **extra}
+
+
+def project_copy(tmp_path: Path) -> Path:
+    """The project's code alone, in a folder of its own, without a var/."""
+    for name in ("manage.py",):
+        shutil.copy(ROOT / name, tmp_path / name)
+    for package in ("portal", "webhooks_app", "management_api", "audit", "demo_receiver", "templates", "static"):
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path
+
+
+def manage(project: Path, *args: str, check: bool = True, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=project,
+        env=clean_environment(PYTHONPATH=str(project), **env),
+        capture_output=True,
+        text=True,
+        check=check,
+    )
+
+
+def read_setting(name: str, project: Path = ROOT, **env: str) -> str:
     code = f"import django; django.setup(); from django.conf import settings; print(settings.{name})"
     done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code],
+        cwd=project,
+        env=clean_environment(PYTHONPATH=str(project), **env),
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return done.stdout.strip()
 
 
-def test_unset_credentials_are_generated_once_and_kept():
-    first = read_setting("AUTOQL_TOKEN", DJANGO_SETTINGS_MODULE="portal.settings")
-    second = read_setting("AUTOQL_TOKEN", DJANGO_SETTINGS_MODULE="portal.settings")
+def files_under(folder: Path) -> set[Path]:
+    return {path for path in folder.rglob("*") if "__pycache__" not in path.parts}
+
+
+def test_importing_the_settings_writes_nothing(tmp_path):
+    project = project_copy(tmp_path)
+    before = files_under(project)
+    read_setting("DEBUG", project)
+    assert files_under(project) == before
+
+
+def test_a_missing_credential_stops_check_with_what_to_run(tmp_path):
+    project = project_copy(tmp_path)
+    done = manage(project, "check", check=False, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    assert done.returncode != 0
+    assert "AUTOQL_TOKEN is not set." in done.stderr
+    assert "manage.py generate_credentials" in done.stderr
+
+
+def test_unset_credentials_are_generated_once_and_kept(tmp_path):
+    project = project_copy(tmp_path)
+    manage(project, "generate_credentials")
+    first = read_setting("AUTOQL_TOKEN", project)
+    manage(project, "generate_credentials")
+    second = read_setting("AUTOQL_TOKEN", project)
     assert len(first) >= 40 and first == second
-    generated = settings.GENERATED_ENV_FILE
+    generated = project / "var" / "generated.env"
     assert f"AUTOQL_TOKEN={first}" in generated.read_text()
-    assert generated.stat().st_mode & 0o777 == 0o600
+    assert manage(project, "check", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}").returncode == 0
 
 
-def test_the_environment_wins_over_the_generated_file():
-    assert read_setting("AUTOQL_TOKEN", DJANGO_SETTINGS_MODULE="portal.settings", AUTOQL_TOKEN="from-env") == "from-env"
+def test_the_environment_wins_over_the_generated_file(tmp_path):
+    project = project_copy(tmp_path)
+    manage(project, "generate_credentials")
+    assert read_setting("AUTOQL_TOKEN", project, AUTOQL_TOKEN="from-env") == "from-env"
 
 
-def test_no_credential_is_a_constant_in_the_repository():
-    sandbox = read_setting("AUTOQL_SANDBOX_API_KEY", DJANGO_SETTINGS_MODULE="portal.settings")
+def test_a_credential_set_in_the_environment_is_not_generated(tmp_path):
+    project = project_copy(tmp_path)
+    manage(project, "generate_credentials", AUTOQL_TOKEN="from-env")
+    assert "AUTOQL_TOKEN=" not in (project / "var" / "generated.env").read_text()
+
+
+def test_no_credential_is_a_constant_in_the_repository(tmp_path):
+    project = project_copy(tmp_path)
+    manage(project, "generate_credentials")
+    sandbox = read_setting("AUTOQL_SANDBOX_API_KEY", project)
     tracked = subprocess.run(["git", "grep", "-l", sandbox], cwd=ROOT, capture_output=True, text=True)
     assert tracked.stdout == ""
 
 
 def test_every_setting_read_from_the_environment_is_in_env_example():
     source = (ROOT / "portal" / "settings.py").read_text()
-    read = set(re.findall(r'env\.\w+\(\s*"([A-Z_]+)"', source)) | set(settings.GENERATED_NAMES)
+    read = set(re.findall(r'env\.\w+\(\s*"([A-Z_]+)"', source)) | set(GENERATED_NAMES)
     documented = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert read - documented == set()
     # Each one has a comment line right above it.
