@@ -42,7 +42,7 @@ def manage(project: Path, *args: str, check: bool = True, **env: str) -> subproc
     )
 
 
-def read_setting(name: str, project: Path = ROOT, **env: str) -> str:
+def read_setting(name: str, *, project: Path = ROOT, **env: str) -> str:
     code = f"import django; django.setup(); from django.conf import settings; print(settings.{name})"
     done = subprocess.run(
         [sys.executable, "-c", code],
@@ -62,7 +62,7 @@ def files_under(folder: Path) -> set[Path]:
 def test_importing_the_settings_writes_nothing(tmp_path):
     project = project_copy(tmp_path)
     before = files_under(project)
-    read_setting("DEBUG", project)
+    read_setting("DEBUG", project=project)
     assert files_under(project) == before
 
 
@@ -77,9 +77,9 @@ def test_a_missing_credential_stops_check_with_what_to_run(tmp_path):
 def test_unset_credentials_are_generated_once_and_kept(tmp_path):
     project = project_copy(tmp_path)
     manage(project, "generate_credentials")
-    first = read_setting("AUTOQL_TOKEN", project)
+    first = read_setting("AUTOQL_TOKEN", project=project)
     manage(project, "generate_credentials")
-    second = read_setting("AUTOQL_TOKEN", project)
+    second = read_setting("AUTOQL_TOKEN", project=project)
     assert len(first) >= 40 and first == second
     generated = project / "var" / "generated.env"
     assert f"AUTOQL_TOKEN={first}" in generated.read_text()
@@ -89,7 +89,7 @@ def test_unset_credentials_are_generated_once_and_kept(tmp_path):
 def test_the_environment_wins_over_the_generated_file(tmp_path):
     project = project_copy(tmp_path)
     manage(project, "generate_credentials")
-    assert read_setting("AUTOQL_TOKEN", project, AUTOQL_TOKEN="from-env") == "from-env"
+    assert read_setting("AUTOQL_TOKEN", project=project, AUTOQL_TOKEN="from-env") == "from-env"
 
 
 def test_a_credential_set_in_the_environment_is_not_generated(tmp_path):
@@ -101,7 +101,7 @@ def test_a_credential_set_in_the_environment_is_not_generated(tmp_path):
 def test_no_credential_is_a_constant_in_the_repository(tmp_path):
     project = project_copy(tmp_path)
     manage(project, "generate_credentials")
-    sandbox = read_setting("AUTOQL_SANDBOX_API_KEY", project)
+    sandbox = read_setting("AUTOQL_SANDBOX_API_KEY", project=project)
     tracked = subprocess.run(["git", "grep", "-l", sandbox], cwd=ROOT, capture_output=True, text=True)
     assert tracked.stdout == ""
 
