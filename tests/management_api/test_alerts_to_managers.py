@@ -191,8 +191,11 @@ def test_the_api_tells_failing_since_and_the_last_error_then_when_it_recovered(
 
 
 def test_without_a_mail_server_alerts_go_to_the_console():
-    portal = {"DJANGO_SETTINGS_MODULE": "portal.settings"}
-    assert read_setting("EMAIL_BACKEND", **portal) == "django.core.mail.backends.console.EmailBackend"
-    with_server = read_setting("EMAIL_BACKEND", **portal, EMAIL_URL="smtp+tls://u:p@mail.example.com:587")
+    portal = "portal.settings"
+    console = read_setting("EMAIL_BACKEND", DJANGO_SETTINGS_MODULE=portal)
+    assert console == "django.core.mail.backends.console.EmailBackend"
+    with_server = read_setting(
+        "EMAIL_BACKEND", DJANGO_SETTINGS_MODULE=portal, EMAIL_URL="smtp+tls://u:p@mail.example.com:587"
+    )
     assert with_server == "django.core.mail.backends.smtp.EmailBackend"
-    assert read_setting("PORTAL_URL", **portal) == "http://127.0.0.1:8000"
+    assert read_setting("PORTAL_URL", DJANGO_SETTINGS_MODULE=portal) == "http://127.0.0.1:8000"
