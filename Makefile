@@ -12,7 +12,7 @@ export SESSION_COOKIE_SECURE ?= false
 export CSRF_COOKIE_SECURE ?= false
 export SECURE_HSTS_SECONDS ?= 0
 
-.PHONY: run test lint browser lock screenshots bench
+.PHONY: run test lint browser nginx lock screenshots bench
 
 # For `make run` only: the built-in demo receiver (seed_demo) lives on this machine, so let
 # deliveries reach 127.0.0.1. Anywhere else, leave it unset so deliveries only go to public addresses.
@@ -27,7 +27,7 @@ run: $(VENV)/.installed
 	$(PY) manage.py offer_first_login --url http://127.0.0.1:$(PORT)
 	./scripts/serve.sh
 
-test: $(VENV)/.installed-dev browser
+test: $(VENV)/.installed-dev browser nginx
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Speed against the goals (README, "Benchmark"): builds its own data set of BENCH_ROWS log rows in
@@ -81,5 +81,18 @@ browser:
 	    apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else \
 	    echo "The browser tests need Chromium at $(CHROMIUM): apt-get install chromium, or set CHROMIUM=/path"; exit 1; \
+	  fi; \
+	fi
+
+# The deployment tests put Debian's nginx in front of the portal (tests/nginx.py); installed without
+# starting its own service (policy-rc.d), which would take port 80.
+nginx:
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; \
+	    status=$$?; rm -f /usr/sbin/policy-rc.d; exit $$status; \
+	  else \
+	    echo "The deployment tests need nginx: apt-get install nginx-light"; exit 1; \
 	  fi; \
 	fi

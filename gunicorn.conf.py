@@ -10,3 +10,8 @@ access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
 # Test connections wait on receivers (at most TEST_CONNECTION_CONCURRENCY of them per process at
 # once); enough threads stay free for the pages and the API meanwhile.
 threads = 16
+
+# Behind nginx (deploy/nginx/portal.conf) connections are kept open between requests; a node keeps
+# an idle one longer than nginx does (30 s), so nginx never sends a request down a connection the
+# node is closing at that moment.
+keepalive = 75

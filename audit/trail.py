@@ -1,11 +1,9 @@
 """Recording to the audit trail: `record` is the one way in."""
 
-import ipaddress
-
-from django.conf import settings
 from django.http import HttpRequest
 
 from audit.models import ACTOR_LENGTH, DETAIL_LENGTH, AuditEvent
+from portal.addresses import client_address
 
 # Set by the portal's in-process client (webhooks_app/client.py) in the WSGI environ of every
 # request it hands to the embedded API. The portal records those actions itself, under the
@@ -14,24 +12,6 @@ from audit.models import ACTOR_LENGTH, DETAIL_LENGTH, AuditEvent
 RECORDED_BY_PORTAL = "audit.recorded_by_portal"
 
 Action = AuditEvent.Action
-
-
-def client_address(request: HttpRequest) -> str | None:
-    """The caller's address: REMOTE_ADDR, or behind the TLS proxy the address that proxy saw.
-
-    The proxy appends the address it received the request from to X-Forwarded-For, so only the
-    last entry is its word; the ones before it are whatever the client chose to send.
-    """
-    candidates = [request.META.get("REMOTE_ADDR", "")]
-    if settings.BEHIND_TLS_PROXY:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
-        candidates.insert(0, forwarded)
-    for candidate in candidates:
-        try:
-            return str(ipaddress.ip_address(candidate))
-        except ValueError:
-            continue
-    return None
 
 
 def record(

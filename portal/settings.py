@@ -18,6 +18,19 @@ VAR_DIR = BASE_DIR / "var"
 env = environ.Env()
 
 
+def _networks(name: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    # Parsed once here, so that a typo stops the server with its name instead of failing every request.
+    networks = []
+    for entry in env.list(name, default=[]):
+        try:
+            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {entry!r} is not a network; write CIDRs separated by commas, e.g. 10.0.0.0/8,fd00::/8"
+            ) from None
+    return networks
+
+
 # --- Credentials ---------------------------------------------------------------------------------
 # The contract forbids constant credentials in the repository, and a fresh machine must run with
 # nothing set. So `manage.py generate_credentials` (which `make run` calls) writes whatever is
@@ -151,6 +164,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "portal.signin.locked_out"
+# The client's address as the audit trail and the rate limits see it (TRUSTED_PROXIES).
+AXES_CLIENT_IP_CALLABLE = "portal.addresses.client_address"
+RATELIMIT_IP_META_KEY = "portal.addresses.client_address"
 
 # A session ends after this long without a request; a request moves the end forward (saving the
 # session at most once a minute: portal.middleware.SessionIdleRefreshMiddleware).
@@ -180,11 +196,14 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 # X-Forwarded-Proto says "https" only when a TLS proxy in front sets it; without one, any client
-# could send it and pass a plain HTTP request off as secure. The same goes for X-Forwarded-For, which
-# the audit trail reads for the caller's address only behind the proxy (audit/trail.py).
+# could send it and pass a plain HTTP request off as secure.
 BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
 if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The proxies (addresses or networks) whose X-Forwarded-For is believed: the client's address, for
+# the audit trail, the sign-in lockout and the rate limits alike, is the last address in that header
+# that is not one of them (portal/addresses.py). Empty: the header is never read.
+TRUSTED_PROXIES = _networks("TRUSTED_PROXIES")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
@@ -236,19 +255,6 @@ FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 
 
 # --- Webhook delivery (the embedded API's side) -------------------------------------------------
-def _networks(name: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    # Parsed once here, so that a typo stops the server with its name instead of failing every delivery.
-    networks = []
-    for entry in env.list(name, default=[]):
-        try:
-            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
-        except ValueError:
-            raise ImproperlyConfigured(
-                f"{name}: {entry!r} is not a network; write CIDRs separated by commas, e.g. 10.0.0.0/8,fd00::/8"
-            ) from None
-    return networks
-
-
 WEBHOOK_ALLOWED_NETWORKS = _networks("WEBHOOK_ALLOWED_NETWORKS")
 WEBHOOK_RETRY_SCHEDULE = env.list("WEBHOOK_RETRY_SCHEDULE", cast=int, default=[5, 300, 1800, 7200, 18000, 36000, 36000])
 # One delivery attempt never takes longer than this, connect and body included.

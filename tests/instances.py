@@ -66,3 +66,35 @@ def running_instance(tmp_path: Path, log_file: Path | None = None, **extra_env: 
     finally:
         process.terminate()
         process.wait(10)
+
+
+@contextmanager
+def web_node(log_file: Path | None = None, **extra_env: str):
+    """gunicorn serving this project on the test database (as a delivery worker would use it), on a
+    free port; yields the port. The test must commit what the node should see (transaction=True)."""
+    from tests.workers import worker_env
+
+    port = free_port()
+    env = worker_env(
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SECURE_SSL_REDIRECT="false",
+        SESSION_COOKIE_SECURE="false",
+        CSRF_COOKIE_SECURE="false",
+        SECURE_HSTS_SECONDS="0",
+        **extra_env,
+    )
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    output = open(log_file, "w") if log_file else subprocess.DEVNULL  # noqa: SIM115 (the process owns it)
+    process = subprocess.Popen(
+        [str(gunicorn), "portal.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(lambda: accepts_connections(port), 20, message="the web node to start")
+        yield port
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -1,0 +1,151 @@
+"""Debian's nginx in front of the portal, configured by the shipped deploy/nginx/portal.conf.
+
+Only the two files that portal.conf leaves to each site (which nodes, and where to listen with
+which certificate) are written here, next to a minimal nginx.conf that includes the shipped file
+as it is. TLS uses a certificate made for 127.0.0.1 for the run.
+"""
+
+import datetime
+import ipaddress
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from requests.adapters import HTTPAdapter
+
+from tests.ports import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = ROOT / "deploy" / "nginx" / "portal.conf"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+@dataclass
+class Proxy:
+    url: str
+    certificate: Path
+    folder: Path
+
+    def access_log(self) -> str:
+        return (self.folder / "access.log").read_text()
+
+
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "portal.pem", folder / "portal.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_path, key_path
+
+
+@contextmanager
+def nginx_in_front(folder: Path, node_ports: list[int], static_root: Path = ROOT / "static") -> Iterator[Proxy]:
+    """nginx on a free port of 127.0.0.1, TLS, proxying to the web nodes on `node_ports`."""
+    conf = folder / "conf"
+    (conf / "webhooks-portal").mkdir(parents=True)
+    for temporary in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (folder / temporary).mkdir()
+    certificate, key = self_signed_certificate(folder)
+    port = free_port()
+    (conf / "webhooks-portal" / "upstream.conf").write_text(
+        "".join(f"server 127.0.0.1:{node} max_fails=1 fail_timeout=2s;\n" for node in node_ports)
+    )
+    (conf / "webhooks-portal" / "server.conf").write_text(
+        f"listen 127.0.0.1:{port} ssl;\n"
+        "server_name 127.0.0.1;\n"
+        f"ssl_certificate {certificate};\n"
+        f"ssl_certificate_key {key};\n"
+        f"set $portal_static {static_root};\n"
+    )
+    (conf / "nginx.conf").write_text(
+        f"""
+user root;
+worker_processes 1;
+daemon off;
+pid {folder / "nginx.pid"};
+error_log {folder / "error.log"} warn;
+events {{ worker_connections 1024; }}
+http {{
+    include /etc/nginx/mime.types;
+    access_log {folder / "access.log"};
+    client_body_temp_path {folder / "body"};
+    proxy_temp_path {folder / "proxy"};
+    fastcgi_temp_path {folder / "fastcgi"};
+    uwsgi_temp_path {folder / "uwsgi"};
+    scgi_temp_path {folder / "scgi"};
+    include {SHIPPED};
+}}
+"""
+    )
+    process = subprocess.Popen(
+        [NGINX, "-p", str(folder), "-c", str(conf / "nginx.conf")],
+        stdout=subprocess.DEVNULL,
+        stderr=open(folder / "nginx.stderr", "w"),  # noqa: SIM115 (the process owns it)
+    )
+    url = f"https://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                requests.get(f"{url}/healthz", verify=str(certificate), timeout=2)
+                break
+            except requests.exceptions.ConnectionError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(
+                        f"nginx did not start: {(folder / 'nginx.stderr').read_text()}"
+                        f"{(folder / 'error.log').read_text() if (folder / 'error.log').exists() else ''}"
+                    ) from None
+                time.sleep(0.1)
+        yield Proxy(url=url, certificate=certificate, folder=folder)
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+class FromAddress(HTTPAdapter):
+    """Connections from a given local address: 127.0.0.2, 127.0.0.3 ... are distinct clients."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        kwargs["source_address"] = (self.source, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def client_from(source: str, proxy: Proxy) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = str(proxy.certificate)
+    session.mount("https://", FromAddress(source))
+    return session
