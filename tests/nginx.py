@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from requests.adapters import HTTPAdapter
 
+from tests.instances import accepts_connections
 from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,17 +111,14 @@ http {{
     url = f"https://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 20
-        while True:
-            try:
-                requests.get(f"{url}/healthz", verify=str(certificate), timeout=2)
-                break
-            except requests.exceptions.ConnectionError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(
-                        f"nginx did not start: {(folder / 'nginx.stderr').read_text()}"
-                        f"{(folder / 'error.log').read_text() if (folder / 'error.log').exists() else ''}"
-                    ) from None
-                time.sleep(0.1)
+        while not accepts_connections(port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                error_log = folder / "error.log"
+                raise AssertionError(
+                    f"nginx did not start: {(folder / 'nginx.stderr').read_text()}"
+                    f"{error_log.read_text() if error_log.exists() else ''}"
+                )
+            time.sleep(0.1)
         yield Proxy(url=url, certificate=certificate, folder=folder)
     finally:
         process.terminate()

@@ -25,7 +25,7 @@ def proxy(tmp_path):
 
 def sign_in(session, proxy, username: str, password: str, forwarded_for: str | None = None):
     login = f"{proxy.url}/accounts/login/"
-    page = session.get(login)
+    page = session.get(login, timeout=30)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
     assert token, page.text[:500]
     headers = {"Referer": login}
@@ -36,6 +36,7 @@ def sign_in(session, proxy, username: str, password: str, forwarded_for: str | N
         data={"csrfmiddlewaretoken": token.group(1), "username": username, "password": password},
         headers=headers,
         allow_redirects=False,
+        timeout=30,
     )
 
 
@@ -64,6 +65,6 @@ def test_five_wrong_passwords_lock_out_one_client_and_not_the_user_everywhere(pr
 
 def test_static_files_come_from_disk_and_pages_from_the_nodes(proxy):
     session = client_from("127.0.0.2", proxy)
-    assert session.get(f"{proxy.url}/static/portal/portal.css").status_code == 200
-    page = session.get(f"{proxy.url}/accounts/login/")
+    assert session.get(f"{proxy.url}/static/portal/portal.css", timeout=30).status_code == 200
+    page = session.get(f"{proxy.url}/accounts/login/", timeout=30)
     assert page.status_code == 200 and page.headers["Strict-Transport-Security"].startswith("max-age=")
