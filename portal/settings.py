@@ -216,6 +216,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "portal.signin.locked_out"
+# A username that names no user is often a password typed in the wrong box: axes counts, stores and
+# logs it as "unknown user" (all such attempts from one address together), as the audit trail does.
+AXES_USERNAME_CALLABLE = "audit.signals.attempted_username"
 
 # A session ends after this long without a request; a request moves the end forward (saving the
 # session at most once a minute: portal.middleware.SessionIdleRefreshMiddleware).
