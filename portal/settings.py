@@ -348,6 +348,9 @@ TEST_CONNECTION_CONCURRENCY = env.int("TEST_CONNECTION_CONCURRENCY", default=4)
 # django-ratelimit rates ("<count>/<s|m|h|d>"): calls per API key to the management API, and test
 # connections per signed-in user of the portal.
 API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/m")
+# Calls to the management API without a valid key and token, per client address: they never
+# spend a key's budget (the key travels in query strings), and this bounds guesses at the token.
+API_UNAUTHENTICATED_RATE_LIMIT = env.str("API_UNAUTHENTICATED_RATE_LIMIT", default="60/m")
 TEST_CONNECTION_RATE_LIMIT = env.str("TEST_CONNECTION_RATE_LIMIT", default="20/m")
 # The logs' health panel (24 h and 7 d stats) is computed at most once this often per cache, not
 # on every tab load; 0 computes it every time.
