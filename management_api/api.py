@@ -24,6 +24,7 @@ from pydantic import Field
 from audit.trail import Action, api_key_actor, connection_test_outcome, record
 from management_api import delivery, export, schemas, stats
 from management_api.authentication import bearer_token, environments_of
+from management_api.crypto import DecryptionFailed
 from management_api.delivery_timeline import delivery_timeline
 from management_api.log_search import FILTERS, LogFilter, filtered_page, matching_logs
 from management_api.models import Environment, LogSequence, Webhook, WebhookLog, new_secret
@@ -144,6 +145,14 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(Http404)
 def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return json_error(request, "Not found.", 404)
+
+
+@api.exception_handler(DecryptionFailed)
+def on_undecryptable_secret(request: HttpRequest, exc: DecryptionFailed) -> HttpResponse:
+    # A fault of this server's settings, not of the call: its one sentence says what to do, in the
+    # log too, where a stack trace would add nothing.
+    logger.error("%s %s", request.path, exc)
+    return json_error(request, str(exc), 503)
 
 
 @api.exception_handler(Exception)

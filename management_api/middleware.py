@@ -1,14 +1,18 @@
 import hashlib
+import logging
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django_ratelimit import ALL
 from django_ratelimit.core import get_usage
 
 from audit.trail import client_address
 from management_api.authentication import bearer_token, environments_of
+from management_api.crypto import DecryptionFailed
 
 API_PREFIX = "/autoql/management/api/"
+logger = logging.getLogger(__name__)
 
 SENTENCES = {
     404: "There is no such API path; check it against the documentation.",
@@ -79,3 +83,24 @@ def too_many_requests(message: str, retry_after: int) -> JsonResponse:
     response = JsonResponse({"message": message, "reference_id": "1.1.429"}, status=429)
     response["Retry-After"] = str(max(1, retry_after))
     return response
+
+
+class UndecryptableSecretMiddleware:
+    """A stored secret the keys cannot decrypt, met outside the API (the admin's pages, the demo
+    receiver): 503 with the sentence that says what to do, not a 500 and a stack trace.
+
+    The start-up check (management_api/checks.py) stops the server before this can happen; this is
+    for a key list changed under a running server. The API answers it with its own error body.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, DecryptionFailed):
+            return None
+        logger.error("%s %s", request.path, exception)
+        return render(request, "error.html", {"status": 503, "message": str(exception)}, status=503)

@@ -126,6 +126,8 @@ MIDDLEWARE = [
     "webhooks_app.middleware.ContentSecurityPolicyMiddleware",
     # Inside the CSP and JSON errors, before any view or CSRF check reads the body.
     "portal.middleware.RequestBodyGuardMiddleware",
+    # A secret FIELD_ENCRYPTION_KEYS cannot decrypt, met by a page: 503 and what to do, not a 500.
+    "management_api.middleware.UndecryptableSecretMiddleware",
     # Last, as django-axes requires: turns a locked-out sign-in into portal.signin.locked_out.
     "axes.middleware.AxesMiddleware",
 ]
