@@ -89,8 +89,8 @@ class UndecryptableSecretMiddleware:
     """A stored secret the keys cannot decrypt, met outside the API (the admin's pages, the demo
     receiver): 503 with the sentence that says what to do, not a 500 and a stack trace.
 
-    The start-up check (management_api/checks.py) stops the server before this can happen; this is
-    for a key list changed under a running server. The API answers it with its own error body.
+    The start-up check (management_api/checks.py) stops every manage.py command first; this is for
+    a web server started without one (gunicorn runs no checks). The API answers with its own body.
     """
 
     def __init__(self, get_response) -> None:
