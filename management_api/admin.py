@@ -1,14 +1,50 @@
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest
 
+from audit.trail import Action, record
 from management_api.models import Delivery, Webhook, WebhookLog
 
 
 @admin.register(Webhook)
 class WebhookAdmin(admin.ModelAdmin):
-    list_display = ("environment", "url", "created_at", "updated_at")
+    list_display = ("environment", "url", "disabled_at", "created_at", "updated_at")
     # The secret is shown only in the portal, to managers who reveal it.
     exclude = ("secret",)
-    readonly_fields = ("created_at", "updated_at")
+    # Only the URL is edited here. The roll, failure and disable fields change together through
+    # the API's calls (a roll's time without its next secret broke every call), so they are shown.
+    readonly_fields = (
+        "next_secret_activates_at",
+        "failing_since",
+        "disabled_at",
+        "disabled_reason",
+        "alert_state",
+        "alert_state_changed_at",
+        "created_at",
+        "updated_at",
+    )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Webhook | None = None) -> tuple[str, ...]:
+        # A webhook stays in its environment: its logs and deliveries are that environment's.
+        return (*self.readonly_fields, "environment") if obj else self.readonly_fields
+
+    def save_model(self, request: HttpRequest, obj: Webhook, form: ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            record(Action.WEBHOOK_CREATED, request=request, environment=obj.environment, detail=obj.url)
+        elif "url" in form.changed_data:
+            record(Action.URL_CHANGED, request=request, environment=obj.environment, detail=obj.url)
+
+    def delete_model(self, request: HttpRequest, obj: Webhook) -> None:
+        super().delete_model(request, obj)
+        record(Action.WEBHOOK_DELETED, request=request, environment=obj.environment)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Webhook]) -> None:
+        environments = list(queryset.values_list("environment", flat=True))
+        super().delete_queryset(request, queryset)
+        for environment in environments:
+            record(Action.WEBHOOK_DELETED, request=request, environment=environment)
 
 
 @admin.register(WebhookLog)

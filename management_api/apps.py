@@ -29,3 +29,5 @@ class ManagementApiConfig(AppConfig):
 
     def ready(self) -> None:
         connection_created.connect(keep_sqlite_file_private, dispatch_uid="keep_sqlite_file_private")
+        # Registers the start-up check that the encryption keys read the stored secrets.
+        from management_api import checks  # noqa: F401

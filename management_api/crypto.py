@@ -5,17 +5,32 @@ decrypts, so a new key can be put in front while values written with the old one
 `manage.py rotate_encryption_key` re-encrypts everything with a new key.
 """
 
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+# What an operator reads when the keys cannot decrypt what is stored: the start-up check, the
+# rotation command and the process log all say it in these words.
+KEYS_CANNOT_DECRYPT = (
+    "FIELD_ENCRYPTION_KEYS cannot decrypt the webhook secrets stored in the database: put the key "
+    "they were encrypted with back in the list (newest first), then run manage.py rotate_encryption_key."
+)
+# How dumpdata writes an encrypted value and loaddata recognises one: the token, so a JSON backup
+# reveals no more than a copy of the database. No plain secret starts so (new_secret's alphabet
+# has no colon).
+SERIALIZED_PREFIX = "fernet:"
 
 
 class DecryptionFailed(Exception):
-    pass
+    def __init__(self) -> None:
+        super().__init__(KEYS_CANNOT_DECRYPT)
 
 
 @lru_cache(maxsize=8)
@@ -45,9 +60,7 @@ def decrypt(token: str) -> str:
     try:
         return fernet().decrypt(token.encode()).decode()
     except InvalidToken:
-        raise DecryptionFailed(
-            "A stored value cannot be decrypted with FIELD_ENCRYPTION_KEYS; is a key missing from the list?"
-        ) from None
+        raise DecryptionFailed() from None
 
 
 class EncryptedTextField(models.TextField):
@@ -72,3 +85,54 @@ class EncryptedTextField(models.TextField):
         if lookup_name != "isnull":
             return None
         return super().get_lookup(lookup_name)
+
+    def value_to_string(self, obj: models.Model) -> Any:
+        # What Django's serializers (dumpdata) write: encrypted, and marked for to_python.
+        value = self.value_from_object(obj)
+        return None if value is None else SERIALIZED_PREFIX + encrypt(str(value))
+
+    def to_python(self, value: Any) -> Any:
+        # What Django's deserializers (loaddata) read: a marked token is decrypted here and
+        # encrypted again on save; an unmarked value (a backup from before) is taken as plain.
+        value = super().to_python(value)
+        if isinstance(value, str) and value.startswith(SERIALIZED_PREFIX):
+            return decrypt(value.removeprefix(SERIALIZED_PREFIX))
+        return value
+
+
+def encrypted_columns() -> Iterator[tuple[str, str, str]]:
+    """(table, primary key column, column) of every EncryptedTextField."""
+    for model in apps.get_models():
+        pk = model._meta.pk
+        for field in model._meta.concrete_fields:
+            if isinstance(field, EncryptedTextField) and field.column and pk is not None and pk.column:
+                yield model._meta.db_table, pk.column, field.column
+
+
+def stored_tokens(
+    connection: BaseDatabaseWrapper, limit: int | None = None
+) -> Iterator[tuple[str, str, str, Any, str]]:
+    """(table, primary key column, column, primary key, token) of each stored encrypted value.
+
+    Raw rows, tokens as stored: the ORM would hand back the decrypted text, or fail on a value it
+    cannot decrypt. At most `limit` of each column when given.
+    """
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for table, pk, column in encrypted_columns():
+            sql = f"SELECT {quote(pk)}, {quote(column)} FROM {quote(table)} WHERE {quote(column)} IS NOT NULL"
+            cursor.execute(f"{sql} ORDER BY {quote(pk)}" + (f" LIMIT {int(limit)}" if limit is not None else ""))
+            for row_pk, token in cursor.fetchall():
+                yield table, pk, column, row_pk, token
+
+
+def undecryptable_count(connection: BaseDatabaseWrapper, limit: int | None = None) -> int:
+    """How many stored values (of at most `limit` per column) FIELD_ENCRYPTION_KEYS cannot decrypt."""
+    keys = fernet()
+    count = 0
+    for *_, token in stored_tokens(connection, limit):
+        try:
+            keys.decrypt(token.encode())
+        except InvalidToken:
+            count += 1
+    return count

@@ -19,6 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from management_api.authentication import bearer_token
 from management_api.models import (
     LATENCY_BUCKET_INF,
     LATENCY_BUCKETS_MS,
@@ -95,11 +96,6 @@ class DatabaseCollector(Collector):
             depth.add_metric([environment], row["waiting"] if row else 0)
             oldest_age.add_metric([environment], (now - row["oldest"]).total_seconds() if row else 0.0)
         yield from (depth, oldest_age)
-
-
-def bearer_token(request: HttpRequest) -> str:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else ""
 
 
 @require_GET

@@ -1,11 +1,18 @@
 import hashlib
+import logging
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django_ratelimit import ALL
 from django_ratelimit.core import get_usage
 
+from management_api.authentication import bearer_token, environments_of
+from management_api.crypto import DecryptionFailed
+from portal.addresses import client_address
+
 API_PREFIX = "/autoql/management/api/"
+logger = logging.getLogger(__name__)
 
 SENTENCES = {
     404: "There is no such API path; check it against the documentation.",
@@ -41,25 +48,34 @@ def _api_key_digest(group: str, request: HttpRequest) -> str:
     return hashlib.sha256(request.GET.get("key", "").encode()).hexdigest()
 
 
+def _client_address(group: str, request: HttpRequest) -> str:
+    return client_address(request) or "unknown address"
+
+
 class ApiRateLimitMiddleware:
-    """At most API_RATE_LIMIT calls per API key to the management API; past it, 429 and Retry-After."""
+    """Limits calls to the management API; past a limit, 429 and Retry-After.
+
+    A call with a valid key and token counts against that key's API_RATE_LIMIT. Any other call
+    counts against the caller's address (API_UNAUTHENTICATED_RATE_LIMIT): the key travels in
+    query strings, so someone who saw it but has no token must not spend its budget and lock the
+    real caller out, and one address gets only so many guesses at the token.
+    """
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.path.startswith(API_PREFIX) or "key" not in request.GET:
+        if not request.path.startswith(API_PREFIX):
             return self.get_response(request)
-        usage = get_usage(
-            request,
-            group="management-api",
-            key=_api_key_digest,
-            rate=settings.API_RATE_LIMIT,
-            method=ALL,
-            increment=True,
-        )
+        if environments_of(request.GET.get("key", ""), bearer_token(request)):
+            group, key, rate = "management-api", _api_key_digest, settings.API_RATE_LIMIT
+            message = "Too many calls with this API key; try again later."
+        else:
+            group, key, rate = "api-unauthenticated", _client_address, settings.API_UNAUTHENTICATED_RATE_LIMIT
+            message = "Too many calls without a valid API key and token from this address; try again later."
+        usage = get_usage(request, group=group, key=key, rate=rate, method=ALL, increment=True)
         if usage is not None and usage["should_limit"]:
-            return too_many_requests("Too many calls with this API key; try again later.", usage["time_left"])
+            return too_many_requests(message, usage["time_left"])
         return self.get_response(request)
 
 
@@ -67,3 +83,24 @@ def too_many_requests(message: str, retry_after: int) -> JsonResponse:
     response = JsonResponse({"message": message, "reference_id": "1.1.429"}, status=429)
     response["Retry-After"] = str(max(1, retry_after))
     return response
+
+
+class UndecryptableSecretMiddleware:
+    """A stored secret the keys cannot decrypt, met outside the API (the admin's pages, the demo
+    receiver): 503 with the sentence that says what to do, not a 500 and a stack trace.
+
+    The start-up check (management_api/checks.py) stops every manage.py command first; this is for
+    a web server started without one (gunicorn runs no checks). The API answers with its own body.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, DecryptionFailed):
+            return None
+        logger.error("%s %s", request.path, exception)
+        return render(request, "error.html", {"status": 503, "message": str(exception)}, status=503)

@@ -5,11 +5,14 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, connections, models, router, transaction
 from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from management_api.crypto import EncryptedTextField
+from management_api.urls_check import url_problem
 
 
 class Environment(models.TextChoices):
@@ -64,6 +67,17 @@ class Webhook(models.Model):
             self.secret = new_secret()
         super().save(*args, **kwargs)
 
+    def clean(self) -> None:
+        # What a form (the admin's) may not save: a URL the API would refuse, or half a roll.
+        problem = url_problem(self.url or "")
+        if problem:
+            raise ValidationError({"url": problem})
+        if (self.next_secret is None) != (self.next_secret_activates_at is None):
+            raise ValidationError(
+                "A secret roll needs both its next secret and the time it takes over; "
+                "start, complete or cancel rolls from the portal or the API."
+            )
+
     def signing_secret(self) -> str:
         """The secret deliveries are signed with now: the next one once its roll is due."""
         self.promote_next_secret_if_due()
@@ -103,9 +117,13 @@ class Webhook(models.Model):
 
     def _promote(self, rows: models.QuerySet["Webhook"]) -> bool:
         # One conditional UPDATE: of two processes promoting at once, the second matches no row,
-        # and the token is copied as it is (both columns are encrypted with the same keys).
+        # and the token is copied as it is (both columns are encrypted with the same keys). A due
+        # time without a next secret (left by an older admin) ends the roll and keeps the secret.
         changed = rows.update(
-            secret=F("next_secret"), next_secret=None, next_secret_activates_at=None, updated_at=timezone.now()
+            secret=Coalesce(F("next_secret"), F("secret")),
+            next_secret=None,
+            next_secret_activates_at=None,
+            updated_at=timezone.now(),
         )
         self.refresh_from_db()
         return changed == 1

@@ -95,6 +95,8 @@ MIDDLEWARE = [
     "webhooks_app.middleware.ContentSecurityPolicyMiddleware",
     # Inside the CSP and JSON errors, before any view or CSRF check reads the body.
     "portal.middleware.RequestBodyGuardMiddleware",
+    # A secret FIELD_ENCRYPTION_KEYS cannot decrypt, met by a page: 503 and what to do, not a 500.
+    "management_api.middleware.UndecryptableSecretMiddleware",
     # Last, as django-axes requires: turns a locked-out sign-in into portal.signin.locked_out.
     "axes.middleware.AxesMiddleware",
 ]
@@ -167,6 +169,9 @@ AXES_LOCKOUT_CALLABLE = "portal.signin.locked_out"
 # The client's address as the audit trail and the rate limits see it (TRUSTED_PROXIES).
 AXES_CLIENT_IP_CALLABLE = "portal.addresses.client_address"
 RATELIMIT_IP_META_KEY = "portal.addresses.client_address"
+# A username that names no user is often a password typed in the wrong box: axes counts, stores and
+# logs it as "unknown user" (all such attempts from one address together), as the audit trail does.
+AXES_USERNAME_CALLABLE = "audit.signals.attempted_username"
 
 # A session ends after this long without a request; a request moves the end forward (saving the
 # session at most once a minute: portal.middleware.SessionIdleRefreshMiddleware).
@@ -286,6 +291,9 @@ TEST_CONNECTION_CONCURRENCY = env.int("TEST_CONNECTION_CONCURRENCY", default=4)
 # django-ratelimit rates ("<count>/<s|m|h|d>"): calls per API key to the management API, and test
 # connections per signed-in user of the portal.
 API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/m")
+# Calls to the management API without a valid key and token, per client address: they never
+# spend a key's budget (the key travels in query strings), and this bounds guesses at the token.
+API_UNAUTHENTICATED_RATE_LIMIT = env.str("API_UNAUTHENTICATED_RATE_LIMIT", default="60/m")
 TEST_CONNECTION_RATE_LIMIT = env.str("TEST_CONNECTION_RATE_LIMIT", default="20/m")
 # The logs' health panel (24 h and 7 d stats) is computed at most once this often per cache, not
 # on every tab load; 0 computes it every time.

@@ -6,8 +6,10 @@ from datetime import timedelta
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 
+from management_api.crypto import KEYS_CANNOT_DECRYPT
 from management_api.models import Webhook
 
 
@@ -87,3 +89,38 @@ def test_the_old_keys_still_read_values_left_from_before(webhooks, settings):
     late = Webhook.objects.create(environment="production", url="https://hooks.example.com/p")
     settings.FIELD_ENCRYPTION_KEYS = [new_key, old_key]
     assert Webhook.objects.get(environment="production").secret == late.secret
+
+
+@pytest.mark.parametrize("in_generated_file", [False, True])
+def test_a_key_list_that_cannot_decrypt_stops_before_printing_or_writing(
+    webhooks, settings, tmp_path, in_generated_file
+):
+    """Following a printed list that lacks the key in use would lose every secret."""
+    generated = tmp_path / "generated.env"
+    generated.write_text("FIELD_ENCRYPTION_KEYS=a-key-list-to-keep\n")
+    settings.GENERATED_ENV_FILE = generated
+    settings.FIELD_ENCRYPTION_KEYS_IN_GENERATED_FILE = in_generated_file
+    settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    before = raw_tokens()
+    out = io.StringIO()
+
+    with pytest.raises(CommandError) as raised:
+        call_command("rotate_encryption_key", stdout=out)
+
+    assert str(raised.value) == KEYS_CANNOT_DECRYPT
+    assert "FIELD_ENCRYPTION_KEYS" in str(raised.value) and "put the key" in str(raised.value)
+    assert out.getvalue() == ""
+    assert generated.read_text() == "FIELD_ENCRYPTION_KEYS=a-key-list-to-keep\n"
+    assert raw_tokens() == before
+
+
+def test_one_value_the_keys_cannot_decrypt_stops_it_too(webhooks, settings):
+    settings.FIELD_ENCRYPTION_KEYS_IN_GENERATED_FILE = False
+    stray = Fernet(Fernet.generate_key()).encrypt(b"from another key list").decode()
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE management_api_webhook SET next_secret = %s WHERE environment = 'production'", [stray])
+    before = raw_tokens()
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="FIELD_ENCRYPTION_KEYS cannot decrypt"):
+        call_command("rotate_encryption_key", stdout=out)
+    assert out.getvalue() == "" and raw_tokens() == before

@@ -2,12 +2,11 @@ import os
 import re
 from pathlib import Path
 
-from django.apps import apps
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from management_api.crypto import EncryptedTextField, fernet, new_key
+from management_api.crypto import KEYS_CANNOT_DECRYPT, fernet, new_key, stored_tokens, undecryptable_count
 
 
 class Command(BaseCommand):
@@ -19,6 +18,10 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options) -> None:
+        # Before anything is printed or written: the new list would keep the wrong keys, and an
+        # operator who set it would lose every secret the missing key encrypted.
+        if undecryptable_count(connection):
+            raise CommandError(KEYS_CANNOT_DECRYPT)
         keys = [new_key(), *settings.FIELD_ENCRYPTION_KEYS]
         # The new list reads every value, old or re-encrypted, so it is kept before the database
         # changes: a failure half-way leaves nothing unreadable.
@@ -53,16 +56,8 @@ def reencrypt_everything(keys: list[str]) -> int:
     quote = connection.ops.quote_name
     count = 0
     with transaction.atomic(), connection.cursor() as cursor:
-        for model in apps.get_models():
-            columns = [f.column for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField) and f.column]
-            if not columns or model._meta.pk is None or model._meta.pk.column is None:
-                continue
-            table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
-            for column in map(quote, columns):
-                # Raw rows, tokens as stored: the ORM would hand back the decrypted text.
-                cursor.execute(f"SELECT {pk}, {column} FROM {table} WHERE {column} IS NOT NULL")
-                for row_pk, token in cursor.fetchall():
-                    rotated = rotator.rotate(token.encode()).decode()
-                    cursor.execute(f"UPDATE {table} SET {column} = %s WHERE {pk} = %s", [rotated, row_pk])
-                    count += 1
+        for table, pk, column, row_pk, token in stored_tokens(connection):
+            rotated = rotator.rotate(token.encode()).decode()
+            cursor.execute(f"UPDATE {quote(table)} SET {quote(column)} = %s WHERE {quote(pk)} = %s", [rotated, row_pk])
+            count += 1
     return count
