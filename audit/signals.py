@@ -12,7 +12,9 @@ from audit.trail import Action, record
 
 @receiver(user_logged_in)
 def signed_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
-    record(Action.SIGNED_IN, request=request, actor=user.get_username())
+    # A single sign-on names its provider and the groups that granted the role (identity/outcomes.py).
+    detail = getattr(user, "sign_in_detail", "")
+    record(Action.SIGNED_IN, request=request, actor=user.get_username(), detail=detail)
 
 
 @receiver(user_login_failed)
@@ -23,7 +25,9 @@ def sign_in_failed(sender: Any, credentials: dict[str, Any], request: HttpReques
     if getattr(request, "axes_locked_out", False):
         return
     username = str(credentials.get("username") or "")
-    record(Action.SIGN_IN_FAILED, request=request, actor=username, detail="Wrong username or password")
+    # A refused single sign-on says why (identity/outcomes.py); a password form's failure is a wrong password.
+    detail = kwargs.get("reason") or "Wrong username or password"
+    record(Action.SIGN_IN_FAILED, request=request, actor=username, detail=detail)
 
 
 @receiver(user_locked_out)
