@@ -201,12 +201,12 @@ class ProviderCallbackView(OIDCAuthenticationCallbackView):
         try:
             return super().get(request)
         except SignInRefused as refusal:
-            return self.refuse(refusal, 502 if isinstance(refusal, ProviderUnavailable) else 403)
+            return self.refuse(refusal)
         except requests.HTTPError as e:
-            return self.refuse(_provider_refusal(e), 502)
+            return self.refuse(_provider_refusal(e))
         except requests.RequestException as e:
             logger.warning("OpenID Connect sign-in: the provider could not be reached: %s", e)
-            return self.refuse(ProviderUnavailable(UNREACHABLE, f"the provider could not be reached ({e})"), 502)
+            return self.refuse(ProviderUnavailable(UNREACHABLE, f"the provider could not be reached ({e})"))
         except (SuspiciousOperation, jwt.PyJWTError, KeyError, TypeError, ValueError) as e:
             logger.warning("OpenID Connect sign-in refused: %s", e)
             return self.refuse(SignInRefused(NOT_VERIFIED, f"the answer could not be verified ({e})"), 400)
@@ -222,7 +222,9 @@ class ProviderCallbackView(OIDCAuthenticationCallbackView):
         self.request.session[SIGNED_IN_WITH] = ExternalAccount.Provider.OIDC
         return response
 
-    def refuse(self, refusal: SignInRefused, status: int) -> HttpResponse:
+    def refuse(self, refusal: SignInRefused, status: int | None = None) -> HttpResponse:
+        # 502 when the provider is the trouble, 403 when the person is refused.
+        status = status or (502 if isinstance(refusal, ProviderUnavailable) else 403)
         record_failure(self.request, PROVIDER, refusal)
         return sign_in_problem(self.request, refusal.sentence, status)
 

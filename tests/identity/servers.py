@@ -158,12 +158,12 @@ def person_entry(uid: str, password: str, given_name: str, surname: str) -> dict
 
 
 def group_entry(name: str, members: list[str]) -> dict[str, list[str] | str]:
-    # groupOfNames needs at least one member: the root DN stands in for an empty group.
+    # groupOfNames needs at least one member: the root DN is one, so that a test may remove everyone.
     return {
         "dn": f"cn={name},{GROUPS}",
         "objectClass": "groupOfNames",
         "cn": name,
-        "member": [f"uid={uid},{PEOPLE}" for uid in members] or [ROOT_DN],
+        "member": [ROOT_DN] + [f"uid={uid},{PEOPLE}" for uid in members],
     }
 
 
