@@ -1,6 +1,7 @@
 """Single sign-on against real servers: one OpenID Connect provider and one slapd per test session."""
 
 import re
+from collections.abc import Iterator
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -24,7 +25,7 @@ TEST_CLIENT_URL = "http://testserver"
 
 
 @pytest.fixture(scope="session")
-def oidc_provider(tmp_path_factory, live_server) -> Provider:
+def oidc_provider(tmp_path_factory, live_server) -> Iterator[Provider]:
     portals = [live_server.url, TEST_CLIENT_URL]
     with running_provider(
         tmp_path_factory.mktemp("oidc-provider"),
@@ -61,7 +62,7 @@ LDAP_PEOPLE = {
 
 
 @pytest.fixture(scope="session")
-def slapd(tmp_path_factory) -> Directory:
+def slapd(tmp_path_factory) -> Iterator[Directory]:
     people = [person_entry(uid, password, uid.title(), "Directory") for uid, (password, _) in LDAP_PEOPLE.items()]
     groups = [
         group_entry(name, [uid for uid, (_, member_of) in LDAP_PEOPLE.items() if name in member_of])

@@ -133,7 +133,10 @@ def _certificate(directory: Path) -> None:
     (directory / "server.key").write_bytes(_pem(key))
 
 
-def _ldif(entries: list[dict[str, list[str] | str]]) -> str:
+Entry = dict[str, list[str] | str]
+
+
+def _ldif(entries: list[Entry]) -> str:
     blocks = []
     for entry in entries:
         lines = [f"dn: {entry['dn']}"]
@@ -144,7 +147,7 @@ def _ldif(entries: list[dict[str, list[str] | str]]) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
-def person_entry(uid: str, password: str, given_name: str, surname: str) -> dict[str, list[str] | str]:
+def person_entry(uid: str, password: str, given_name: str, surname: str) -> Entry:
     return {
         "dn": f"uid={uid},{PEOPLE}",
         "objectClass": "inetOrgPerson",
@@ -157,7 +160,7 @@ def person_entry(uid: str, password: str, given_name: str, surname: str) -> dict
     }
 
 
-def group_entry(name: str, members: list[str]) -> dict[str, list[str] | str]:
+def group_entry(name: str, members: list[str]) -> Entry:
     # groupOfNames needs at least one member: the root DN is one, so that a test may remove everyone.
     return {
         "dn": f"cn={name},{GROUPS}",
@@ -168,7 +171,7 @@ def group_entry(name: str, members: list[str]) -> dict[str, list[str] | str]:
 
 
 @contextmanager
-def running_slapd(directory: Path, seed: list[dict[str, list[str] | str]]):
+def running_slapd(directory: Path, seed: list[Entry]):
     root_password, portal_password = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
     _certificate(directory)
     (directory / "data").mkdir()
@@ -193,7 +196,7 @@ rootpw {root_password}
 directory {directory}/data
 """
     )
-    base = [
+    base: list[Entry] = [
         {"dn": SUFFIX, "objectClass": ["dcObject", "organization"], "dc": "example", "o": "Example"},
         {"dn": PEOPLE, "objectClass": "organizationalUnit", "ou": "people"},
         {"dn": GROUPS, "objectClass": "organizationalUnit", "ou": "groups"},

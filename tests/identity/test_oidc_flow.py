@@ -61,10 +61,8 @@ def test_a_group_change_changes_the_role_and_the_name_at_the_next_sign_in(client
     user = User.objects.get(username="olivia")
     assert not user.has_perm(MANAGE) and not user.is_staff
     assert (user.email, user.first_name) == ("olivia.ng@example.com", "Liv")
-    assert (
-        AuditEvent.objects.filter(action=Action.SIGNED_IN).first().detail
-        == "OpenID Connect: viewer (group portal-viewers)"
-    )
+    latest = AuditEvent.objects.filter(action=Action.SIGNED_IN).latest("id")
+    assert latest.detail == "OpenID Connect: viewer (group portal-viewers)"
 
 
 def test_someone_in_no_mapped_group_is_refused_and_nothing_is_stored(client, db, oidc):
