@@ -6,6 +6,9 @@ from django.core.cache import cache
 
 from tests import ports
 
+# The single sign-on servers and settings, for tests/identity and tests/browser.
+from tests.identity.fixtures import ldap_directory, oidc, oidc_provider, slapd  # noqa: F401
+
 
 @pytest.fixture
 def allow_loopback(settings):

@@ -1,6 +1,8 @@
 """OpenID Connect sign-in against the tests' real provider (a separate process on 127.0.0.1),
 driven through the test client: the people sign in on the provider's own page."""
 
+import html
+import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -201,8 +203,12 @@ def test_a_person_cancelling_at_the_provider_is_told_so(client, db, olivia):
 def test_sign_out_ends_the_providers_session_too(client, db, oidc, olivia):
     sign_in_with_provider(client, "olivia", "olivia-pass")
     response = client.post("/accounts/logout/")
-    assert "_auth_user_id" not in client.session
-    end_session = urlsplit(response["Location"])
+    assert response.status_code == 200 and "_auth_user_id" not in client.session
+    # A page that moves on to the provider's sign-out at once, with a link for the person too.
+    refresh = re.search(r'<meta http-equiv="refresh" content="0; url=([^"]+)">', response.content.decode())
+    assert refresh is not None
+    end_session = urlsplit(html.unescape(refresh.group(1)))
+    assert f'href="{refresh.group(1)}"' in response.content.decode()
     assert f"{end_session.scheme}://{end_session.netloc}{end_session.path}" == f"{oidc.url}/o/logout/"
     query = parse_qs(end_session.query)
     assert query["post_logout_redirect_uri"] == ["http://testserver/accounts/login/"]
