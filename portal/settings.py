@@ -218,6 +218,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "identity.signin.locked_out"
+# django-axes stores the query of a failed sign-in: a refused single sign-on's callback carries the
+# provider's authorization code, masked like a password (the others are its defaults).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
 
 # A session ends after this long without a request; a request moves the end forward (saving the
 # session at most once a minute: portal.middleware.SessionIdleRefreshMiddleware).

@@ -226,3 +226,10 @@ def test_failed_single_sign_ons_of_a_person_count_toward_the_lockout(client, db,
     oidc.set_person("carl", "carl-pass", ["cafeteria"])
     sign_in_with_provider(client, "carl", "carl-pass")
     assert AccessAttempt.objects.get(username="carl").failures_since_start == 1
+
+
+def test_a_refused_callbacks_authorization_code_is_not_stored(client, db, oidc):
+    oidc.set_person("carl", "carl-pass", ["cafeteria"])
+    sign_in_with_provider(client, "carl", "carl-pass")
+    attempt = AccessAttempt.objects.get(username="carl")
+    assert "code=********************" in attempt.get_data and "state=" in attempt.get_data
