@@ -30,7 +30,7 @@ from identity.models import ExternalAccount
 from identity.outcomes import mark_signed_in, record_failure
 from identity.provider import UNREACHABLE, provider_configuration
 from identity.refusals import DISABLED, NAME_TAKEN, ProviderUnavailable, SignInRefused
-from identity.roles import apply_grant, grant_for, withdraw_roles
+from identity.roles import Grant, apply_grant, grant_for, withdraw_roles
 from identity.signin import lockout_sentence, sign_in_problem
 
 logger = logging.getLogger(__name__)
@@ -138,10 +138,11 @@ class ProviderBackend(OIDCAuthenticationBackend):
                 NAME_TAKEN.format(username=person.username), "the name is a local account's", person.username
             )
         grant = grant_for_person(person)
+        # One transaction: a refusal below (a locked-out name) leaves no user behind.
         with transaction.atomic():
             user = self.UserModel.objects.create_user(person.username, email=person.email)
             ExternalAccount.objects.create(user=user, provider=ExternalAccount.Provider.OIDC, subject=person.subject)
-        return self._signed_in(user, grant)
+            return self._signed_in(user, grant)
 
     def update_user(self, user: User, claims: dict[str, Any]) -> User:
         try:
@@ -151,7 +152,7 @@ class ProviderBackend(OIDCAuthenticationBackend):
             raise
         return self._signed_in(user, grant)
 
-    def _signed_in(self, user: User, grant: Any) -> User:
+    def _signed_in(self, user: User, grant: Grant) -> User:
         username = user.get_username()
         if not user.is_active:
             raise SignInRefused(DISABLED, "the account is disabled", username)
@@ -165,7 +166,7 @@ class ProviderBackend(OIDCAuthenticationBackend):
         return user
 
 
-def grant_for_person(person: Person, user: User | None = None) -> Any:
+def grant_for_person(person: Person, user: User | None = None) -> Grant:
     try:
         return grant_for(person.groups)
     except SignInRefused as refusal:

@@ -233,3 +233,12 @@ def test_a_refused_callbacks_authorization_code_is_not_stored(client, db, oidc):
     sign_in_with_provider(client, "carl", "carl-pass")
     attempt = AccessAttempt.objects.get(username="carl")
     assert "code=********************" in attempt.get_data and "state=" in attempt.get_data
+
+
+def test_a_locked_out_name_signing_on_for_the_first_time_leaves_no_user_behind(client, db, oidc):
+    oidc.set_person("newcomer", "newcomer-pass", [VIEWERS])
+    for _ in range(5):
+        client.post("/accounts/login/", {"username": "newcomer", "password": "a-wrong-guess"})
+    response = sign_in_with_provider(client, "newcomer", "newcomer-pass")
+    assert response.status_code == 429
+    assert not User.objects.filter(username="newcomer").exists() and not ExternalAccount.objects.exists()
