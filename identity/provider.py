@@ -39,11 +39,6 @@ def provider_configuration() -> dict[str, Any]:
     return document
 
 
-def known_configuration() -> dict[str, Any] | None:
-    """The discovery document if already at hand: signing out never waits for a provider."""
-    return cache.get(_cache_key())
-
-
 def _discover(issuer: str) -> dict[str, Any]:
     url = issuer + DISCOVERY_PATH
     try:

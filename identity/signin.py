@@ -30,10 +30,6 @@ def password_reset_offered() -> bool:
     return bool(settings.EMAIL_HOST)
 
 
-def single_sign_on_configured() -> bool:
-    return bool(settings.OIDC_ISSUER or settings.LDAP_SERVER_URI)
-
-
 def sign_in_options(break_glass: bool = False) -> dict[str, Any]:
     """What the sign-in page offers: the provider's button, the password form, the reset link.
 
@@ -65,7 +61,8 @@ def _sign_in_page(request: HttpRequest, username: str, problem: str, status: int
         "form": AuthenticationForm(request, initial={"username": username}),
         "problem": problem,
         "next": request.POST.get("next", "") if request.method == "POST" else "",
-        **sign_in_options(),
+        # A lockout met on the break-glass page answers with that page.
+        **sign_in_options(break_glass=getattr(request.resolver_match, "url_name", "") == "login_local"),
     }
     return render(request, "registration/login.html", context, status=status)
 

@@ -57,6 +57,8 @@ def test_the_break_glass_page_counts_wrong_passwords_toward_the_lockout(client, 
         client.post("/accounts/login/local/", {"username": "alice", "password": "wrong"})
     response = client.post("/accounts/login/local/", {"username": "alice", "password": "alice-right-pass"})
     assert response.status_code == 429 and "_auth_user_id" not in client.session
+    # The lockout is said on the break-glass page itself, whose form stays.
+    assert "Sign in with a local account" in response.content.decode()
 
 
 def test_single_sign_on_settings_come_from_the_environment():
