@@ -12,7 +12,7 @@ export SESSION_COOKIE_SECURE ?= false
 export CSRF_COOKIE_SECURE ?= false
 export SECURE_HSTS_SECONDS ?= 0
 
-.PHONY: run test lint browser nginx lock screenshots bench
+.PHONY: run test lint browser nginx ldap lock screenshots bench
 
 # For `make run` only: the built-in demo receiver (seed_demo) lives on this machine, so let
 # deliveries reach 127.0.0.1. Anywhere else, leave it unset so deliveries only go to public addresses.
@@ -27,7 +27,7 @@ run: $(VENV)/.installed
 	$(PY) manage.py offer_first_login --url http://127.0.0.1:$(PORT)
 	./scripts/serve.sh
 
-test: $(VENV)/.installed-dev browser nginx
+test: $(VENV)/.installed-dev browser nginx ldap
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Speed against the goals (README, "Benchmark"): builds its own data set of BENCH_ROWS log rows in
@@ -58,7 +58,9 @@ $(VENV)/.installed: requirements.txt constraints.txt | $(PY)
 	$(PY) -m pip install -q -r requirements.txt -c constraints.txt
 	touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-dev.txt constraints.txt | $(PY)
+# The tests and linters also install requirements-ldap.txt, whose python-ldap builds against
+# Debian's LDAP headers (the `ldap` target below).
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt requirements-ldap.txt constraints.txt | $(PY) ldap
 	$(PY) -m pip install -q -r requirements-dev.txt -c constraints.txt
 	touch $@ $(VENV)/.installed
 
@@ -94,5 +96,17 @@ nginx:
 	    status=$$?; rm -f /usr/sbin/policy-rc.d; exit $$status; \
 	  else \
 	    echo "The deployment tests need nginx: apt-get install nginx-light"; exit 1; \
+	  fi; \
+	fi
+
+# LDAP sign-in's tests start their own OpenLDAP (slapd, with ldap-utils), and python-ldap builds
+# against libldap2-dev and libsasl2-dev: Debian's packages, installed here when missing (as root).
+LDAP_PACKAGES := slapd ldap-utils libldap2-dev libsasl2-dev
+ldap:
+	@if ! dpkg -s $(LDAP_PACKAGES) >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(LDAP_PACKAGES) >/dev/null; \
+	  else \
+	    echo "The LDAP tests and python-ldap need Debian's $(LDAP_PACKAGES): apt-get install $(LDAP_PACKAGES)"; exit 1; \
 	  fi; \
 	fi

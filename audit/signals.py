@@ -28,11 +28,19 @@ def known_username(username: str | None) -> str:
     return username if users.filter(**{get_user_model().USERNAME_FIELD: username}).exists() else UNKNOWN_USER
 
 
+# In the credentials of a refused single sign-on whose name the identity provider or the directory
+# vouched for (identity/outcomes.py): a verified name, not something typed in a box.
+VOUCHED_FOR = "vouched_for"
+
+
 def attempted_username(request: HttpRequest | None, credentials: dict[str, Any] | None) -> str:
     """django-axes' AXES_USERNAME_CALLABLE: its attempts, lockouts and log lines name known users only.
 
-    Sign-ins with usernames that name no user are therefore counted together, per address.
+    Sign-ins with usernames that name no user are therefore counted together, per address; a name
+    the identity provider vouched for is a person's, and counts as theirs.
     """
+    if credentials is not None and credentials.get(VOUCHED_FOR):
+        return str(credentials.get("username") or UNKNOWN_USER)
     if credentials is not None:
         username = credentials.get("username")
     else:
@@ -42,7 +50,9 @@ def attempted_username(request: HttpRequest | None, credentials: dict[str, Any] 
 
 @receiver(user_logged_in)
 def signed_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
-    record(Action.SIGNED_IN, request=request, actor=user.get_username())
+    # A single sign-on names its provider and the groups that granted the role (identity/outcomes.py).
+    detail = getattr(user, "sign_in_detail", "")
+    record(Action.SIGNED_IN, request=request, actor=user.get_username(), detail=detail)
 
 
 @receiver(user_login_failed)
@@ -53,7 +63,9 @@ def sign_in_failed(sender: Any, credentials: dict[str, Any], request: HttpReques
     if getattr(request, "axes_locked_out", False):
         return
     actor = attempted_username(request, credentials)
-    record(Action.SIGN_IN_FAILED, request=request, actor=actor, detail="Wrong username or password")
+    # A refused single sign-on says why (identity/outcomes.py); a password form's failure is a wrong password.
+    detail = kwargs.get("reason") or "Wrong username or password"
+    record(Action.SIGN_IN_FAILED, request=request, actor=actor, detail=detail)
 
 
 @receiver(user_locked_out)

@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "django_ratelimit",
     # After axes: its failed sign-in handler must mark a locked-out request before audit reads it.
     "audit",
+    # Single sign-on: OpenID Connect, LDAP, roles from groups, the sign-in and sign-out pages.
+    "identity",
 ]
 
 MIDDLEWARE = [
@@ -97,7 +99,7 @@ MIDDLEWARE = [
     "portal.middleware.RequestBodyGuardMiddleware",
     # A secret FIELD_ENCRYPTION_KEYS cannot decrypt, met by a page: 503 and what to do, not a 500.
     "management_api.middleware.UndecryptableSecretMiddleware",
-    # Last, as django-axes requires: turns a locked-out sign-in into portal.signin.locked_out.
+    # Last, as django-axes requires: turns a locked-out sign-in into identity.signin.locked_out.
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -165,13 +167,16 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "portal.signin.locked_out"
+AXES_LOCKOUT_CALLABLE = "identity.signin.locked_out"
 # The client's address as the audit trail and the rate limits see it (TRUSTED_PROXIES).
 AXES_CLIENT_IP_CALLABLE = "portal.addresses.client_address"
 RATELIMIT_IP_META_KEY = "portal.addresses.client_address"
 # A username that names no user is often a password typed in the wrong box: axes counts, stores and
 # logs it as "unknown user" (all such attempts from one address together), as the audit trail does.
 AXES_USERNAME_CALLABLE = "audit.signals.attempted_username"
+# django-axes stores the query of a failed sign-in: a refused single sign-on's callback carries the
+# provider's authorization code, masked like a password (the others are its defaults).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
 
 # A session ends after this long without a request; a request moves the end forward (saving the
 # session at most once a minute: portal.middleware.SessionIdleRefreshMiddleware).
@@ -179,7 +184,7 @@ SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=60)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
 
 # Email: password reset, and the alerts to managers about failing webhooks. Without EMAIL_URL the
-# reset pages are 404, the sign-in page says to ask an administrator (portal/signin.py), and
+# reset pages are 404, the sign-in page says to ask an administrator (identity/signin.py), and
 # alerts are written to the process log (the console backend) instead of being sent.
 if env.str("EMAIL_URL", default=""):
     # EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, ... as django-environ reads them from the URL.
@@ -190,6 +195,55 @@ else:
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webhooks-portal@localhost")
 # Where managers reach this portal, for the links in alert emails.
 PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000")
+
+
+# --- Single sign-on (identity/; README "Single sign-on") ---------------------------------------
+# OpenID Connect (authorization code flow with PKCE, through mozilla-django-oidc): the issuer's
+# discovery document ({OIDC_ISSUER}/.well-known/openid-configuration) is fetched at the first
+# sign-in, never here, so that a provider that is down cannot stop the portal from starting.
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="").rstrip("/")
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_SCOPES = env.str("OIDC_SCOPES", default="openid email profile")
+# The claim (of the ID token or the userinfo answer) that lists the person's groups.
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
+# The text of the sign-in page's button.
+OIDC_LABEL = env.str("OIDC_LABEL", default="Sign in with single sign-on")
+# Seconds the portal waits for each call to the provider (discovery, token, keys, userinfo).
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)
+
+# LDAP or Active Directory, through django-auth-ldap: the sign-in page's password form checks the
+# password against the directory. django-auth-ldap is imported only when LDAP_SERVER_URI is set
+# (requirements-ldap.txt installs it; `manage.py check` says so when it is missing).
+LDAP_SERVER_URI = env.str("LDAP_SERVER_URI", default="")
+# The account the portal binds as to search for people and groups; both empty = an anonymous bind.
+LDAP_BIND_DN = env.str("LDAP_BIND_DN", default="")
+LDAP_BIND_PASSWORD = env.str("LDAP_BIND_PASSWORD", default="")
+# Base DN under which people are searched (whole subtree), with this filter; %(user)s is the name typed.
+LDAP_USER_SEARCH = env.str("LDAP_USER_SEARCH", default="")
+LDAP_USER_FILTER = env.str("LDAP_USER_FILTER", default="(uid=%(user)s)")
+# Base DN under which groups (groupOfNames, or Active Directory's group) are searched, by member.
+LDAP_GROUP_SEARCH = env.str("LDAP_GROUP_SEARCH", default="")
+# Upgrade the connection to TLS (StartTLS) before binding; LDAP_CA_FILE names the CA to trust, if
+# not the system's.
+LDAP_START_TLS = env.bool("LDAP_START_TLS", default=False)
+LDAP_CA_FILE = env.str("LDAP_CA_FILE", default="")
+
+# Roles from groups (comma-separated group names: the OpenID Connect groups claim's values, or the
+# LDAP groups' common names; compared without regard to case), applied at every single sign-on.
+# Someone in none of them is refused. A manager may change webhooks; staff may open /admin/.
+SSO_MANAGER_GROUPS = env.list("SSO_MANAGER_GROUPS", default=[])
+SSO_VIEWER_GROUPS = env.list("SSO_VIEWER_GROUPS", default=[])
+SSO_STAFF_GROUPS = env.list("SSO_STAFF_GROUPS", default=[])
+
+# The sign-in page's password form for local accounts; false (with single sign-on configured)
+# leaves the local form at /accounts/login/local/ only, the break-glass way in.
+PASSWORD_SIGN_IN = env.bool("PASSWORD_SIGN_IN", default=True)
+
+if OIDC_ISSUER:
+    AUTHENTICATION_BACKENDS.append("identity.oidc.ProviderBackend")
+if LDAP_SERVER_URI:
+    AUTHENTICATION_BACKENDS.append("identity.directory.DirectoryBackend")
 
 
 # --- HTTPS --------------------------------------------------------------------------------------

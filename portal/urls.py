@@ -4,9 +4,9 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from identity.signin import only_with_email
 from management_api import metrics
 from management_api.api import api
-from portal.signin import SignInView, only_with_email
 
 # Django's password reset pages, at django.contrib.auth.urls' paths, which exist only when email is configured.
 PASSWORD_RESET_PAGES = [
@@ -20,10 +20,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Browsers ask for /favicon.ico on pages that name no icon (the admin's, the API docs).
     path("favicon.ico", RedirectView.as_view(url=static("portal/favicon.svg"), permanent=True)),
-    # django.contrib.auth.urls, but for the sign-in page (which says how to get a new password)
-    # and the reset pages (PASSWORD_RESET_PAGES, below).
-    path("accounts/login/", SignInView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # django.contrib.auth.urls, but for signing in and out (identity/: single sign-on, the break-glass
+    # page) and the reset pages (PASSWORD_RESET_PAGES, below).
+    path("accounts/", include("identity.urls")),
     path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     # The embedded management API, at the paths a real AutoQL domain serves it.

@@ -9,6 +9,9 @@ from django.core.cache import cache
 from portal.credentials import GENERATED_NAMES, new_credential
 from tests import ports
 
+# The single sign-on servers and settings, for tests/identity and tests/browser.
+from tests.identity.fixtures import ldap_directory, oidc, oidc_provider, slapd  # noqa: F401
+
 
 @pytest.fixture(scope="session", autouse=True)
 def credentials_and_database_of_this_run(tmp_path_factory) -> None:

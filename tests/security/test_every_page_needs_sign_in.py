@@ -5,13 +5,17 @@ from django.test import Client
 
 from tests.security.routes import Route, every_route
 
-# Public by design: signing in and out, the password reset pages (reached without a session), the
-# favicon's redirect to a static file. The management API has its own authentication (key and
+# Public by design: signing in and out (the break-glass page and OpenID Connect's start and
+# callback included), the password reset pages (reached without a session), the favicon's redirect
+# to a static file. The management API has its own authentication (key and
 # token; tests/management_api/test_authentication.py); the demo receiver is tested on its own
 # (tests/demo_receiver/), since deliveries reach it without a session.
 PUBLIC_NAMES = {
     "login",
+    "login_local",
     "logout",
+    "oidc_start",
+    "oidc_callback",
     "password_reset",
     "password_reset_done",
     "password_reset_confirm",
