@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from identity.models import ExternalAccount
 from management_api.delivery import dispatch
 from management_api.models import Delivery, Webhook, WebhookLog
 
@@ -62,6 +63,9 @@ EXAMPLES: dict[str, Callable[[], models.Model]] = {
     "axes.AccessFailureLog": lambda: AccessFailureLog.objects.create(**SIGN_IN, path_info="/accounts/login/"),
     "axes.AccessLog": lambda: AccessLog.objects.create(**SIGN_IN, path_info="/accounts/login/"),
     "audit.AuditEvent": lambda: AuditEvent.objects.create(actor="maria", action=AuditEvent.Action.SIGNED_IN),
+    "identity.ExternalAccount": lambda: ExternalAccount.objects.create(
+        user=User.objects.create_user("olga"), provider=ExternalAccount.Provider.OIDC, subject="sub-olga"
+    ),
 }
 REGISTERED = [model for model in apps.get_models() if admin.site.is_registered(model)]
 # What a hand-edited address bar or a stale link could ask a list for.
