@@ -292,9 +292,7 @@ def _send(url: str, headers: dict[str, str], body: bytes, started: float, keep_a
                 # spends more on that than the rest of an attempt to a receiver that answers at once.
                 # https://requests.readthedocs.io/en/latest/user/advanced/#prepared-requests
                 prepared = requests.Request("POST", url, data=body, headers={**_DEFAULT_HEADERS, **headers}).prepare()
-                response = session.send(
-                    prepared, allow_redirects=False, stream=True, timeout=(min(5.0, deadline_s), deadline_s)
-                )
+                response = outbound_http.send_once(session, prepared, timeout=(min(5.0, deadline_s), deadline_s))
                 # Read to the end, the body puts its connection back in the pool; a cut one is closed.
                 with response:
                     raw, cut = _read_capped(response, started + deadline_s)

@@ -8,7 +8,8 @@ the TLS handshake, a status line or headers trickled a byte at a time, the body)
 read a bounded piece at a time, never more than a cap, decompressed size included.
 
 Usage: a session whose adapter is a CuttableAdapter (or a subclass), and within
-`with deadline(at) as cut:` the call and `read_capped`. `cut` is set when the watchdog fired.
+`with deadline(at) as cut:` the call (`send_once`) and `read_capped`. `cut` is set when the
+watchdog fired.
 """
 
 import contextlib
@@ -20,6 +21,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -148,6 +150,18 @@ def deadline(at: float) -> Iterator[threading.Event]:
     finally:
         _watchdog.disarm(key)
         _call_sockets.reset(token)
+
+
+def send_once(
+    session: requests.Session, request: requests.PreparedRequest, timeout: tuple[float, float]
+) -> requests.Response:
+    """The answer's status and headers, its body left to read (read_capped), no redirect followed.
+
+    Straight to the session's adapter: Session.send reads the whole body of a redirect (to free its
+    connection), whatever `stream` and `allow_redirects` say, so a 302 could bring any size.
+    https://requests.readthedocs.io/en/latest/api/#requests.adapters.HTTPAdapter.send
+    """
+    return session.get_adapter(request.url or "").send(request, stream=True, timeout=timeout)
 
 
 class DeadlinePassed(Exception):
