@@ -13,7 +13,9 @@ from django.utils import timezone
 from werkzeug import Request, Response
 
 from management_api.models import Delivery, Webhook, WebhookLog
-from tests.hostile import Behaviour, Sent, answer, gzip_bomb, raw_server, stream_counted, trickle
+from tests.hostile import Sent, answer, gzip_bomb, stream_counted, trickle
+from tests.webhooks_app.conftest import UPSTREAM_WEBHOOK as WEBHOOK
+from tests.webhooks_app.conftest import envelope, json_answer, upstream_answer
 from webhooks_app.client import CHECK_DOMAIN, UNEXPECTED, ManagementApi, ManagementApiError
 
 API = "/autoql/management/api/v1/notifications"
@@ -28,10 +30,6 @@ def upstream(httpserver, settings):
     return httpserver
 
 
-def envelope(data):
-    return {"data": data, "message": "Success", "reference_id": "1.1.200"}
-
-
 def test_it_sends_the_environments_key_and_the_bearer_token(upstream):
     upstream.expect_request(
         f"{API}/webhooks/production/logs",
@@ -40,15 +38,6 @@ def test_it_sends_the_environments_key_and_the_bearer_token(upstream):
         headers={"Authorization": "Bearer the-token"},
     ).respond_with_json(envelope({"items": [], "pagination": {"offset": 20, "limit": 10, "total_items": 0}}))
     assert ManagementApi().logs("production", offset=20, limit=10)["pagination"]["offset"] == 20
-
-
-WEBHOOK = {
-    "environment": "sandbox",
-    "url": "https://a.example.com/",
-    "secret": "s" * 43,
-    "created_at": "2026-11-28T14:00:00Z",
-    "updated_at": "2026-11-28T14:00:00Z",
-}
 
 
 def test_it_sends_the_url_as_json(upstream):
@@ -274,32 +263,6 @@ def test_an_upstream_that_echoes_the_credentials_never_gets_them_into_the_senten
 # trickles, cut bodies and bytes no HTTP library would send are real.
 
 
-def upstream_answer(status: str, headers: list[bytes], body: bytes = b"", length: int | None = None) -> bytes:
-    """One HTTP/1.1 answer that closes its connection; `length` may claim more than the body has."""
-    size = len(body) if length is None else length
-    head = [f"HTTP/1.1 {status}".encode(), *headers, f"Content-Length: {size}".encode(), b"Connection: close"]
-    return b"\r\n".join(head) + b"\r\n\r\n" + body
-
-
-def json_answer(value, status: str = "200 OK") -> bytes:
-    return upstream_answer(status, [b"Content-Type: application/json"], json.dumps(value).encode())
-
-
-@pytest.fixture
-def raw_upstream(settings):
-    """Points the portal at a raw upstream; `serve(behaviour)` sets what it does with every call."""
-    settings.AUTOQL_SANDBOX_API_KEY = "sandbox-key"
-    settings.AUTOQL_TOKEN = "the-token"
-    current: list[Behaviour] = [answer(json_answer(envelope({"items": []})))]
-    with raw_server(lambda target: current[0]) as base_url:
-        settings.AUTOQL_DOMAIN = base_url
-
-        def serve(behaviour: Behaviour) -> None:
-            current[0] = behaviour
-
-        yield serve
-
-
 def failure_of(call) -> ManagementApiError:
     with pytest.raises(ManagementApiError) as caught:
         call()
@@ -309,7 +272,7 @@ def failure_of(call) -> ManagementApiError:
 def test_headers_trickled_a_byte_at_a_time_are_cut_at_the_total_deadline(raw_upstream, settings):
     # Each byte comes well within the deadline, so no single read ever times out.
     settings.AUTOQL_API_TIMEOUT = 0.5
-    raw_upstream(trickle(json_answer(envelope({"items": []})), every_s=0.1))
+    raw_upstream.serve(trickle(json_answer(envelope({"items": []})), every_s=0.1))
     error = failure_of(lambda: ManagementApi().get_webhook("sandbox"))
     assert (error.cause, str(error)) == ("timeout", "The management API did not answer in 0.5 s.")
 
@@ -323,14 +286,14 @@ def test_a_body_trickled_a_byte_at_a_time_is_cut_at_the_total_deadline(raw_upstr
         conn.sendall(head + b"\r\n\r\n")
         trickle(body, every_s=0.1)(conn, stop)
 
-    raw_upstream(head_then_trickle)
+    raw_upstream.serve(head_then_trickle)
     assert failure_of(lambda: ManagementApi().get_webhook("sandbox")).cause == "timeout"
 
 
 def test_a_change_gets_the_longer_deadline(raw_upstream, settings):
     settings.AUTOQL_API_TIMEOUT = 0.2
     settings.AUTOQL_API_CHANGE_TIMEOUT = 0.5
-    raw_upstream(trickle(json_answer(envelope(WEBHOOK)), every_s=0.1))
+    raw_upstream.serve(trickle(json_answer(envelope(WEBHOOK)), every_s=0.1))
     error = failure_of(lambda: ManagementApi().regenerate_secret("sandbox"))
     assert (error.cause, str(error)) == ("timeout", "The management API did not answer in 0.5 s.")
 
@@ -339,7 +302,7 @@ def test_a_body_over_the_cap_is_refused_without_reading_it_all(raw_upstream, set
     settings.AUTOQL_API_MAX_RESPONSE_BYTES = 64 * 1024
     limit, sent = 256 * 1024 * 1024, Sent()
     head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % limit
-    raw_upstream(stream_counted(head, limit, sent))
+    raw_upstream.serve(stream_counted(head, limit, sent))
     error = failure_of(lambda: ManagementApi().logs("sandbox", 0, 100))
     assert (error.cause, error.status) == ("too-large", 200)
     assert str(error) == "The management API's answer was larger than the 64 KiB the portal reads."
@@ -353,7 +316,7 @@ def test_a_gzip_bomb_is_capped_on_its_decompressed_size(raw_upstream, settings):
     settings.AUTOQL_API_MAX_RESPONSE_BYTES = 1024 * 1024
     bomb = gzip_bomb(64)  # 64 MiB once inflated, about 64 KiB as sent
     assert len(bomb) < settings.AUTOQL_API_MAX_RESPONSE_BYTES
-    raw_upstream(answer(upstream_answer("200 OK", [b"Content-Encoding: gzip"], bomb)))
+    raw_upstream.serve(answer(upstream_answer("200 OK", [b"Content-Encoding: gzip"], bomb)))
     tracemalloc.start()
     try:
         error = failure_of(lambda: ManagementApi().get_webhook("sandbox"))
@@ -366,13 +329,13 @@ def test_a_gzip_bomb_is_capped_on_its_decompressed_size(raw_upstream, settings):
 
 def test_a_gzip_answer_within_the_cap_is_read(raw_upstream):
     body = gzip.compress(json.dumps(envelope({"items": [WEBHOOK]})).encode())
-    raw_upstream(answer(upstream_answer("200 OK", [b"Content-Encoding: gzip"], body)))
+    raw_upstream.serve(answer(upstream_answer("200 OK", [b"Content-Encoding: gzip"], body)))
     assert ManagementApi().get_webhook("sandbox") == WEBHOOK
 
 
 def test_a_body_that_breaks_off_says_so(raw_upstream):
     body = json.dumps(envelope({"items": [WEBHOOK]})).encode()
-    raw_upstream(answer(upstream_answer("200 OK", [], body[:20], length=len(body))))
+    raw_upstream.serve(answer(upstream_answer("200 OK", [], body[:20], length=len(body))))
     error = failure_of(lambda: ManagementApi().get_webhook("sandbox"))
     assert (error.cause, str(error)) == ("failed", "The management API's answer broke off; try again in a moment.")
 
@@ -397,7 +360,7 @@ NOT_CONTRACT_JSON = {
 
 @pytest.mark.parametrize("body,reason", NOT_CONTRACT_JSON.values(), ids=NOT_CONTRACT_JSON.keys())
 def test_an_answer_that_is_not_json_the_portal_accepts(raw_upstream, body, reason):
-    raw_upstream(answer(upstream_answer("200 OK", [b"Content-Type: application/json"], body)))
+    raw_upstream.serve(answer(upstream_answer("200 OK", [b"Content-Type: application/json"], body)))
     error = failure_of(lambda: ManagementApi().get_webhook("sandbox"))
     assert (error.cause, error.status, str(error)) == ("unexpected", 200, UNEXPECTED)
     assert error.detail == f"GET {API}/webhooks with the sandbox key: 200, {reason}. {CHECK_DOMAIN}"
@@ -405,7 +368,7 @@ def test_an_answer_that_is_not_json_the_portal_accepts(raw_upstream, body, reaso
 
 def test_an_escaped_surrogate_pair_is_text_like_any_other(raw_upstream):
     # What Python's json.dumps makes of an emoji: two escapes that are one character together.
-    raw_upstream(answer(json_answer(envelope({"items": [WEBHOOK | {"url": "🦆"}]}))))
+    raw_upstream.serve(answer(json_answer(envelope({"items": [WEBHOOK | {"url": "🦆"}]}))))
     assert ManagementApi().get_webhook("sandbox") == WEBHOOK | {"url": "🦆"}
 
 
@@ -427,7 +390,7 @@ WRONG_WEBHOOKS = {
 
 @pytest.mark.parametrize("webhook,problem", WRONG_WEBHOOKS.values(), ids=WRONG_WEBHOOKS.keys())
 def test_a_webhook_of_the_wrong_shape_is_an_unexpected_answer(raw_upstream, webhook, problem):
-    raw_upstream(answer(json_answer(envelope({"items": [webhook]}))))
+    raw_upstream.serve(answer(json_answer(envelope({"items": [webhook]}))))
     error = failure_of(lambda: ManagementApi().get_webhook("sandbox"))
     assert (error.cause, str(error)) == ("unexpected", UNEXPECTED)
     assert problem in error.detail
@@ -437,19 +400,19 @@ def test_a_webhook_of_the_wrong_shape_is_an_unexpected_answer(raw_upstream, webh
 
 def test_a_redirect_is_not_an_answer(raw_upstream):
     body = json.dumps(envelope({"items": [WEBHOOK]})).encode()
-    raw_upstream(answer(upstream_answer("302 Found", [b"Location: http://127.0.0.1:9/"], body)))
+    raw_upstream.serve(answer(upstream_answer("302 Found", [b"Location: http://127.0.0.1:9/"], body)))
     error = failure_of(lambda: ManagementApi().get_webhook("sandbox"))
     assert (error.status, error.cause) == (302, "refused")
 
 
 def test_field_errors_of_the_wrong_shape_are_an_unexpected_answer(raw_upstream):
-    raw_upstream(answer(json_answer({"message": "url: no", "errors": ["url"]}, "400 Bad Request")))
+    raw_upstream.serve(answer(json_answer({"message": "url: no", "errors": ["url"]}, "400 Bad Request")))
     error = failure_of(lambda: ManagementApi().put_webhook("sandbox", "https://a.example.com/"))
     assert (error.status, error.cause, error.field_errors) == (400, "unexpected", {})
 
 
 def test_a_long_error_sentence_is_cut(raw_upstream):
-    raw_upstream(answer(json_answer({"message": "No. " * 10_000}, "409 Conflict")))
+    raw_upstream.serve(answer(json_answer({"message": "No. " * 10_000}, "409 Conflict")))
     error = failure_of(lambda: ManagementApi().put_webhook("sandbox", "https://a.example.com/"))
     assert len(str(error)) == 300 and str(error).endswith("…")
 
@@ -459,7 +422,7 @@ def test_a_long_error_sentence_is_cut(raw_upstream):
 
 def test_an_export_whose_first_bytes_do_not_come_in_time_fails_in_plain_words(raw_upstream, settings):
     settings.AUTOQL_API_TIMEOUT = 0.5
-    raw_upstream(trickle(upstream_answer("200 OK", [b"Content-Type: text/csv"], b"id\n1\n"), every_s=0.1))
+    raw_upstream.serve(trickle(upstream_answer("200 OK", [b"Content-Type: text/csv"], b"id\n1\n"), every_s=0.1))
     error = failure_of(lambda: ManagementApi().export_logs("sandbox", "csv", {}))
     assert (error.cause, str(error)) == ("timeout", "The management API did not answer in 0.5 s.")
 
@@ -472,7 +435,7 @@ def test_an_export_that_stalls_after_its_first_bytes_ends_at_the_read_timeout(ra
         conn.sendall(head)
         stop.wait(30)
 
-    raw_upstream(first_bytes_then_nothing)
+    raw_upstream.serve(first_bytes_then_nothing)
     exported = ManagementApi().export_logs("sandbox", "csv", {})
     with pytest.raises(requests.exceptions.ConnectionError) as caught:
         list(exported.chunks)
@@ -483,12 +446,12 @@ def test_an_export_is_not_capped(raw_upstream, settings):
     settings.AUTOQL_API_MAX_RESPONSE_BYTES = 64 * 1024
     body = b"id\n" + b"1234567\n" * 100_000
     headers = [b"Content-Type: text/csv; charset=utf-8", b'Content-Disposition: attachment; filename="x.csv"']
-    raw_upstream(answer(upstream_answer("200 OK", headers, body)))
+    raw_upstream.serve(answer(upstream_answer("200 OK", headers, body)))
     exported = ManagementApi().export_logs("sandbox", "csv", {})
     assert (exported.filename, exported.content_type) == ("x.csv", "text/csv; charset=utf-8")
     assert b"".join(exported.chunks) == body
 
 
 def test_an_exports_odd_content_type_is_not_passed_on(raw_upstream):
-    raw_upstream(answer(upstream_answer("200 OK", [b"Content-Type: text/html\r\n folded"], b"id\n")))
+    raw_upstream.serve(answer(upstream_answer("200 OK", [b"Content-Type: text/html\r\n folded"], b"id\n")))
     assert ManagementApi().export_logs("sandbox", "csv", {}).content_type == "application/octet-stream"
