@@ -147,7 +147,7 @@ class ManagementApi:
         method: str,
         path: str,
         environment: str,
-        answer: type[contract.Answer] | None = None,
+        answer: contract.Shape | None = None,
         *,
         json: Any = None,
         params: dict[str, Any] | None = None,
@@ -171,9 +171,10 @@ class ManagementApi:
         if answer is None:
             return {}
         try:
-            return answer.model_validate(envelope.data).model_dump(exclude_unset=True)
+            data: dict[str, Any] = answer.validate_python(envelope.data)
         except ValidationError as e:
             raise _unexpected(status, call, _first_problem(e, "data"))
+        return data
 
     def _envelope(self, status: int, content: bytes, call: str) -> contract.Envelope:
         try:
@@ -301,16 +302,16 @@ class ManagementApi:
 
     def get_webhook(self, environment: str) -> dict[str, Any] | None:
         """GET /webhooks: AutoQL's page, "Accessing Webhook Secret Keys", Using APIs."""
-        data = self._call("GET", "/webhooks", environment, contract.WebhookList)
+        data = self._call("GET", "/webhooks", environment, contract.WEBHOOK_LIST)
         return next((w for w in data["items"] if w.get("environment", environment) == environment), None)
 
     def put_webhook(self, environment: str, url: str) -> dict[str, Any]:
         """PUT /webhooks/{environment}: "Creating and maintaining Webhooks", Create or update."""
-        return self._call("PUT", f"/webhooks/{environment}", environment, contract.Webhook, json={"url": url})
+        return self._call("PUT", f"/webhooks/{environment}", environment, contract.WEBHOOK, json={"url": url})
 
     def regenerate_secret(self, environment: str) -> dict[str, Any]:
         """PUT /webhooks/{environment}/secret: "Regenerate Webhook Secret"."""
-        return self._call("PUT", f"/webhooks/{environment}/secret", environment, contract.Webhook, json={})
+        return self._call("PUT", f"/webhooks/{environment}/secret", environment, contract.WEBHOOK, json={})
 
     def delete_webhook(self, environment: str) -> None:
         """DELETE /webhooks/{environment}: "Delete"."""
@@ -318,7 +319,9 @@ class ManagementApi:
 
     def test_connection(self, environment: str) -> dict[str, Any]:
         """POST /webhooks/{environment}/test: "Test connection"."""
-        return self._call("POST", f"/webhooks/{environment}/test", environment, contract.ConnectionTestResult, json={})
+        return self._call(
+            "POST", f"/webhooks/{environment}/test", environment, contract.CONNECTION_TEST_RESULT, json={}
+        )
 
     # This project's own additions (docs/api.md).
 
@@ -328,32 +331,32 @@ class ManagementApi:
     def queue_event(self, environment: str, event: str, payload: dict[str, Any]) -> dict[str, Any]:
         """POST /webhooks/{environment}/events: one data alert, queued for the worker to deliver."""
         body = {"event": event, "payload": payload}
-        return self._call("POST", f"/webhooks/{environment}/events", environment, contract.QueuedEvent, json=body)
+        return self._call("POST", f"/webhooks/{environment}/events", environment, contract.QUEUED_EVENT, json=body)
 
     def enable_webhook(self, environment: str) -> dict[str, Any]:
-        return self._call("PUT", f"/webhooks/{environment}/enable", environment, contract.Webhook, json={})
+        return self._call("PUT", f"/webhooks/{environment}/enable", environment, contract.WEBHOOK, json={})
 
     # Rolling a secret (docs/api-additions.md): only the roll's own answer holds `next_secret`.
 
     def roll_secret(self, environment: str, expires_in_hours: int) -> dict[str, Any]:
         body = {"expires_in_hours": expires_in_hours}
         return self._call(
-            "POST", f"/webhooks/{environment}/secret/roll", environment, contract.RolledWebhook, json=body
+            "POST", f"/webhooks/{environment}/secret/roll", environment, contract.ROLLED_WEBHOOK, json=body
         )
 
     def complete_secret_roll(self, environment: str) -> dict[str, Any]:
         path = f"/webhooks/{environment}/secret/roll/complete"
-        return self._call("POST", path, environment, contract.Webhook, json={})
+        return self._call("POST", path, environment, contract.WEBHOOK, json={})
 
     def cancel_secret_roll(self, environment: str) -> dict[str, Any]:
-        return self._call("DELETE", f"/webhooks/{environment}/secret/roll", environment, contract.Webhook)
+        return self._call("DELETE", f"/webhooks/{environment}/secret/roll", environment, contract.WEBHOOK)
 
     def logs(self, environment: str, offset: int, limit: int, fields: Sequence[str] = ()) -> dict[str, Any]:
         """GET /webhooks/{environment}/logs: "Viewing Webhook Logs", Using APIs.
 
         `fields`: only those fields of each row are needed (docs/api.md, "Logs: fields")."""
         params = {"offset": offset, "limit": limit} | self._fields_parameter(fields)
-        return self._call("GET", f"/webhooks/{environment}/logs", environment, contract.LogsPage, params=params)
+        return self._call("GET", f"/webhooks/{environment}/logs", environment, contract.LOGS_PAGE, params=params)
 
     # This implementation's extensions of the logs (docs/api.md, "Logs: filters, deliveries,
     # recover, stats and export"). Against an AutoQL that lacks them, log_filters_supported says
@@ -374,34 +377,34 @@ class ManagementApi:
     ) -> dict[str, Any]:
         """GET .../logs with filters, e.g. {"status": "failure", "created_after": "2026-11-28T00:00:00Z"}."""
         params = {**filters, "offset": offset, "limit": limit} | self._fields_parameter(fields)
-        return self._call("GET", f"/webhooks/{environment}/logs", environment, contract.LogsPage, params=params)
+        return self._call("GET", f"/webhooks/{environment}/logs", environment, contract.LOGS_PAGE, params=params)
 
     def log_row(self, environment: str, log_id: str) -> dict[str, Any]:
         """One log row with its request and response, for the row the reader opens."""
         path = f"/webhooks/{environment}/logs/{quote(log_id, safe='')}"
-        return self._call("GET", path, environment, contract.LogRow)
+        return self._call("GET", path, environment, contract.LOG_ROW)
 
     def delivery(self, environment: str, delivery_id: str) -> dict[str, Any]:
         """A delivery and every attempt of it, oldest first."""
         path = f"/webhooks/{environment}/deliveries/{quote(delivery_id, safe='')}"
-        return self._call("GET", path, environment, contract.Delivery)
+        return self._call("GET", path, environment, contract.DELIVERY)
 
     def recoverable_count(self, environment: str, since: str) -> int:
         """How many failed deliveries since `since` (ISO 8601) recover would send again."""
         path = f"/webhooks/{environment}/recover"
-        data = self._call("GET", path, environment, contract.RecoverCount, params={"since": since})
+        data = self._call("GET", path, environment, contract.RECOVER_COUNT, params={"since": since})
         return int(data["count"])
 
     def recover(self, environment: str, since: str) -> int:
         """Send again every failed delivery since `since`; how many were queued."""
         path = f"/webhooks/{environment}/recover"
-        data = self._call("POST", path, environment, contract.Recovered, json={"since": since})
+        data = self._call("POST", path, environment, contract.RECOVERED, json={"since": since})
         return int(data["queued"])
 
     def stats(self, environment: str, window: str = "24h") -> dict[str, Any]:
         """Attempts, successes, failures, durations and chart buckets of the last 24h, 7d or 30d."""
         path = f"/webhooks/{environment}/stats"
-        return self._call("GET", path, environment, contract.Stats, params={"window": window})
+        return self._call("GET", path, environment, contract.STATS, params={"window": window})
 
     def export_logs(self, environment: str, file_format: str, filters: Mapping[str, str]) -> LogExport:
         """The matching log rows as a CSV or JSON Lines file, read as it arrives (never held whole)."""

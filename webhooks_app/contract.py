@@ -2,27 +2,25 @@
 
 An upstream is a server the portal does not control. Every answer is read as JSON text that
 Python can hold and a page can show (`parse_answer`), then its `data` is checked against the
-shape of its call (the models below) before any view or template sees it: a field of the
-wrong type, a time that is not a time, an id the portal cannot link to, all make the call fail as
-"an answer of an unknown shape" instead of a 500 further on. Strict: "5" is not a number, 1 is
-not a string, true is not a number. Fields the portal does not use are dropped, so an upstream may
-add its own.
+shape of its call (the TypedDicts below, validated by pydantic) before any view or template sees
+it: a field of the wrong type, a time that is not a time, an id the portal cannot link to, all
+make the call fail as "an answer of an unknown shape" instead of a 500 further on. Strict: "5" is
+not a number, 1 is not a string, true is not a number. What is checked is a plain dict of the
+fields the portal uses (others are dropped, so an upstream may add its own).
 """
 
 import json
 import math
 import re
-from datetime import UTC
-from typing import Annotated, Any
+from typing import Annotated, Any, NotRequired
 
 from django.utils.dateparse import parse_datetime
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, with_config
+from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
 # As deep as the embedded API keeps a receiver's JSON (management_api/sender.py, MAX_JSON_DEPTH).
 # The templates indent such values with json.dumps, whose Python recursion a deeper one exhausts.
 MAX_JSON_DEPTH = 32
-# The contract's whole answers are shallow (envelope, page, row, then a receiver's JSON).
-MAX_ANSWER_DEPTH = MAX_JSON_DEPTH + 8
 
 
 class NotContractJson(ValueError):
@@ -47,8 +45,11 @@ _NUL_OR_SURROGATE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 
 def parse_answer(content: bytes) -> Any:
     """The answer's JSON value, or NotContractJson: not UTF-8, not JSON, NaN or Infinity, a number
-    beyond a float, nested deeper than MAX_ANSWER_DEPTH, or a string with NUL or half a surrogate
-    pair (no page can encode it, no database keeps it)."""
+    beyond a float, nested too deep for Python's parser, or a string with NUL or half a surrogate
+    pair (no page can encode it, no database keeps it).
+
+    How deep the rest nests is the models' business: their fields have fixed shapes, and the
+    free-form ones (a receiver's JSON) are JsonValue."""
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError:
@@ -56,13 +57,11 @@ def parse_answer(content: bytes) -> Any:
     try:
         value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
     except RecursionError:
-        raise NotContractJson(f"JSON nested deeper than {MAX_ANSWER_DEPTH}") from None
+        raise NotContractJson("JSON nested too deep to read") from None
     except NotContractJson:
         raise
     except ValueError:
         raise NotContractJson("not JSON") from None
-    if not nests_at_most(value, MAX_ANSWER_DEPTH):
-        raise NotContractJson(f"JSON nested deeper than {MAX_ANSWER_DEPTH}")
     if _NUL_OR_SURROGATE_ESCAPE.search(text) and not _strings_are_plain(value):
         raise NotContractJson("a string with NUL or half a surrogate pair")
     return value
@@ -70,13 +69,18 @@ def parse_answer(content: bytes) -> Any:
 
 def nests_at_most(value: Any, limit: int) -> bool:
     """Whether lists and objects in a parsed JSON value nest no deeper than `limit` ([] is 1 deep)."""
-    pending = [(value, 1)] if isinstance(value, dict | list) else []
-    while pending:
-        current, depth = pending.pop()
+    level = [value] if isinstance(value, dict | list) else []
+    depth = 0
+    while level:
+        depth += 1
         if depth > limit:
             return False
-        children = current.values() if isinstance(current, dict) else current
-        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+        inner = []
+        for container in level:
+            for child in container.values() if isinstance(container, dict) else container:
+                if isinstance(child, dict | list):
+                    inner.append(child)
+        level = inner
     return True
 
 
@@ -108,11 +112,7 @@ def _moment(value: str) -> str:
     if moment is None or moment.tzinfo is None:
         raise ValueError("use an ISO 8601 time with a timezone")
     # Years 1 and 9999 overflow when shown in a timezone on the other side of UTC.
-    try:
-        year = moment.astimezone(UTC).year
-    except OverflowError:
-        year = 0
-    if not 2 <= year <= 9998:
+    if not 2 <= moment.year <= 9998:
         raise ValueError("use a time between the years 2 and 9998")
     return value
 
@@ -123,133 +123,135 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def _log_id(value: str | int) -> str:
-    text = str(value)
-    if not re.fullmatch(r"[0-9]{1,19}", text):
-        raise ValueError("use a log row id of digits (webhooks_app/urls.py links to rows by it)")
-    return text
-
-
 Moment = Annotated[str, AfterValidator(_moment)]
 # A number of things (or milliseconds): whole, not negative, and small enough to do sums with.
 Count = Annotated[int, Field(ge=0, le=2**63 - 1)]
 # A receiver's JSON, or its text.
 JsonValue = Annotated[Any, AfterValidator(_json_value)]
-# Ids the portal puts in its own URLs: the log row's converter, and logs_views.DELIVERY_ID.
-LogId = Annotated[str | Annotated[int, Field(ge=0)], AfterValidator(_log_id)]
+# Ids the portal puts in its own URLs: the log row's converter (webhooks_app/urls.py, digits, as
+# text or a number), and logs_views.DELIVERY_ID.
+LogId = Annotated[str, Field(pattern=r"^[0-9]{1,19}$")] | Annotated[int, Field(ge=0, lt=10**19), AfterValidator(str)]
 DeliveryId = Annotated[str, Field(pattern=r"^[0-9A-Fa-f-]{32,36}$")]
 Headers = dict[str, str]
+STRICT = ConfigDict(strict=True, extra="ignore")
 
 
-class Answer(BaseModel):
-    model_config = ConfigDict(strict=True, extra="ignore")
-
-
-class Envelope(Answer):
+class Envelope(BaseModel):
     """Every answer: the success envelope's `data`, or the error body's `message` and `errors`."""
 
+    model_config = STRICT
     data: Any = None
     message: str | None = None
     errors: dict[str, list[str]] | None = None
 
 
-# The payloads, by call (docs/api.md, "Payloads").
+# The payloads, by call (docs/api.md, "Payloads"). NotRequired: the portal does without it.
 
 
-class Webhook(Answer):
-    environment: str | None = None
+@with_config(STRICT)
+class Webhook(TypedDict):
+    environment: NotRequired[str | None]
     url: str
     secret: str
     created_at: Moment
     updated_at: Moment
-    disabled: bool = False
-    disabled_reason: str | None = None
-    failing_since: Moment | None = None
-    last_error: str | None = None
-    recovered_at: Moment | None = None
+    disabled: NotRequired[bool]
+    disabled_reason: NotRequired[str | None]
+    failing_since: NotRequired[Moment | None]
+    last_error: NotRequired[str | None]
+    recovered_at: NotRequired[Moment | None]
     # Its presence says the API rolls secrets (docs/api-additions.md): the card offers the roll.
-    next_secret_activates_at: Moment | None = None
+    next_secret_activates_at: NotRequired[Moment | None]
 
 
-class WebhookList(Answer):
+@with_config(STRICT)
+class WebhookList(TypedDict):
     items: list[Webhook]
 
 
+@with_config(STRICT)
 class RolledWebhook(Webhook):
     next_secret: str
-    next_secret_activates_at: Moment
+    next_secret_activates_at: Moment  # type: ignore[misc]  # required here: the roll says when
 
 
-class ConnectionTestResult(Answer):
+@with_config(STRICT)
+class ConnectionTestResult(TypedDict):
     success: bool
-    status_code: int | None = None
-    response: JsonValue = None
-    error: str | None = None
-    duration_ms: Count | None = None
-    log_id: str | None = None
+    status_code: NotRequired[int | None]
+    response: NotRequired[JsonValue]
+    error: NotRequired[str | None]
+    duration_ms: NotRequired[Count | None]
+    log_id: NotRequired[str | None]
 
 
-class LogRow(Answer):
-    """Every field but the id is optional: the embedded API answers only the fields asked for."""
+@with_config(STRICT)
+class LogRow(TypedDict):
+    """Every field but the id may be left out: the embedded API answers only the fields asked for."""
 
     id: LogId
-    environment: str | None = None
-    project_id: str | None = None
-    type: str | None = None
-    event: str | None = None
-    status: str | None = None
-    code: int | None = None
-    created_at: Moment | None = None
-    url: str | None = None
-    duration_ms: Count | None = None
-    error: str | None = None
-    response: JsonValue = None
-    delivery_id: DeliveryId | None = None
-    attempt: Count | None = None
-    next_attempt_at: Moment | None = None
-    request_headers: Headers | None = None
-    request_body: str | None = None
-    response_headers: Headers | None = None
+    environment: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    type: NotRequired[str | None]
+    event: NotRequired[str | None]
+    status: NotRequired[str | None]
+    code: NotRequired[int | None]
+    created_at: NotRequired[Moment | None]
+    url: NotRequired[str | None]
+    duration_ms: NotRequired[Count | None]
+    error: NotRequired[str | None]
+    response: NotRequired[JsonValue]
+    delivery_id: NotRequired[DeliveryId | None]
+    attempt: NotRequired[Count | None]
+    next_attempt_at: NotRequired[Moment | None]
+    request_headers: NotRequired[Headers | None]
+    request_body: NotRequired[str | None]
+    response_headers: NotRequired[Headers | None]
 
 
-class Pagination(Answer):
-    offset: Count | None = None
-    limit: Count | None = None
+@with_config(STRICT)
+class Pagination(TypedDict):
+    offset: NotRequired[Count | None]
+    limit: NotRequired[Count | None]
     total_items: Count
-    total_is_lower_bound: bool = False
-    filters: list[str] | None = None
+    total_is_lower_bound: NotRequired[bool]
+    filters: NotRequired[list[str] | None]
 
 
 # The largest page the management API gives (docs/api.md: limit 1..100).
 MAX_PAGE = 100
 
 
-class LogsPage(Answer):
-    items: list[LogRow] = Field(max_length=MAX_PAGE)
+@with_config(STRICT)
+class LogsPage(TypedDict):
+    items: Annotated[list[LogRow], Field(max_length=MAX_PAGE)]
     pagination: Pagination
 
 
-class Attempt(Answer):
-    log_id: LogId | None = None
-    attempt: Count | None = None
-    created_at: Moment | None = None
-    status: str | None = None
-    code: int | None = None
-    duration_ms: Count | None = None
-    error: str | None = None
+@with_config(STRICT)
+class Attempt(TypedDict):
+    log_id: NotRequired[LogId | None]
+    attempt: NotRequired[Count | None]
+    created_at: NotRequired[Moment | None]
+    status: NotRequired[str | None]
+    code: NotRequired[int | None]
+    duration_ms: NotRequired[Count | None]
+    error: NotRequired[str | None]
 
 
-class Delivery(Answer):
+@with_config(STRICT)
+class Delivery(TypedDict):
     id: DeliveryId
     state: str
     state_text: str
-    next_attempt_at: Moment | None = None
-    recovery_of: DeliveryId | None = None
-    recovered_by: DeliveryId | None = None
+    next_attempt_at: NotRequired[Moment | None]
+    recovery_of: NotRequired[DeliveryId | None]
+    recovered_by: NotRequired[DeliveryId | None]
     timeline: list[Attempt]
 
 
-class StatsBucket(Answer):
+@with_config(STRICT)
+class StatsBucket(TypedDict):
     start: Moment
     successes: Count
     failures: Count
@@ -259,27 +261,46 @@ class StatsBucket(Answer):
 MAX_BUCKETS = 7 * 24
 
 
-class Stats(Answer):
-    window: str | None = None
-    attempts: Count | None = None
-    deliveries: Count | None = None
-    successes: Count | None = None
-    failures: Count | None = None
-    success_rate: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = None
-    p50_duration_ms: Count | None = None
-    p95_duration_ms: Count | None = None
-    last_success_at: Moment | None = None
-    last_failure_at: Moment | None = None
-    buckets: list[StatsBucket] = Field(default_factory=list, max_length=MAX_BUCKETS)
+@with_config(STRICT)
+class Stats(TypedDict):
+    window: NotRequired[str | None]
+    attempts: NotRequired[Count | None]
+    deliveries: NotRequired[Count | None]
+    successes: NotRequired[Count | None]
+    failures: NotRequired[Count | None]
+    success_rate: NotRequired[Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None]
+    p50_duration_ms: NotRequired[Count | None]
+    p95_duration_ms: NotRequired[Count | None]
+    last_success_at: NotRequired[Moment | None]
+    last_failure_at: NotRequired[Moment | None]
+    buckets: NotRequired[Annotated[list[StatsBucket], Field(max_length=MAX_BUCKETS)]]
 
 
-class RecoverCount(Answer):
+@with_config(STRICT)
+class RecoverCount(TypedDict):
     count: Count
 
 
-class Recovered(Answer):
+@with_config(STRICT)
+class Recovered(TypedDict):
     queued: Count
 
 
-class QueuedEvent(Answer):
+@with_config(STRICT)
+class QueuedEvent(TypedDict):
     delivery_id: str
+
+
+# What the client checks each call's `data` with. Any: the views read them as plain dicts.
+Shape = TypeAdapter[Any]
+WEBHOOK: Shape = TypeAdapter(Webhook)
+WEBHOOK_LIST: Shape = TypeAdapter(WebhookList)
+ROLLED_WEBHOOK: Shape = TypeAdapter(RolledWebhook)
+CONNECTION_TEST_RESULT: Shape = TypeAdapter(ConnectionTestResult)
+LOG_ROW: Shape = TypeAdapter(LogRow)
+LOGS_PAGE: Shape = TypeAdapter(LogsPage)
+DELIVERY: Shape = TypeAdapter(Delivery)
+STATS: Shape = TypeAdapter(Stats)
+RECOVER_COUNT: Shape = TypeAdapter(RecoverCount)
+RECOVERED: Shape = TypeAdapter(Recovered)
+QUEUED_EVENT: Shape = TypeAdapter(QueuedEvent)
