@@ -488,8 +488,9 @@ MEDIA_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]{1,64}/[A-Za-z0-9!#$&^_.+-]{1,64}(
 
 
 def _unexpected(status: int | None, call: str, what: str) -> ManagementApiError:
+    answered = "" if status is None else f"{status}, "
     return ManagementApiError(
-        UNEXPECTED, status, cause="unexpected", detail=f"{call}: {status}, {what}. {CHECK_DOMAIN}"
+        UNEXPECTED, status, cause="unexpected", detail=f"{call}: {answered}{what}. {CHECK_DOMAIN}"
     )
 
 

@@ -333,6 +333,16 @@ def test_a_gzip_answer_within_the_cap_is_read(raw_upstream):
     assert ManagementApi().get_webhook("sandbox") == WEBHOOK
 
 
+def test_a_body_that_does_not_decompress_is_an_unexpected_answer(raw_upstream):
+    raw_upstream.serve(answer(upstream_answer("200 OK", [b"Content-Encoding: gzip"], b"not gzip at all")))
+    error = failure_of(lambda: ManagementApi().get_webhook("sandbox"))
+    assert error.cause == "unexpected"
+    assert error.detail == (
+        f"GET {API}/webhooks with the sandbox key: a body that does not decompress as its Content-Encoding says. "
+        f"{CHECK_DOMAIN}"
+    )
+
+
 def test_a_body_that_breaks_off_says_so(raw_upstream):
     body = json.dumps(envelope({"items": [WEBHOOK]})).encode()
     raw_upstream.serve(answer(upstream_answer("200 OK", [], body[:20], length=len(body))))
