@@ -10,11 +10,8 @@ it was checked when it was opened, and it is closed after any attempt that did n
 Test connections always open a new one.
 """
 
-import contextlib
-import contextvars
 import http.client
 import ipaddress
-import itertools
 import json
 import logging
 import math
@@ -33,12 +30,10 @@ from typing import Any
 import requests
 from django.conf import settings
 from django.utils import timezone
-from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import (
     ConnectTimeoutError,
-    DecodeError,
     NameResolutionError,
     NewConnectionError,
     ProtocolError,
@@ -46,6 +41,7 @@ from urllib3.exceptions import (
 )
 
 from management_api.signing import sign
+from portal import outbound_http
 
 USER_AGENT = "AutoQL-Webhooks/1.0"
 # What a requests.Session adds to every request (signed_headers sets the User-Agent).
@@ -136,15 +132,9 @@ class AddressRefused(NewConnectionError):
         self.sentence = sentence
 
 
-# The sockets the current delivery opened, so that its deadline can cut them wherever it is stuck
-# (connecting, the TLS handshake, a status line or headers sent one byte at a time).
-_open_sockets: contextvars.ContextVar[list[socket.socket] | None] = contextvars.ContextVar(
-    "webhook_open_sockets", default=None
-)
-
-
-class _CheckedAddressMixin(HTTPConnection):
-    """Resolve the host once, check the address, and connect to exactly that address.
+class _CheckedAddressMixin(outbound_http.CuttableConnection):
+    """Resolve the host once, check the address, and connect to exactly that address (whose socket
+    the attempt's deadline can cut: outbound_http).
 
     Checking the address actually connected to (not a separate earlier lookup) means a host name
     that resolves to a public address first and a private one later gets nowhere.
@@ -160,25 +150,13 @@ class _CheckedAddressMixin(HTTPConnection):
             reason = refusal_reason(str(sockaddr[0]), settings.WEBHOOK_ALLOWED_NETWORKS)
             if reason is None:
                 self._dns_host = str(sockaddr[0])
-                sock = super()._new_conn()
-                opened = _open_sockets.get()
-                if opened is not None:
-                    opened.append(sock)
-                return sock
+                return super()._new_conn()
             reasons.append(reason)
         # The operator learns which setting opens it; the customer only reads the sentence.
         logger.warning(
             "Refused a webhook delivery to %s (%s); WEBHOOK_ALLOWED_NETWORKS can allow it", self.host, reasons[0]
         )
         raise AddressRefused(self, reasons[0])
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        # A kept-alive connection was opened by an earlier attempt: this attempt's deadline must be
-        # able to cut it too. (A new connection is noted by _new_conn, on its way out.)
-        opened = _open_sockets.get()
-        if opened is not None and self.sock is not None:
-            opened.append(self.sock)
-        super().request(*args, **kwargs)
 
 
 class _CheckedHTTPConnection(_CheckedAddressMixin):
@@ -197,13 +175,8 @@ class _CheckedHTTPSConnectionPool(HTTPSConnectionPool):
     ConnectionCls = _CheckedHTTPSConnection
 
 
-class _CheckedAdapter(HTTPAdapter):
-    def init_poolmanager(self, *args, **kwargs) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": _CheckedHTTPConnectionPool,
-            "https": _CheckedHTTPSConnectionPool,
-        }
+class _CheckedAdapter(outbound_http.CuttableAdapter):
+    pool_classes = {"http": _CheckedHTTPConnectionPool, "https": _CheckedHTTPSConnectionPool}
 
 
 def _new_session() -> requests.Session:
@@ -314,47 +287,44 @@ def _send(url: str, headers: dict[str, str], body: bytes, started: float, keep_a
         duration_ms = int((time.monotonic() - started) * 1000)
         return DeliveryResult(duration_ms=duration_ms, request_headers=headers, request_body=body.decode(), **kwargs)
 
-    opened: list[socket.socket] = []
-    fired = threading.Event()
-    token = _open_sockets.set(opened)
     session = _kept_session() if keep_alive else _new_session()
     # Whatever goes wrong below, the connection is closed with the session: only an attempt that
     # succeeded leaves it open for the next one (`keep` is set at the very end).
     keep = False
-    armed = _watchdog.arm(started + deadline_s, opened, fired)
     try:
-        # Prepared without the session's merging (cookies, netrc, environment): Session.post spends
-        # more on that than the rest of an attempt to a receiver that answers at once.
-        # https://requests.readthedocs.io/en/latest/user/advanced/#prepared-requests
-        prepared = requests.Request("POST", url, data=body, headers={**_DEFAULT_HEADERS, **headers}).prepare()
-        response = session.send(
-            prepared, allow_redirects=False, stream=True, timeout=(min(5.0, deadline_s), deadline_s)
-        )
-        # Read to the end, the body puts its connection back in the pool; a cut one is closed.
-        with response:
-            raw, cut = _read_capped(response, started + deadline_s)
-            code = response.status_code
-            reason = response.reason
-            response_headers = response.headers
-        keep = keep_alive and not cut and 200 <= code < 300
-    except _DeadlinePassed:
-        return result(error=timed_out)
-    except _UndecodableBody:
-        return result(error="the receiver's answer could not be decompressed (bad Content-Encoding)")
-    except requests.exceptions.Timeout:
-        return result(error=timed_out)
-    except requests.exceptions.ConnectionError as e:
-        if fired.is_set():
-            return result(error=timed_out)
-        return result(error=_connection_error_sentence(e, url))
-    except requests.exceptions.RequestException as e:
-        return result(error=f"the request could not be sent ({type(e).__name__})")
-    except (ValueError, UnicodeError, OSError) as e:
-        # A URL that parses but cannot be sent (an IDNA label too long, a bad port): say so, not crash.
-        return result(error=f"the request could not be sent ({type(e).__name__})")
+        with outbound_http.deadline(started + deadline_s) as fired:
+            try:
+                # Prepared without the session's merging (cookies, netrc, environment): Session.post
+                # spends more on that than the rest of an attempt to a receiver that answers at once.
+                # https://requests.readthedocs.io/en/latest/user/advanced/#prepared-requests
+                prepared = requests.Request("POST", url, data=body, headers={**_DEFAULT_HEADERS, **headers}).prepare()
+                response = outbound_http.send_once(session, prepared, timeout=(min(5.0, deadline_s), deadline_s))
+                # Read to the end, the body puts its connection back in the pool; a cut one is closed.
+                with response:
+                    raw, cut = _read_capped(response, started + deadline_s)
+                    code = response.status_code
+                    reason = response.reason
+                    response_headers = response.headers
+                if fired.is_set():
+                    # Cut while reading: what came before the cut may look like a whole answer.
+                    return result(error=timed_out)
+                keep = keep_alive and not cut and 200 <= code < 300
+            except outbound_http.DeadlinePassed:
+                return result(error=timed_out)
+            except outbound_http.UndecodableBody:
+                return result(error="the receiver's answer could not be decompressed (bad Content-Encoding)")
+            except requests.exceptions.Timeout:
+                return result(error=timed_out)
+            except requests.exceptions.ConnectionError as e:
+                if fired.is_set():
+                    return result(error=timed_out)
+                return result(error=_connection_error_sentence(e, url))
+            except requests.exceptions.RequestException as e:
+                return result(error=f"the request could not be sent ({type(e).__name__})")
+            except (ValueError, UnicodeError, OSError) as e:
+                # A URL that parses but cannot be sent (an IDNA label too long, a bad port): say so, not crash.
+                return result(error=f"the request could not be sent ({type(e).__name__})")
     finally:
-        _watchdog.disarm(armed)
-        _open_sockets.reset(token)
         if not keep or fired.is_set():
             if keep_alive:
                 close_kept_connections()
@@ -375,96 +345,13 @@ def _send(url: str, headers: dict[str, str], body: bytes, started: float, keep_a
     return result(success=True, **common)
 
 
-def _cut_all(sockets: list[socket.socket], fired: threading.Event) -> None:
-    fired.set()
-    for sock in list(sockets):
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-
-
-class _Watchdog:
-    """One thread per process that cuts the sockets of every attempt past its deadline.
-
-    A threading.Timer per attempt would start a thread per attempt, which costs about as much as
-    a whole delivery to a receiver that answers at once.
-    """
-
-    def __init__(self) -> None:
-        self._condition = threading.Condition()
-        self._armed: dict[int, tuple[float, list[socket.socket], threading.Event]] = {}
-        self._keys = itertools.count()
-        self._thread: threading.Thread | None = None
-        self._wakes_at = float("inf")
-
-    def arm(self, deadline: float, sockets: list[socket.socket], fired: threading.Event) -> int:
-        """Cut `sockets` (and set `fired`) at `deadline` (time.monotonic()) unless disarmed first."""
-        with self._condition:
-            if self._thread is None or not self._thread.is_alive():  # not started, or lost in a fork
-                self._thread = threading.Thread(target=self._run, name="webhook-deadlines", daemon=True)
-                self._thread.start()
-            key = next(self._keys)
-            self._armed[key] = (deadline, sockets, fired)
-            if deadline < self._wakes_at:
-                self._condition.notify()
-            return key
-
-    def disarm(self, key: int) -> None:
-        with self._condition:
-            self._armed.pop(key, None)
-
-    def _run(self) -> None:
-        with self._condition:
-            while True:
-                now = time.monotonic()
-                for key, (deadline, sockets, fired) in list(self._armed.items()):
-                    if deadline <= now:
-                        del self._armed[key]
-                        _cut_all(sockets, fired)
-                self._wakes_at = min((deadline for deadline, _, _ in self._armed.values()), default=float("inf"))
-                self._condition.wait(None if self._wakes_at == float("inf") else self._wakes_at - now)
-
-
-_watchdog = _Watchdog()
-
-
-class _DeadlinePassed(Exception):
-    pass
-
-
-class _UndecodableBody(Exception):
-    pass
-
-
 def _read_capped(response: requests.Response, deadline: float) -> tuple[bytes, bool]:
-    """Read at most the cap, giving up at the deadline even if the receiver trickles bytes.
-
-    The cap applies to decompressed bytes, read a bounded piece at a time, so a small gzip bomb
-    never grows past it in memory.
-    """
-    cap = settings.WEBHOOK_RESPONSE_MAX_BYTES
-    chunks: list[bytes] = []
-    size = 0
-    while size <= cap:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise _DeadlinePassed
-        sock = getattr(response.raw.connection, "sock", None)
-        if sock is not None:
-            sock.settimeout(remaining)
-        try:
-            chunk = response.raw.read1(min(65536, cap + 1 - size), decode_content=True)
-        except (TimeoutError, ReadTimeoutError) as e:
-            raise _DeadlinePassed from e
-        except DecodeError as e:
-            raise _UndecodableBody from e
-        except (ProtocolError, OSError) as e:
-            raise requests.exceptions.ConnectionError(e) from e
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    data = b"".join(chunks)
-    return data[:cap], len(data) > cap
+    """At most WEBHOOK_RESPONSE_MAX_BYTES of the answer (outbound_http.read_capped); a broken
+    connection is requests' ConnectionError, as it would be while sending."""
+    try:
+        return outbound_http.read_capped(response.raw, settings.WEBHOOK_RESPONSE_MAX_BYTES, deadline)
+    except (ProtocolError, OSError) as e:
+        raise requests.exceptions.ConnectionError(e) from e
 
 
 # Deeper than this, a JSON answer is kept as text: nothing a receiver says needs more, and very

@@ -301,10 +301,17 @@ AUTOQL_DOMAIN = env.str("AUTOQL_DOMAIN", default="").rstrip("/")
 AUTOQL_SANDBOX_API_KEY = env.str("AUTOQL_SANDBOX_API_KEY", default="")
 AUTOQL_PRODUCTION_API_KEY = env.str("AUTOQL_PRODUCTION_API_KEY", default="")
 AUTOQL_TOKEN = env.str("AUTOQL_TOKEN", default="")
-# How long the portal waits for the management API, in seconds: reads are short, so a page whose
-# API is down or slow still renders at once; changes and test connections wait for a receiver too.
+# How long one call to the management API may take in all, in seconds: connecting, the headers and
+# the whole body, however slowly they come (portal/outbound_http.py cuts a trickle at the deadline).
+# Reads are short, so a page whose API is down or slow still renders at once; changes and test
+# connections wait for a receiver too. A log export must start within AUTOQL_API_TIMEOUT, and
+# then each of its reads must.
 AUTOQL_API_TIMEOUT = env.float("AUTOQL_API_TIMEOUT", default=5.0)
 AUTOQL_API_CHANGE_TIMEOUT = env.float("AUTOQL_API_CHANGE_TIMEOUT", default=30.0)
+# The most of one answer the portal reads, in bytes, decompressed; a larger one is refused unread.
+# The largest legitimate answer is a page of 100 log rows: about 130 KB usually, 6.4 MiB when every
+# receiver's answer in it is the 64 KiB the logs keep (the export is not capped).
+AUTOQL_API_MAX_RESPONSE_BYTES = env.int("AUTOQL_API_MAX_RESPONSE_BYTES", default=8 * 1024 * 1024)
 
 
 # --- Secrets at rest (the embedded API's side) -------------------------------------------------

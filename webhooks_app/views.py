@@ -103,6 +103,7 @@ FAULT_HEADLINES = {
     "credentials": "AutoQL's management API does not accept this portal's credentials.",
     "wrong-key": "This portal's AutoQL API keys are mixed up between Sandbox and Production.",
     "unexpected": "The management API the portal is connected to does not answer like AutoQL's.",
+    "too-large": "AutoQL's management API sent an answer larger than this portal reads.",
     "refused": "AutoQL's management API refused a request of this page.",
 }
 # Passing faults are worth a retry; the others need whoever runs the portal.

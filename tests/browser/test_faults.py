@@ -1,5 +1,6 @@
 """The tab when its management API is down, slow or refusing, and a test connection cut short."""
 
+import json
 import re
 import threading
 
@@ -126,3 +127,35 @@ def test_esc_during_a_test_connection_keeps_the_modal_closed(as_manager, portal,
     expect(page.locator("#logs .log-row").first).to_contain_text("test")
     expect(dialog).to_be_hidden()
     expect(dialog).not_to_contain_text("Connection succeeded")
+
+
+def test_an_upstream_whose_answers_are_not_autoqls_shape_shows_couldnt_load_then_retry(
+    as_manager, portal, settings, httpserver
+):
+    webhook = {
+        "environment": "sandbox",
+        "url": "https://hooks.example.com/in",
+        "secret": 12345,  # a number: the card cannot mask it, and must not become a 500
+        "created_at": "2026-11-28T14:00:00Z",
+        "updated_at": "2026-11-28T14:00:00Z",
+    }
+    row = {"id": "7", "type": "test", "event": "test", "status": "success", "created_at": "2026-11-28T14:00:00"}
+    page_of_logs = {"items": [row], "pagination": {"offset": 0, "limit": 10, "total_items": 1}}
+
+    def webhooks(request: Request) -> Response:
+        return Response(json.dumps({"data": {"items": [webhook]}}), content_type="application/json")
+
+    httpserver.expect_request(f"{API}/webhooks").respond_with_handler(webhooks)
+    httpserver.expect_request(re.compile(f"{API}/webhooks/(sandbox|production)/logs")).respond_with_json(
+        {"data": page_of_logs}
+    )
+    settings.AUTOQL_DOMAIN = httpserver.url_for("").rstrip("/")
+    page = as_manager
+    page.reload()
+    expect_parts_failed(page, "the management API answered with something the portal does not understand.")
+    expect(page.locator("#banner .fault-banner")).to_contain_text("does not answer like AutoQL's")
+
+    webhook["secret"] = "s" * 39 + "WXYZ"  # the upstream answers as AutoQL does again
+    page.locator("#card-sandbox").get_by_role("button", name="Retry").click()
+    expect(page.locator("#card-sandbox")).to_contain_text("••••••••••••WXYZ")
+    expect(page.locator("#card-sandbox")).not_to_contain_text("Couldn't load")

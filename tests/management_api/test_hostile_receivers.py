@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from management_api import delivery as deliveries
 from management_api.models import Delivery, Webhook, WebhookLog
-from tests.hostile import answer, answer_then_stream, hang, raw_receiver, trickle
+from tests.hostile import Sent, answer, answer_then_stream, gzip_bomb, hang, raw_receiver, stream_counted, trickle
 
 pytestmark = pytest.mark.usefixtures("allow_loopback")
 
@@ -24,13 +24,6 @@ SCHEDULE = [600, 3600]
 def http(status: str, headers: list[bytes], body: bytes = b"") -> bytes:
     head = [f"HTTP/1.1 {status}".encode(), *headers, f"Content-Length: {len(body)}".encode()]
     return b"\r\n".join(head) + b"\r\n\r\n" + body
-
-
-def gzip_bomb(decoded_mib: int) -> bytes:
-    """A small gzip body that inflates to `decoded_mib` MiB of zeros."""
-    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
-    zeros = bytes(1024 * 1024)
-    return b"".join(compressor.compress(zeros) for _ in range(decoded_mib)) + compressor.flush()
 
 
 deep_json = b"[" * 30000 + b"]" * 30000
@@ -225,6 +218,19 @@ def test_a_gzip_bomb_is_kept_cut_at_the_cap(api):
         api.create(url=url)
         data = api.call("POST", "/webhooks/sandbox/test").json()["data"]
     assert data["response"].endswith("[cut at 64 KiB]")
+
+
+def test_a_redirect_with_a_huge_body_is_read_no_further_than_the_cap(api):
+    limit, sent = 256 * 1024 * 1024, Sent()
+    head = b"HTTP/1.1 302 Found\r\nLocation: https://elsewhere.example/\r\nContent-Length: %d\r\n\r\n" % limit
+    with raw_receiver(stream_counted(head, limit, sent)) as url:
+        api.create(url=url)
+        data = api.call("POST", "/webhooks/sandbox/test").json()["data"]
+        # The sender hung up: the receiver stopped long before the body's end.
+        assert sent.stopped.wait(20)
+    assert data["error"] == "redirects are not followed (302 to https://elsewhere.example/)"
+    assert data["response"].endswith("[cut at 64 KiB]")
+    assert sent.count < limit
 
 
 def test_a_sender_that_raises_still_logs_and_schedules(db, monkeypatch):

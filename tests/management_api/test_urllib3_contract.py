@@ -1,10 +1,12 @@
-"""What management_api/sender.py relies on in urllib3 and requests, beyond their public API.
+"""What management_api/sender.py and portal/outbound_http.py rely on in urllib3 and requests,
+beyond their public API.
 
-The address check lives in an override of urllib3's private `HTTPConnection._new_conn`, reads
-`_dns_host`, and is installed through `HTTPAdapter.init_poolmanager` and the pool manager's
-`pool_classes_by_scheme`; the deadline also overrides `request`, to reach a kept-alive socket.
-If an upgrade renames or stops calling any of them, the check would silently stop running; these
-tests fail loudly instead.
+The sender's address check lives in an override of urllib3's private `HTTPConnection._new_conn`,
+reads `_dns_host`, and is installed through `HTTPAdapter.init_poolmanager` and the pool manager's
+`pool_classes_by_scheme`; the deadline of outbound_http (the sender's and the portal's client's)
+overrides `_new_conn` and `request`, to reach a new and a kept-alive socket. If an upgrade renames
+or stops calling any of them, the check would silently stop running; these tests fail loudly
+instead.
 """
 
 import inspect

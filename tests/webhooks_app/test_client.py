@@ -1,16 +1,22 @@
 """The management API client against a real upstream on 127.0.0.1 that misbehaves on purpose."""
 
+import gzip
 import json
 import socket
 import time
+import tracemalloc
 from datetime import timedelta
 
 import pytest
+import requests
 from django.utils import timezone
 from werkzeug import Request, Response
 
 from management_api.models import Delivery, Webhook, WebhookLog
-from webhooks_app.client import ManagementApi, ManagementApiError
+from tests.hostile import Sent, answer, gzip_bomb, stream_counted, trickle
+from tests.webhooks_app.conftest import UPSTREAM_WEBHOOK as WEBHOOK
+from tests.webhooks_app.conftest import envelope, json_answer, upstream_answer
+from webhooks_app.client import CHECK_DOMAIN, UNEXPECTED, ManagementApi, ManagementApiError
 
 API = "/autoql/management/api/v1/notifications"
 
@@ -22,10 +28,6 @@ def upstream(httpserver, settings):
     settings.AUTOQL_PRODUCTION_API_KEY = "production-key"
     settings.AUTOQL_TOKEN = "the-token"
     return httpserver
-
-
-def envelope(data):
-    return {"data": data, "message": "Success", "reference_id": "1.1.200"}
 
 
 def test_it_sends_the_environments_key_and_the_bearer_token(upstream):
@@ -44,8 +46,8 @@ def test_it_sends_the_url_as_json(upstream):
         method="PUT",
         json={"url": "https://a.example.com/"},
         query_string={"key": "sandbox-key"},
-    ).respond_with_json(envelope({"url": "x"}), status=201)
-    assert ManagementApi().put_webhook("sandbox", "https://a.example.com/") == {"url": "x"}
+    ).respond_with_json(envelope(WEBHOOK), status=201)
+    assert ManagementApi().put_webhook("sandbox", "https://a.example.com/") == WEBHOOK
 
 
 def test_an_upstream_that_is_down(settings, closed_port):
@@ -254,3 +256,211 @@ def test_an_upstream_that_echoes_the_credentials_never_gets_them_into_the_senten
         ManagementApi().get_webhook("sandbox")
     for text in (str(caught.value), caught.value.detail):
         assert "sandbox-key" not in text and "the-token" not in text
+
+
+# Every call within its deadline and its size cap, every answer checked against the contract
+# (webhooks_app/contract.py). The upstream here is a raw socket server (tests/hostile.py), so that
+# trickles, cut bodies and bytes no HTTP library would send are real.
+
+
+def failure_of(call) -> ManagementApiError:
+    with pytest.raises(ManagementApiError) as caught:
+        call()
+    return caught.value
+
+
+def test_headers_trickled_a_byte_at_a_time_are_cut_at_the_total_deadline(raw_upstream, settings):
+    # Each byte comes well within the deadline, so no single read ever times out.
+    settings.AUTOQL_API_TIMEOUT = 0.5
+    raw_upstream.serve(trickle(json_answer(envelope({"items": []})), every_s=0.1))
+    error = failure_of(lambda: ManagementApi().get_webhook("sandbox"))
+    assert (error.cause, str(error)) == ("timeout", "The management API did not answer in 0.5 s.")
+
+
+def test_a_body_trickled_a_byte_at_a_time_is_cut_at_the_total_deadline(raw_upstream, settings):
+    settings.AUTOQL_API_TIMEOUT = 0.5
+    whole = json_answer(envelope({"items": []}))
+    head, _, body = whole.partition(b"\r\n\r\n")
+
+    def head_then_trickle(conn, stop):
+        conn.sendall(head + b"\r\n\r\n")
+        trickle(body, every_s=0.1)(conn, stop)
+
+    raw_upstream.serve(head_then_trickle)
+    assert failure_of(lambda: ManagementApi().get_webhook("sandbox")).cause == "timeout"
+
+
+def test_a_change_gets_the_longer_deadline(raw_upstream, settings):
+    settings.AUTOQL_API_TIMEOUT = 0.2
+    settings.AUTOQL_API_CHANGE_TIMEOUT = 0.5
+    raw_upstream.serve(trickle(json_answer(envelope(WEBHOOK)), every_s=0.1))
+    error = failure_of(lambda: ManagementApi().regenerate_secret("sandbox"))
+    assert (error.cause, str(error)) == ("timeout", "The management API did not answer in 0.5 s.")
+
+
+def test_a_body_over_the_cap_is_refused_without_reading_it_all(raw_upstream, settings):
+    settings.AUTOQL_API_MAX_RESPONSE_BYTES = 64 * 1024
+    limit, sent = 256 * 1024 * 1024, Sent()
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % limit
+    raw_upstream.serve(stream_counted(head, limit, sent))
+    error = failure_of(lambda: ManagementApi().logs("sandbox", 0, 100))
+    assert (error.cause, error.status) == ("too-large", 200)
+    assert str(error) == "The management API's answer was larger than the 64 KiB the portal reads."
+    assert "AUTOQL_API_MAX_RESPONSE_BYTES" in error.detail
+    # The portal hung up: the upstream stopped long before the body's end.
+    assert sent.stopped.wait(20)
+    assert sent.count < limit
+
+
+def test_a_gzip_bomb_is_capped_on_its_decompressed_size(raw_upstream, settings):
+    settings.AUTOQL_API_MAX_RESPONSE_BYTES = 1024 * 1024
+    bomb = gzip_bomb(64)  # 64 MiB once inflated, about 64 KiB as sent
+    assert len(bomb) < settings.AUTOQL_API_MAX_RESPONSE_BYTES
+    raw_upstream.serve(answer(upstream_answer("200 OK", [b"Content-Encoding: gzip"], bomb)))
+    tracemalloc.start()
+    try:
+        error = failure_of(lambda: ManagementApi().get_webhook("sandbox"))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert error.cause == "too-large"
+    assert peak < 8 * settings.AUTOQL_API_MAX_RESPONSE_BYTES  # never the 64 MiB
+
+
+def test_a_gzip_answer_within_the_cap_is_read(raw_upstream):
+    body = gzip.compress(json.dumps(envelope({"items": [WEBHOOK]})).encode())
+    raw_upstream.serve(answer(upstream_answer("200 OK", [b"Content-Encoding: gzip"], body)))
+    assert ManagementApi().get_webhook("sandbox") == WEBHOOK
+
+
+def test_a_body_that_does_not_decompress_is_an_unexpected_answer(raw_upstream):
+    raw_upstream.serve(answer(upstream_answer("200 OK", [b"Content-Encoding: gzip"], b"not gzip at all")))
+    error = failure_of(lambda: ManagementApi().get_webhook("sandbox"))
+    assert error.cause == "unexpected"
+    assert error.detail == (
+        f"GET {API}/webhooks with the sandbox key: a body that does not decompress as its Content-Encoding says. "
+        f"{CHECK_DOMAIN}"
+    )
+
+
+def test_a_body_that_breaks_off_says_so(raw_upstream):
+    body = json.dumps(envelope({"items": [WEBHOOK]})).encode()
+    raw_upstream.serve(answer(upstream_answer("200 OK", [], body[:20], length=len(body))))
+    error = failure_of(lambda: ManagementApi().get_webhook("sandbox"))
+    assert (error.cause, str(error)) == ("failed", "The management API's answer broke off; try again in a moment.")
+
+
+NOT_CONTRACT_JSON = {
+    "html": (b"<!doctype html><title>Bad gateway</title>", "not JSON"),
+    "empty": (b"", "not JSON"),
+    "top-level array": (b'[{"data": {"items": []}}]', "not a JSON object"),
+    "NaN": (b'{"data": {"items": [], "n": NaN}}', "JSON with NaN"),
+    "Infinity": (b'{"data": {"items": [], "n": -Infinity}}', "JSON with -Infinity"),
+    "a number beyond a float": (b'{"data": {"items": [], "n": 1e999}}', "a number too large (1e999)"),
+    "deep nesting": (b'{"data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "JSON nested too deep to read"),
+    "invalid UTF-8": (b'{"data": {"items": [], "s": "\xff\xfe"}}', "not UTF-8"),
+    "UTF-16": ('{"data": {"items": []}}'.encode("utf-16"), "not UTF-8"),
+    "a byte order mark": (b'\xef\xbb\xbf{"data": {"items": []}}', "not JSON"),
+    "a lone surrogate": (b'{"data": {"items": [], "s": "\\ud800"}}', "a string with NUL or half a surrogate pair"),
+    "a key with NUL": (b'{"data": {"items": [], "\\u0000": 1}}', "a string with NUL or half a surrogate pair"),
+    "a number too long": (b'{"data": {"items": [], "n": ' + b"9" * 5000 + b"}}", "not JSON"),
+}
+
+
+@pytest.mark.parametrize("body,reason", NOT_CONTRACT_JSON.values(), ids=NOT_CONTRACT_JSON.keys())
+def test_an_answer_that_is_not_json_the_portal_accepts(raw_upstream, body, reason):
+    raw_upstream.serve(answer(upstream_answer("200 OK", [b"Content-Type: application/json"], body)))
+    error = failure_of(lambda: ManagementApi().get_webhook("sandbox"))
+    assert (error.cause, error.status, str(error)) == ("unexpected", 200, UNEXPECTED)
+    assert error.detail == f"GET {API}/webhooks with the sandbox key: 200, {reason}. {CHECK_DOMAIN}"
+
+
+def test_an_escaped_surrogate_pair_is_text_like_any_other(raw_upstream):
+    # What Python's json.dumps makes of an emoji: two escapes that are one character together.
+    raw_upstream.serve(answer(json_answer(envelope({"items": [WEBHOOK | {"url": "🦆"}]}))))
+    assert ManagementApi().get_webhook("sandbox") == WEBHOOK | {"url": "🦆"}
+
+
+WRONG_WEBHOOKS = {
+    "a secret that is a number": ({**WEBHOOK, "secret": 12345}, "data.items.0.secret: Input should be a valid string"),
+    "a secret that is null": ({**WEBHOOK, "secret": None}, "data.items.0.secret: Input should be a valid string"),
+    "no secret": ({k: v for k, v in WEBHOOK.items() if k != "secret"}, "data.items.0.secret: Field required"),
+    "a url that is a list": ({**WEBHOOK, "url": ["x"]}, "data.items.0.url: Input should be a valid string"),
+    "a created_at that is a number": ({**WEBHOOK, "created_at": 1764338400}, "data.items.0.created_at"),
+    "a time without a timezone": ({**WEBHOOK, "created_at": "2026-11-28T14:00:00"}, "with a timezone"),
+    "a day that does not exist": ({**WEBHOOK, "updated_at": "2026-02-30T14:00:00Z"}, "data.items.0.updated_at"),
+    "the first year": ({**WEBHOOK, "updated_at": "0001-01-01T00:00:00+01:00"}, "between the years 2 and 9998"),
+    "disabled as a string": (
+        {**WEBHOOK, "disabled": "false"},
+        "data.items.0.disabled: Input should be a valid boolean",
+    ),
+}
+
+
+@pytest.mark.parametrize("webhook,problem", WRONG_WEBHOOKS.values(), ids=WRONG_WEBHOOKS.keys())
+def test_a_webhook_of_the_wrong_shape_is_an_unexpected_answer(raw_upstream, webhook, problem):
+    raw_upstream.serve(answer(json_answer(envelope({"items": [webhook]}))))
+    error = failure_of(lambda: ManagementApi().get_webhook("sandbox"))
+    assert (error.cause, str(error)) == ("unexpected", UNEXPECTED)
+    assert problem in error.detail
+    # The value found is not repeated: it could have been the secret.
+    assert "12345" not in error.detail
+
+
+def test_a_redirect_is_not_an_answer(raw_upstream):
+    body = json.dumps(envelope({"items": [WEBHOOK]})).encode()
+    raw_upstream.serve(answer(upstream_answer("302 Found", [b"Location: http://127.0.0.1:9/"], body)))
+    error = failure_of(lambda: ManagementApi().get_webhook("sandbox"))
+    assert (error.status, error.cause) == (302, "refused")
+
+
+def test_field_errors_of_the_wrong_shape_are_an_unexpected_answer(raw_upstream):
+    raw_upstream.serve(answer(json_answer({"message": "url: no", "errors": ["url"]}, "400 Bad Request")))
+    error = failure_of(lambda: ManagementApi().put_webhook("sandbox", "https://a.example.com/"))
+    assert (error.status, error.cause, error.field_errors) == (400, "unexpected", {})
+
+
+def test_a_long_error_sentence_is_cut(raw_upstream):
+    raw_upstream.serve(answer(json_answer({"message": "No. " * 10_000}, "409 Conflict")))
+    error = failure_of(lambda: ManagementApi().put_webhook("sandbox", "https://a.example.com/"))
+    assert len(str(error)) == 300 and str(error).endswith("…")
+
+
+# The export: no size cap, but it must start within the deadline, and each later read too.
+
+
+def test_an_export_whose_first_bytes_do_not_come_in_time_fails_in_plain_words(raw_upstream, settings):
+    settings.AUTOQL_API_TIMEOUT = 0.5
+    raw_upstream.serve(trickle(upstream_answer("200 OK", [b"Content-Type: text/csv"], b"id\n1\n"), every_s=0.1))
+    error = failure_of(lambda: ManagementApi().export_logs("sandbox", "csv", {}))
+    assert (error.cause, str(error)) == ("timeout", "The management API did not answer in 0.5 s.")
+
+
+def test_an_export_that_stalls_after_its_first_bytes_ends_at_the_read_timeout(raw_upstream, settings):
+    settings.AUTOQL_API_TIMEOUT = 0.5
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 1000000\r\n\r\nid\n"
+
+    def first_bytes_then_nothing(conn, stop):
+        conn.sendall(head)
+        stop.wait(30)
+
+    raw_upstream.serve(first_bytes_then_nothing)
+    exported = ManagementApi().export_logs("sandbox", "csv", {})
+    with pytest.raises(requests.exceptions.ConnectionError) as caught:
+        list(exported.chunks)
+    assert "Read timed out" in str(caught.value)
+
+
+def test_an_export_is_not_capped(raw_upstream, settings):
+    settings.AUTOQL_API_MAX_RESPONSE_BYTES = 64 * 1024
+    body = b"id\n" + b"1234567\n" * 100_000
+    headers = [b"Content-Type: text/csv; charset=utf-8", b'Content-Disposition: attachment; filename="x.csv"']
+    raw_upstream.serve(answer(upstream_answer("200 OK", headers, body)))
+    exported = ManagementApi().export_logs("sandbox", "csv", {})
+    assert (exported.filename, exported.content_type) == ("x.csv", "text/csv; charset=utf-8")
+    assert b"".join(exported.chunks) == body
+
+
+def test_an_exports_odd_content_type_is_not_passed_on(raw_upstream):
+    raw_upstream.serve(answer(upstream_answer("200 OK", [b"Content-Type: text/html\r\n folded"], b"id\n")))
+    assert ManagementApi().export_logs("sandbox", "csv", {}).content_type == "application/octet-stream"

@@ -7,6 +7,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from webhooks_app.contract import MAX_JSON_DEPTH, nests_at_most
+
 register = template.Library()
 
 
@@ -28,11 +30,20 @@ def as_datetime(value: str | None) -> datetime | None:
 
 @register.filter
 def pretty_json_text(value: str) -> str:
-    """A JSON document kept as text (a request body), indented when it parses."""
+    """A JSON document kept as text (a request body), indented when it parses, nests no deeper than
+    the templates indent, and holds only text a page can encode (no half surrogate pair)."""
     try:
-        return json.dumps(json.loads(value), indent=2, ensure_ascii=False)
-    except (TypeError, ValueError):
+        parsed = json.loads(value)
+    except (TypeError, ValueError, RecursionError):
         return value
+    if not nests_at_most(parsed, MAX_JSON_DEPTH):
+        return value
+    pretty = json.dumps(parsed, indent=2, ensure_ascii=False)
+    try:
+        pretty.encode("utf-8")
+    except UnicodeEncodeError:
+        return value
+    return pretty
 
 
 @register.filter
