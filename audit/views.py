@@ -11,8 +11,8 @@ from django.views.decorators.http import require_GET
 
 from audit.forms import ActivityFilterForm
 from audit.models import AuditEvent
+from webhooks_app.access import MANAGE_PERMISSION
 from webhooks_app.errors import error_response
-from webhooks_app.views import MANAGE_PERMISSION
 
 PAGE_SIZE = 25
 

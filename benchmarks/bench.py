@@ -288,7 +288,7 @@ def pages(figures: Figures, user: Any, settings: Any) -> None:
     from django.test import Client, RequestFactory
 
     from webhooks_app.client import ManagementApi
-    from webhooks_app.views import TABLE_FIELDS, _logs_context
+    from webhooks_app.logs_table import TABLE_FIELDS, logs_context
 
     client = Client()
     client.force_login(user)
@@ -361,7 +361,7 @@ def pages(figures: Figures, user: Any, settings: Any) -> None:
     # from memory, with no request and no API call.
     request = RequestFactory().get("/logs", logs_query, headers=HX)
     request.user = user
-    context = _logs_context(request, ManagementApi())
+    context = logs_context(request, ManagementApi())
     assert len(context["rows"]) == 10, context["logs_error"]
     partial, floor = side_by_side(partial_page, lambda: render(request, "webhooks_app/_logs.html", context))
     figures.add("rendering the partial's rows from memory (median)", floor, "ms")

@@ -296,6 +296,14 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 
+# --- Environments -------------------------------------------------------------------------------
+# The environments webhooks live in, in the order the tab shows them (portal/environments.py): a
+# comma-separated list of names; each needs its API key, AUTOQL_<NAME>_API_KEY.
+WEBHOOK_ENVIRONMENTS = [
+    (name, name.capitalize()) for name in env.list("WEBHOOK_ENVIRONMENTS", default=["sandbox", "production"])
+]
+
+
 # --- Management API (the portal's side) ---------------------------------------------------------
 AUTOQL_DOMAIN = env.str("AUTOQL_DOMAIN", default="").rstrip("/")
 AUTOQL_SANDBOX_API_KEY = env.str("AUTOQL_SANDBOX_API_KEY", default="")

@@ -17,8 +17,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
+from webhooks_app.access import MANAGE_PERMISSION, HtmxHttpRequest
 from webhooks_app.client import ManagementApi, ManagementApiError
-from webhooks_app.views import MANAGE_PERMISSION, HtmxHttpRequest
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "receiver_samples"
 

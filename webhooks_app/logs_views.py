@@ -16,26 +16,20 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
-from django_htmx.http import reswap, retarget, trigger_client_event
+from django_htmx.http import trigger_client_event
 
 from audit.trail import Action, record
-from portal.credentials import ENVIRONMENTS
 from portal.signatures import hide_fresh_signature
 from webhooks_app import health_panel
+from webhooks_app.access import MANAGE_PERMISSION, HtmxHttpRequest, known_environment
 from webhooks_app.client import ManagementApi, ManagementApiError
 from webhooks_app.errors import error_response
 from webhooks_app.forms import LogsPageForm
 from webhooks_app.log_filters import TIME_FORMATS, LogFiltering, as_utc_text
-from webhooks_app.views import MANAGE_PERMISSION, HtmxHttpRequest
+from webhooks_app.responses import modal
 
 DELIVERY_ID = re.compile(r"[0-9A-Fa-f-]{32,36}")
 EXPORT_FORMATS = {"csv": "CSV", "jsonl": "JSON lines"}
-
-
-def _known(environment: str) -> str:
-    if environment not in ENVIRONMENTS:
-        raise Http404("No such environment")
-    return environment.capitalize()
 
 
 # An opened row: its request and response, loaded when the reader opens it.
@@ -63,7 +57,7 @@ def _row_from_the_list(api: ManagementApi, environment: str, log_id: str, at: st
 @require_GET
 @login_required
 def log_detail(request: HttpRequest, environment: str, log_id: str) -> HttpResponse:
-    _known(environment)
+    known_environment(environment)
     context: dict[str, Any] = {"env": environment, "row": None, "error": None}
     api = ManagementApi()
     try:
@@ -91,7 +85,7 @@ def log_detail(request: HttpRequest, environment: str, log_id: str) -> HttpRespo
 @require_GET
 @login_required
 def delivery_timeline(request: HttpRequest, environment: str, delivery_id: str) -> HttpResponse:
-    _known(environment)
+    known_environment(environment)
     if not DELIVERY_ID.fullmatch(delivery_id):
         raise Http404("No such delivery")
     context: dict[str, Any] = {"delivery": None, "error": None}
@@ -118,7 +112,7 @@ def delivery_timeline(request: HttpRequest, environment: str, delivery_id: str) 
 @require_GET
 @login_required
 def logs_health(request: HttpRequest, environment: str) -> HttpResponse:
-    label = _known(environment)
+    label = known_environment(environment)
     try:
         return HttpResponse(health_panel.panel(environment, label, request.user.has_perm(MANAGE_PERMISSION)))
     except ManagementApiError as e:
@@ -171,18 +165,10 @@ def _since_words(since: datetime, now: datetime) -> str:
     return f"{since:%Y-%m-%d %H:%M} UTC"
 
 
-def _modal(request: HtmxHttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    """Content for the page's modal, or a page of its own without JavaScript."""
-    context = {**context, "content_template": template}
-    if request.htmx:
-        return reswap(retarget(render(request, template, context, status=status), "#modal-content"), "innerHTML")
-    return render(request, "webhooks_app/modal_page.html", context, status=status)
-
-
 @require_http_methods(["GET", "POST"])
 @login_required
 def recover_failed(request: HtmxHttpRequest, environment: str) -> HttpResponse:
-    label = _known(environment)
+    label = known_environment(environment)
     if not request.user.has_perm(MANAGE_PERMISSION):
         return error_response(request, "Only managers can recover failed deliveries.", 403)
     if request.method == "POST":
@@ -194,7 +180,7 @@ def recover_failed(request: HtmxHttpRequest, environment: str) -> HttpResponse:
         )
     context: dict[str, Any] = {"form": form, "label": label, "environment": environment, "count": None, "error": None}
     if not form.is_valid():
-        return _modal(request, "webhooks_app/_recover_confirm.html", context, status=400)
+        return modal(request, "webhooks_app/_recover_confirm.html", context, status=400)
     now = timezone.now()
     since = form.since_time(now)
     context["since_words"] = _since_words(since, now)
@@ -206,9 +192,9 @@ def recover_failed(request: HtmxHttpRequest, environment: str) -> HttpResponse:
             context["count"] = api.recoverable_count(environment, as_utc_text(since))
     except ManagementApiError as e:
         context["error"] = e.message
-        return _modal(request, "webhooks_app/_recover_confirm.html", context, status=400 if e.status == 400 else 200)
+        return modal(request, "webhooks_app/_recover_confirm.html", context, status=400 if e.status == 400 else 200)
     if request.method == "GET":
-        return _modal(request, "webhooks_app/_recover_confirm.html", context)
+        return modal(request, "webhooks_app/_recover_confirm.html", context)
     record(
         Action.DELIVERIES_RECOVERED,
         request=request,
@@ -216,7 +202,7 @@ def recover_failed(request: HtmxHttpRequest, environment: str) -> HttpResponse:
         detail=f"{queued} failed since {as_utc_text(since)}",
     )
     context["queued"] = queued
-    response = _modal(request, "webhooks_app/_recover_confirm.html", context)
+    response = modal(request, "webhooks_app/_recover_confirm.html", context)
     return trigger_client_event(response, "logs:refresh", {})
 
 
@@ -226,7 +212,7 @@ def recover_failed(request: HtmxHttpRequest, environment: str) -> HttpResponse:
 @require_GET
 @login_required
 def export_logs(request: HttpRequest, environment: str) -> HttpResponseBase:
-    label = _known(environment)
+    label = known_environment(environment)
     file_format = request.GET.get("format", "csv")
     if file_format not in EXPORT_FORMATS:
         return error_response(request, "Choose an export format: csv or jsonl.", 400)
@@ -266,7 +252,7 @@ def _count_newer(items: list[dict[str, Any]], newest: str) -> int:
 @require_GET
 @login_required
 def new_deliveries(request: HttpRequest, environment: str) -> HttpResponse:
-    _known(environment)
+    known_environment(environment)
     paging = LogsPageForm.from_query(request.GET)
     # Absent: learn the newest row there is now (a page past 1 does not show it). Empty: none yet.
     newest = request.GET.get("newest")

@@ -11,15 +11,12 @@ from django import forms
 from django.http import HttpResponse
 from django.urls import reverse
 
+from portal import environments
+from webhooks_app.access import HtmxHttpRequest
+from webhooks_app.cards import card_context
 from webhooks_app.client import ManagementApi
-from webhooks_app.views import (
-    LABELS,
-    HtmxHttpRequest,
-    _card_context,
-    _card_response,
-    _modal,
-    change_view,
-)
+from webhooks_app.decorators import change_view
+from webhooks_app.responses import card_response, modal
 
 ROLL_PERIODS = [(1, "1 hour"), (24, "24 hours"), (72, "72 hours"), (168, "7 days")]
 DEFAULT_ROLL_HOURS = 24
@@ -40,21 +37,21 @@ class RollForm(forms.Form):
 @change_view("Rolling the secret", methods=("GET", "POST"))
 def roll_secret(request: HtmxHttpRequest, environment: str) -> HttpResponse:
     form = RollForm(request.POST if request.method == "POST" else None)
-    context: dict[str, Any] = {"form": form, "environment": environment, "label": LABELS[environment]}
+    context: dict[str, Any] = {"form": form, "environment": environment, "label": environments.label(environment)}
     if request.method == "POST" and form.is_valid():
         webhook = ManagementApi().roll_secret(environment, form.cleaned_data["expires_in_hours"])
         context.update(
             next_secret=webhook["next_secret"],
             activates_at=webhook["next_secret_activates_at"],
             # The card changes too (it now shows the pending roll): swapped out of band by htmx.
-            card=_card_context(request, environment, webhook) if request.htmx else None,
+            card=card_context(request, environment, webhook) if request.htmx else None,
         )
-        response = _modal(request, "webhooks_app/_roll_secret_shown.html", context)
+        response = modal(request, "webhooks_app/_roll_secret_shown.html", context)
         # The next secret is in this answer only: no cache may keep it.
         response["Cache-Control"] = "no-store"
         return response
     status = 400 if request.method == "POST" else 200
-    return _modal(request, "webhooks_app/_roll_secret_form.html", context, status=status)
+    return modal(request, "webhooks_app/_roll_secret_form.html", context, status=status)
 
 
 def _confirm(
@@ -70,19 +67,19 @@ def _confirm(
     """The confirmation a roll's Switch now or Cancel asks for, posting back to the same view."""
     context = {
         "environment": environment,
-        "label": LABELS[environment],
+        "label": environments.label(environment),
         "button": button,
         "danger": danger,
         "title": title,
         "text": text,
         "url": reverse(url_name, args=[environment]),
     }
-    return _modal(request, "webhooks_app/_confirm.html", context)
+    return modal(request, "webhooks_app/_confirm.html", context)
 
 
 @change_view("Switching to the next secret", methods=("GET", "POST"))
 def complete_secret_roll(request: HtmxHttpRequest, environment: str) -> HttpResponse:
-    label = LABELS[environment]
+    label = environments.label(environment)
     if request.method == "GET":
         return _confirm(
             request,
@@ -94,12 +91,12 @@ def complete_secret_roll(request: HtmxHttpRequest, environment: str) -> HttpResp
             "that still verify with the current one will reject them.",
         )
     webhook = ManagementApi().complete_secret_roll(environment)
-    return _card_response(request, environment, webhook, f"{label} deliveries are now signed with the next secret.")
+    return card_response(request, environment, webhook, f"{label} deliveries are now signed with the next secret.")
 
 
 @change_view("Cancelling the roll", methods=("GET", "POST"))
 def cancel_secret_roll(request: HtmxHttpRequest, environment: str) -> HttpResponse:
-    label = LABELS[environment]
+    label = environments.label(environment)
     if request.method == "GET":
         return _confirm(
             request,
@@ -111,4 +108,4 @@ def cancel_secret_roll(request: HtmxHttpRequest, environment: str) -> HttpRespon
             text=f"The next {label} secret is forgotten and never signs anything; the current secret stays.",
         )
     webhook = ManagementApi().cancel_secret_roll(environment)
-    return _card_response(request, environment, webhook, f"{label} secret roll cancelled.")
+    return card_response(request, environment, webhook, f"{label} secret roll cancelled.")
