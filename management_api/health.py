@@ -2,7 +2,8 @@
 
 Both are answered by `HealthChecksMiddleware`, first in MIDDLEWARE, before host validation and
 the HTTPS redirect: a load balancer probes each node by its address over plain HTTP. Neither
-needs a login, and neither says more than ok/failing per check: no versions, hosts or counts.
+needs a login, and neither says more than ok/failing per check (the worker check names an
+environment that nobody serves): no versions, hosts or counts.
 """
 
 import logging

@@ -379,6 +379,9 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 WEBHOOK_POLL_INTERVAL = env.float(
     "WEBHOOK_POLL_INTERVAL", default=5.0 if DATABASES["default"]["ENGINE"].endswith("postgresql") else 0.25
 )
+if not WEBHOOK_POLL_INTERVAL > 0:
+    # 0 would have every idle worker query the database in a tight loop.
+    raise ImproperlyConfigured(f"WEBHOOK_POLL_INTERVAL: {WEBHOOK_POLL_INTERVAL:g} is not a number of seconds above 0")
 
 
 # --- Logging ------------------------------------------------------------------------------------

@@ -250,7 +250,7 @@ def test_a_sandbox_worker_leaves_production_to_others_and_readyz_says_none_serve
     assert serving == {"sandbox": 1, "production": 0}
 
 
-@pytest.mark.parametrize("name", ["nowhere", "sandbox,staging"])
+@pytest.mark.parametrize("name", ["nowhere", "sandbox,staging", "", "sandbox,"])
 def test_an_unknown_environment_is_refused_by_name(name):
     with pytest.raises(CommandError, match=r"Unknown environment .*; choose from sandbox, production"):
         call_command("delivery_worker", "--environment", name)

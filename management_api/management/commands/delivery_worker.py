@@ -22,13 +22,15 @@ WORKER_ID_MAX_LENGTH = WorkerHeartbeat._meta.get_field("worker_id").max_length o
 
 def chosen_environments(given: list[str]) -> list[str]:
     """The environments named by --environment (repeated or comma-separated); every one by default."""
-    names = [name.strip() for value in given for name in value.split(",") if name.strip()]
+    if not given:
+        return list(Environment.values)
+    names = [name.strip() for value in given for name in value.split(",")]
     unknown = [name for name in names if name not in Environment.values]
     if unknown:
         raise CommandError(
             f"Unknown environment {', '.join(map(repr, unknown))}; choose from {', '.join(Environment.values)}."
         )
-    return list(dict.fromkeys(names)) or list(Environment.values)
+    return list(dict.fromkeys(names))
 
 
 class Command(BaseCommand):
