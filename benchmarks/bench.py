@@ -45,6 +45,7 @@ ADMIN_CHANGELIST = "/admin/management_api/webhooklog/"
 ADMIN_PAGE_SIZE = 100  # ModelAdmin.list_per_page, which WebhookLogAdmin keeps
 DELIVERIES = 2000
 DELIVERY_ROUNDS = 3
+IDLE_ALERTS = 20
 SCALE_OUT_ALERTS = 5000
 SCALE_OUT_DELAY_S = 0.020
 # One worker at 20 ms a request needs 100 s at best; on a loaded machine, several times that.
@@ -475,6 +476,38 @@ def delivery(figures: Figures, receiver: Receiver, database_url: str) -> None:
     figures.add(f"one delivery_worker, {DELIVERIES} alerts (median)", worker_rate, "per s")
     figures.ratio("delivery_worker / bare requests.Session throughput", worker_rate / bare_rate, ">= 0.7x")
     figures.add("peak RSS of a delivery worker", max(worker_rss), "MB")
+    idle_latency(figures, receiver, database_url)
+
+
+def idle_latency(figures: Figures, receiver: Receiver, database_url: str) -> None:
+    """Alerts one at a time to an idle worker: how long from the commit to the receipt.
+
+    What a worker's wake-up costs (the next issue's goal is p99 <= 1 s from the API's 202).
+    """
+    import random
+
+    from management_api.models import WorkerHeartbeat
+
+    receiver.reset()
+    WorkerHeartbeat.objects.all().delete()
+    workers = start_workers(1, database_url, "idle")
+    pauses = random.Random(1)
+    latencies = []
+    try:
+        wait_until_idle(workers)
+        for count in range(1, IDLE_ALERTS + 1):
+            # Long enough for the worker to be idle again, and at no fixed point of its poll interval.
+            time.sleep(pauses.uniform(0.5, 1.5))
+            committed_at = queue_alerts(1)
+            if not receiver.wait_for(count, timeout=30):
+                raise RuntimeError("An alert queued to an idle worker was not delivered in 30 s")
+            latencies.append((receiver.received[-1][1] - committed_at) * 1000)
+    finally:
+        stop_workers(workers)
+    figures.add(
+        f"idle worker, {IDLE_ALERTS} alerts one at a time: commit to receipt p50", percentile(latencies, 0.5), "ms"
+    )
+    figures.add(f"idle worker, {IDLE_ALERTS} alerts one at a time: commit to receipt, max", max(latencies), "ms")
 
 
 def scale_out(figures: Figures, database_url: str) -> None:
