@@ -213,7 +213,7 @@ def _claim(delivery_id: str) -> Delivery | None:
 def _claim_due(environment: str, size: int) -> list[Delivery]:
     """Take up to `size` due deliveries of `environment`, oldest due first, for one attempt each.
 
-    PostgreSQL: rows another dispatcher is claiming are skipped, not waited for. SQLite: the
+    PostgreSQL: rows another worker is claiming are skipped, not waited for. SQLite: the
     transaction is IMMEDIATE (settings.py), so claims are made one after the other.
     """
     now = timezone.now()
@@ -379,7 +379,7 @@ def _write_settled(
 
 def _send_guarded(webhook: Webhook, delivery: Delivery, keep_alive: bool = False) -> DeliveryResult:
     """send_signed never raises by design; should it ever, the attempt is still logged and retried
-    on schedule, instead of the task runner retrying it at once and for ever with no log row."""
+    on schedule, instead of the worker's loop failing the whole batch with no log row."""
     body = build_body(delivery.event, delivery.payload)
     # The secret in force: the current one, or the next one once a roll has switched over.
     secret = webhook.signing_secret()

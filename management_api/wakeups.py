@@ -11,11 +11,8 @@ poll is the safety net, so a wake-up lost with a dropped connection costs at mos
 import logging
 import threading
 
-import psycopg
 from django.conf import settings
 from django.db import connection
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +39,10 @@ def announce_due(environment: str) -> None:
 
 def conninfo(application_name: str) -> str:
     """libpq's connection string for the database in DATABASES["default"]."""
+    # psycopg is imported only where PostgreSQL is used: loaded on SQLite, it would make every web
+    # and worker process some 8 MB larger for nothing.
+    from psycopg.conninfo import make_conninfo
+
     database = settings.DATABASES["default"]
     options = {key: value for key, value in database.get("OPTIONS", {}).items() if key not in DJANGO_ONLY_OPTIONS}
     params = {
@@ -64,6 +65,9 @@ def listen_forever(woken: dict[str, threading.Event], stop: threading.Event, app
     https://www.psycopg.org/psycopg3/docs/advanced/async.html#asynchronous-notifications),
     opened again whenever it drops.
     """
+    import psycopg  # PostgreSQL only, as in conninfo
+    from psycopg import sql
+
     environments = {channel(environment): environment for environment in woken}
     while not stop.is_set():
         try:
