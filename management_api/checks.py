@@ -1,6 +1,6 @@
 """A start-up check (Django's system checks) that the encryption keys read the stored secrets.
 
-`manage.py check`, `migrate` (so `make run`), `db_worker` and every other command run it first.
+`manage.py check`, `migrate` (so `make run`), `delivery_worker` and every other command run it first.
 Without it, a FIELD_ENCRYPTION_KEYS changed by hand (without rotate_encryption_key) would start
 the server, and every call that reads a secret would fail.
 """

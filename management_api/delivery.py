@@ -1,10 +1,10 @@
 """Sending events to an environment's webhook: attempts, retries, and a log row for each attempt.
 
-The Delivery rows are the queue: what is due, and who holds it (a lease). Django's Tasks API
-(django-tasks, run by `python manage.py db_worker`) only carries wake-ups: a `dispatch` task per
-environment's queue, which claims due deliveries a batch at a time, sends them over a kept-alive
-connection, and writes the batch's log rows and state changes in one transaction. A wake-up is
-queued only when none is waiting already, so queuing thousands of alerts makes a handful of tasks.
+The Delivery rows are the queue: what is due, when, and who holds it (a lease). The delivery
+worker (`manage.py delivery_worker`, management_api/worker.py) runs a loop per environment that
+claims due deliveries a batch at a time, sends them over a kept-alive connection, and writes the
+batch's log rows and state changes in one transaction. A transaction that makes a delivery due
+wakes the environment's idle workers when it commits (management_api/wakeups.py).
 """
 
 import logging
@@ -12,17 +12,12 @@ import random
 import threading
 import time
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Min, Q
+from django.db.models import F, Min
 from django.utils import timezone
-from django_tasks import task
-from django_tasks_db.backend import DatabaseBackend
-from django_tasks_db.compat import TaskResultStatus
-from django_tasks_db.models import DBTaskResult, get_date_max
 
 from management_api import notifications
 from management_api.models import (
@@ -36,6 +31,7 @@ from management_api.models import (
 )
 from management_api.periodic import repeat
 from management_api.sender import DeliveryResult, build_body, failed_result, send_signed, signed_headers
+from management_api.wakeups import announce_due
 
 logger = logging.getLogger(__name__)
 
@@ -46,56 +42,6 @@ MIN_RETRY_AFTER_S = 1.0
 
 class WebhookDisabled(Exception):
     pass
-
-
-@task()
-def dispatch(environment: str) -> int:
-    """A wake-up: deliver everything due in `environment`, a batch at a time, until nothing is."""
-    return deliver_due(environment)
-
-
-@task()
-def attempt_delivery_task(delivery_id: str) -> str:
-    # Tasks queued before deliveries were dispatched in batches name one delivery each.
-    return attempt_delivery(delivery_id)
-
-
-def wake(environment: str, run_after: datetime | None = None) -> None:
-    """Make sure a dispatcher of `environment` runs (at `run_after`, or as soon as a worker is free).
-
-    The delivery rows are the queue; a task only wakes a worker up. Nothing is queued while a
-    wake-up that is not yet claimed would run by then anyway: a running one does not count, as it
-    may already have looked at the rows, so no delivery is ever left without one. Two are harmless.
-    """
-    # Each environment has its own queue and worker: a hanging sandbox receiver never holds up production.
-    task = dispatch.using(queue_name=environment, run_after=run_after)
-    backend = task.get_backend()
-    if run_after is not None and not backend.supports_defer:
-        return  # recover_stalled wakes a dispatcher once the delivery is due
-    if isinstance(backend, DatabaseBackend):
-        waiting = DBTaskResult.objects.filter(
-            status=TaskResultStatus.READY,
-            backend_name=backend.alias,
-            queue_name=environment,
-            task_path=task.module_path,
-        )
-        if waiting.filter(Q(run_after=get_date_max()) | Q(run_after__lte=run_after or timezone.now())).exists():
-            return
-    task.enqueue(environment)
-
-
-def wake_after_commit(environment: str) -> None:
-    """`wake` once the current transaction commits; once per transaction, however many are queued in it."""
-    connection = transaction.get_connection()
-    if any(getattr(entry[1], "wakes", None) == environment for entry in connection.run_on_commit):
-        # Registered in this transaction already (a savepoint rolled back takes it away with the
-        # deliveries it held, so what is left still has its wake-up).
-        return
-    callback = partial(wake, environment)
-    callback.wakes = environment  # type: ignore[attr-defined]
-    # robust: the rows are committed by then; should the wake-up fail, recover_stalled still
-    # finds them, and the caller is not told that queueing failed.
-    transaction.on_commit(callback, robust=True)
 
 
 def _log_fields(
@@ -177,7 +123,7 @@ def queue_event(environment: str, event: str, payload: dict[str, Any], project_i
             project_id=project_id,
             next_attempt_at=timezone.now(),
         )
-        wake_after_commit(environment)
+        announce_due(environment)
     return delivery
 
 
@@ -189,7 +135,7 @@ def resend(log: WebhookLog) -> Delivery:
         delivery.next_attempt_at = timezone.now()
         delivery.leased_until = None
         delivery.save(update_fields=["state", "next_attempt_at", "leased_until", "updated_at"])
-        wake_after_commit(delivery.environment)
+        announce_due(delivery.environment)
     return delivery
 
 
@@ -232,7 +178,7 @@ def recover(environment: str, since: datetime) -> int:
             )
             queued += 1
         if queued:
-            wake_after_commit(environment)
+            announce_due(environment)
     return queued
 
 
@@ -267,7 +213,7 @@ def _claim(delivery_id: str) -> Delivery | None:
 def _claim_due(environment: str, size: int) -> list[Delivery]:
     """Take up to `size` due deliveries of `environment`, oldest due first, for one attempt each.
 
-    PostgreSQL: rows another dispatcher is claiming are skipped, not waited for. SQLite: the
+    PostgreSQL: rows another worker is claiming are skipped, not waited for. SQLite: the
     transaction is IMMEDIATE (settings.py), so claims are made one after the other.
     """
     now = timezone.now()
@@ -311,7 +257,7 @@ def retry_delay(attempt: int, retry_after: float | None) -> float | None:
 
 
 def attempt_delivery(delivery_id: str) -> str:
-    """One attempt of one queued delivery, as a dispatcher makes it; returns the delivery's state."""
+    """One attempt of one queued delivery, as the worker makes it; returns the delivery's state."""
     delivery = _claim(delivery_id)
     if delivery is None:
         return "not due"
@@ -320,33 +266,32 @@ def attempt_delivery(delivery_id: str) -> str:
         _give_up_unsendable([delivery])
         return "no webhook" if webhook is None else "webhook disabled"
     _attempt_batch(webhook, [delivery])
-    if delivery.state == DeliveryState.PENDING and delivery.next_attempt_at is not None:
-        transaction.on_commit(partial(wake, delivery.environment, delivery.next_attempt_at), robust=True)
     return delivery.state
 
 
-def deliver_due(environment: str) -> int:
-    """Attempt every due delivery of `environment`, a batch at a time; returns how many were attempted.
-
-    A full batch means more may be due: a wake-up is left for any idle worker to join in. Once
-    nothing is due, one is left for the earliest retry still to come.
+def deliver_due(environment: str, stop: threading.Event | None = None) -> int:
+    """Attempt every due delivery of `environment`, a batch at a time, until none is left or `stop`
+    is set (checked between batches, so a batch is always finished); returns how many were attempted.
     """
     size = settings.WEBHOOK_DISPATCH_BATCH
     attempted = 0
-    while batch := _claim_due(environment, size):
-        if len(batch) == size:
-            wake(environment)
+    while not (stop and stop.is_set()) and (batch := _claim_due(environment, size)):
         webhook = Webhook.objects.filter(environment=environment).first()
         if webhook is None or webhook.disabled_at:
             _give_up_unsendable(batch)
             continue
         attempted += _attempt_batch(webhook, batch)
-    next_due = Delivery.objects.filter(environment=environment, state=DeliveryState.PENDING).aggregate(
+    return attempted
+
+
+def next_due(environment: str) -> datetime | None:
+    """When the environment's earliest waiting delivery is due (perhaps already); None when none waits.
+
+    What an idle worker asks on every turn: one query on the (environment, state, next_attempt_at) index.
+    """
+    return Delivery.objects.filter(environment=environment, state=DeliveryState.PENDING).aggregate(
         at=Min("next_attempt_at")
     )["at"]
-    if next_due is not None:
-        wake(environment, next_due if next_due > timezone.now() else None)
-    return attempted
 
 
 def _give_up_unsendable(deliveries: list[Delivery]) -> None:
@@ -428,11 +373,13 @@ def _write_settled(
         Delivery.objects.filter(pk__in=[d.pk for d in unsent]).update(
             state=DeliveryState.PENDING, attempts=F("attempts") - 1, leased_until=None, next_attempt_at=now
         )
+        # Due again at once: an idle worker may take them before this one is back for them.
+        announce_due(webhook.environment)
 
 
 def _send_guarded(webhook: Webhook, delivery: Delivery, keep_alive: bool = False) -> DeliveryResult:
     """send_signed never raises by design; should it ever, the attempt is still logged and retried
-    on schedule, instead of the task runner retrying it at once and for ever with no log row."""
+    on schedule, instead of the worker's loop failing the whole batch with no log row."""
     body = build_body(delivery.event, delivery.payload)
     # The secret in force: the current one, or the next one once a roll has switched over.
     secret = webhook.signing_secret()
@@ -497,14 +444,11 @@ CUT_OFF = "the worker stopped during this attempt, so what the receiver answered
 
 
 def recover_stalled() -> int:
-    """Log and reschedule every attempt whose worker died mid-way; wake a dispatcher for any due one.
+    """Log and reschedule every attempt whose worker died mid-way.
 
     A cut-off attempt may well have reached the receiver, so it is logged (outcome unknown) and
     counts like a failed one: the next attempt waits its turn in the retry schedule, and a
     schedule that is spent gives the delivery up. Test events, never retried, are given up.
-
-    The second half is the safety net: a due delivery with no wake-up waiting (one lost, or a
-    task backend that cannot defer retries) is picked up here, at most WEBHOOK_RECOVERY_INTERVAL late.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -522,12 +466,9 @@ def recover_stalled() -> int:
         WebhookLog.objects.append([log for _, log in settled])
         for cut_off, _ in settled:
             cut_off.save(update_fields=["state", "next_attempt_at", "leased_until", "updated_at"])
-    due = Delivery.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lte=now)
-    for environment in due.values_list("environment", flat=True).distinct().order_by():
-        wake(environment)
-    for cut_off, _ in settled:
-        if cut_off.state == DeliveryState.PENDING and cut_off.next_attempt_at and cut_off.next_attempt_at > now:
-            wake(cut_off.environment, cut_off.next_attempt_at)
+        # The idle workers learn when the next attempts are due, and wait for them.
+        for environment in sorted({cut_off.environment for cut_off, _ in settled if cut_off.next_attempt_at}):
+            announce_due(environment)
     if stalled:
         logger.info("Logged and rescheduled %d delivery attempt(s) cut off by a stopped worker", len(stalled))
     return len(stalled)

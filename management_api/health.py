@@ -2,21 +2,22 @@
 
 Both are answered by `HealthChecksMiddleware`, first in MIDDLEWARE, before host validation and
 the HTTPS redirect: a load balancer probes each node by its address over plain HTTP. Neither
-needs a login, and neither says more than ok/failing per check: no versions, hosts or counts.
+needs a login, and neither says more than ok/failing per check (the worker check names an
+environment that nobody serves): no versions, hosts or counts.
 """
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.db.models import Min
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
-from management_api.models import Delivery, DeliveryState, WorkerHeartbeat
+from management_api.delivery import next_due
+from management_api.models import Environment, WorkerHeartbeat
 from management_api.periodic import repeat
 
 logger = logging.getLogger(__name__)
@@ -26,23 +27,47 @@ HEARTBEAT_INTERVAL_S = 10.0
 WORKER_SEEN_WITHIN = timedelta(minutes=1)
 
 
-def beat(worker_id: str) -> None:
-    WorkerHeartbeat.objects.update_or_create(worker_id=worker_id, defaults={"seen_at": timezone.now()})
+def beat(worker_id: str, environments: Sequence[str]) -> None:
+    WorkerHeartbeat.objects.update_or_create(
+        worker_id=worker_id, defaults={"seen_at": timezone.now(), "environments": sorted(environments)}
+    )
 
 
-def beat_forever(worker_id: str, stop: threading.Event) -> None:
-    """The worker's heartbeat thread: it runs beside the task loop, so a busy worker still beats."""
-    repeat(lambda: beat(worker_id), HEARTBEAT_INTERVAL_S, stop, "Writing the worker heartbeat")
+def beat_forever(worker_id: str, environments: Sequence[str], stop: threading.Event) -> None:
+    """The worker's heartbeat thread: it runs beside the delivery loops, so a busy worker still beats."""
+    repeat(lambda: beat(worker_id, environments), HEARTBEAT_INTERVAL_S, stop, "Writing the worker heartbeat")
 
 
-def oldest_due_delivery(now: datetime) -> datetime | None:
-    """When the longest-waiting delivery became due, among those due and not yet started.
+def live_workers(now: datetime) -> list[list[str]]:
+    """The environments each worker seen within WORKER_SEEN_WITHIN serves, one list per worker."""
+    return list(
+        WorkerHeartbeat.objects.filter(seen_at__gte=now - WORKER_SEEN_WITHIN).values_list("environments", flat=True)
+    )
 
-    Read from the delivery rows, not the task queue: they are the truth about what is owed,
-    whichever task backend carries the nudges.
+
+def workers_per_environment(now: datetime) -> dict[str, int]:
+    """How many live workers serve each environment, 0 for one that nobody serves."""
+    served = live_workers(now)
+    return {
+        environment: sum(environment in environments for environments in served) for environment in Environment.values
+    }
+
+
+def oldest_due_deliveries(now: datetime) -> dict[str, datetime]:
+    """For each environment with deliveries due and not yet started, when the longest-waiting became due.
+
+    Read from the delivery rows, which are the truth about what is owed: one indexed query each.
     """
-    due = Delivery.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lte=now)
-    return due.aggregate(oldest=Min("next_attempt_at"))["oldest"]
+    due = {environment: next_due(environment) for environment in Environment.values}
+    return {environment: at for environment, at in due.items() if at is not None and at <= now}
+
+
+def worker_check(now: datetime, due: dict[str, datetime]) -> str:
+    served = live_workers(now)
+    if not served:
+        return "no worker seen in the last minute"
+    unserved = [environment for environment in due if not any(environment in environments for environments in served)]
+    return f"no worker serves {' or '.join(unserved)}" if unserved else "ok"
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -53,10 +78,9 @@ def readyz(request: HttpRequest) -> JsonResponse:
     now = timezone.now()
     checks = {"database": "ok", "worker": "unknown", "queue": "unknown"}
     try:
-        seen = WorkerHeartbeat.objects.filter(seen_at__gte=now - WORKER_SEEN_WITHIN).exists()
-        checks["worker"] = "ok" if seen else "no worker seen in the last minute"
-        oldest = oldest_due_delivery(now)
-        lagging = oldest is not None and (now - oldest).total_seconds() > settings.READYZ_MAX_QUEUE_LAG
+        due = oldest_due_deliveries(now)
+        checks["worker"] = worker_check(now, due)
+        lagging = any((now - at).total_seconds() > settings.READYZ_MAX_QUEUE_LAG for at in due.values())
         checks["queue"] = "lagging" if lagging else "ok"
     except DatabaseError:
         logger.exception("/readyz could not read the database")

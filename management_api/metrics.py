@@ -3,7 +3,8 @@
 The web server and the workers are separate processes (often on separate machines), so no
 process's memory holds the true totals. The counters and the latency histogram come from
 AttemptTally (a few dozen rows kept up to date as log rows are written), the queue gauges from
-the delivery rows: every scrape costs a handful of indexed queries, whatever the log's size.
+the delivery rows, the workers gauge from their heartbeats: every scrape costs a handful of
+indexed queries, whatever the log's size.
 """
 
 import hmac
@@ -20,6 +21,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 
 from management_api.authentication import bearer_token
+from management_api.health import workers_per_environment
 from management_api.models import (
     LATENCY_BUCKET_INF,
     LATENCY_BUCKETS_MS,
@@ -90,12 +92,19 @@ class DatabaseCollector(Collector):
             .annotate(waiting=Count("pk"), oldest=Min("next_attempt_at"))
             .order_by()
         )
+        workers = GaugeMetricFamily(
+            "webhook_workers",
+            "Delivery workers seen in the last minute that serve the environment (0: nobody delivers it).",
+            labels=["environment"],
+        )
         by_environment = {row["environment"]: row for row in due}
+        serving = workers_per_environment(now)
         for environment in Environment.values:
             row = by_environment.get(environment)
             depth.add_metric([environment], row["waiting"] if row else 0)
             oldest_age.add_metric([environment], (now - row["oldest"]).total_seconds() if row else 0.0)
-        yield from (depth, oldest_age)
+            workers.add_metric([environment], serving[environment])
+        yield from (depth, oldest_age, workers)
 
 
 @require_GET

@@ -342,8 +342,8 @@ class Delivery(models.Model):
     """One event for one environment's webhook, attempted until it is accepted or given up.
 
     Its id is the AutoQL-Delivery-Id header, the same on every attempt, so receivers can drop
-    duplicates. The queue only nudges; this row is the truth about what is due, which is what
-    lets a delivery cut off by a killed worker be found and attempted again.
+    duplicates. The rows are the queue: this one is the truth about what is due and who holds
+    it, which is what lets a delivery cut off by a killed worker be found and attempted again.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
@@ -371,6 +371,8 @@ class Delivery(models.Model):
             models.Index(fields=["state", "next_attempt_at"]),
             models.Index(fields=["state", "leased_until"]),
             models.Index(fields=["environment", "state", "created_at"], name="delivery_env_state_created"),
+            # What each environment's worker loop asks on every turn: its earliest waiting delivery.
+            models.Index(fields=["environment", "state", "next_attempt_at"], name="delivery_env_state_due"),
         ]
 
     def __str__(self) -> str:
@@ -449,10 +451,15 @@ class AttemptTally(models.Model):
 
 
 class WorkerHeartbeat(models.Model):
-    """When each delivery worker was last seen alive; /readyz wants one seen in the last minute."""
+    """When each delivery worker was last seen alive, and which environments it serves.
+
+    /readyz wants one seen in the last minute for every environment with a delivery due.
+    """
 
     worker_id = models.CharField(max_length=64, unique=True)
     seen_at = models.DateTimeField(db_index=True)
+    # A list of environment names; empty for a row written by a worker of an older version.
+    environments = models.JSONField(default=list)
 
     def __str__(self) -> str:
         return f"{self.worker_id} seen {self.seen_at:%Y-%m-%d %H:%M:%S}"

@@ -12,7 +12,7 @@ logger = logging.getLogger(__name__)
 def repeat(job: Callable[[], object], every_s: float, stop: threading.Event, what: str) -> None:
     """Run `job` now and every `every_s` seconds until `stop` is set; a failure waits for the next turn.
 
-    Runs in a thread of its own beside the task loop, so it keeps its own database connection and
+    Runs in a thread of its own beside the delivery loops, so it keeps its own database connection and
     closes it when stopped.
     """
     while True:

@@ -15,8 +15,6 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django_tasks_db.compat import TaskResultStatus
-from django_tasks_db.models import DBTaskResult
 
 from audit.retention import prune_audit
 from management_api.models import Delivery, DeliveryState, Environment, LogSequence, WebhookLog, WorkerHeartbeat
@@ -34,7 +32,6 @@ HEARTBEAT_RETENTION = timedelta(days=1)
 class Pruned:
     logs: int = 0
     deliveries: int = 0
-    task_results: int = 0
     audit_events: int = 0
 
 
@@ -90,30 +87,21 @@ def prune_deliveries(cutoff: datetime, batch_size: int = BATCH_SIZE) -> int:
     return _delete_in_batches(finished, batch_size)
 
 
-def prune_task_results(cutoff: datetime, batch_size: int = BATCH_SIZE) -> int:
-    finished = DBTaskResult.objects.filter(
-        status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED], finished_at__lt=cutoff
-    ).order_by()
-    return _delete_in_batches(finished, batch_size)
-
-
 def prune(now: datetime | None = None, batch_size: int = BATCH_SIZE) -> Pruned:
-    """One retention pass over logs, finished deliveries, finished task results and old heartbeats."""
+    """One retention pass over logs, finished deliveries, audit events and old heartbeats."""
     now = now or timezone.now()
     log_cutoff = now - timedelta(days=settings.WEBHOOK_LOG_RETENTION_DAYS)
     pruned = Pruned(
         logs=prune_logs(log_cutoff, batch_size),
         deliveries=prune_deliveries(log_cutoff, batch_size),
-        task_results=prune_task_results(now - timedelta(days=settings.TASK_RESULT_RETENTION_DAYS), batch_size),
         audit_events=prune_audit(now, batch_size),
     )
     WorkerHeartbeat.objects.filter(seen_at__lt=now - HEARTBEAT_RETENTION).delete()
-    if pruned.logs or pruned.deliveries or pruned.task_results or pruned.audit_events:
+    if pruned.logs or pruned.deliveries or pruned.audit_events:
         logger.info(
-            "Retention removed %d log row(s), %d delivery(ies), %d task result(s), %d audit event(s)",
+            "Retention removed %d log row(s), %d delivery(ies), %d audit event(s)",
             pruned.logs,
             pruned.deliveries,
-            pruned.task_results,
             pruned.audit_events,
         )
     return pruned

@@ -63,12 +63,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "ninja",
-    # Before django_tasks_db: its db_worker command is extended in management_api.
     "management_api",
     "webhooks_app",
     "demo_receiver",
-    "django_tasks",
-    "django_tasks_db",
     "axes",
     "django_ratelimit",
     # After axes: its failed sign-in handler must mark a locked-out request before audit reads it.
@@ -385,8 +382,6 @@ SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"] + ([] if _CACHE_URL else ["dj
 # Log rows older than this many days are removed (oldest first, in small batches) by the worker;
 # Recover reaches back no further.
 WEBHOOK_LOG_RETENTION_DAYS = env.float("WEBHOOK_LOG_RETENTION_DAYS", default=90.0)
-# Finished queue task results older than this many days are removed too.
-TASK_RESULT_RETENTION_DAYS = env.float("TASK_RESULT_RETENTION_DAYS", default=7.0)
 # How often each worker runs that retention pass, in seconds.
 WEBHOOK_RETENTION_INTERVAL = env.float("WEBHOOK_RETENTION_INTERVAL", default=3600.0)
 # /readyz answers 503 when the oldest due delivery has waited longer than this, in seconds.
@@ -395,15 +390,16 @@ READYZ_MAX_QUEUE_LAG = env.float("READYZ_MAX_QUEUE_LAG", default=300.0)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 
-# --- Tasks (delivery queue) ---------------------------------------------------------------------
-# One queue per environment, each with its own worker (scripts/serve.sh): a sandbox receiver that
-# hangs never delays production deliveries.
-TASKS = {
-    "default": {
-        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default", "sandbox", "production"],
-    }
-}
+# --- Delivery worker (manage.py delivery_worker) ----------------------------------------------
+# The delivery rows are the queue. An idle worker looks at them again after this many seconds,
+# unless woken sooner: on PostgreSQL each commit that makes a delivery due wakes it (NOTIFY), so
+# this poll is only a safety net; SQLite has no such wake-up, so there it is what workers rely on.
+WEBHOOK_POLL_INTERVAL = env.float(
+    "WEBHOOK_POLL_INTERVAL", default=5.0 if DATABASES["default"]["ENGINE"].endswith("postgresql") else 0.25
+)
+if not WEBHOOK_POLL_INTERVAL > 0:
+    # 0 would have every idle worker query the database in a tight loop.
+    raise ImproperlyConfigured(f"WEBHOOK_POLL_INTERVAL: {WEBHOOK_POLL_INTERVAL:g} is not a number of seconds above 0")
 
 
 # --- Logging ------------------------------------------------------------------------------------

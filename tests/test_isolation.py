@@ -1,5 +1,6 @@
 """Receivers that hang hold neither the web workers nor the other environment's deliveries."""
 
+import contextlib
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -51,16 +52,19 @@ def test_fifty_test_connections_to_a_hanging_receiver_leave_the_pages_answering(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_production_alert_is_delivered_while_the_sandbox_receiver_hangs(httpserver, tmp_path):
+@pytest.mark.parametrize("serving", [[None], ["sandbox", "production"]], ids=["one worker", "a worker each"])
+def test_a_production_alert_is_delivered_while_the_sandbox_receiver_hangs(httpserver, tmp_path, serving):
     production = Webhook.objects.create(environment="production", url=httpserver.url_for("/hook"), secret="p" * 43)
     httpserver.expect_request("/hook").respond_with_handler(VerifyingReceiver(secret=production.secret))
-    # A deadline far longer than the wait below: one shared worker would still be stuck on sandbox.
+    # A deadline far longer than the wait below: one loop for both would still be stuck on sandbox.
     slow = {"WEBHOOK_DELIVERY_DEADLINE": "120"}
     with (
-        workers(1, tmp_path, queue="sandbox", **slow),
-        workers(1, tmp_path, queue="production", **slow),
+        contextlib.ExitStack() as started,
         raw_receiver(hang) as hanging_url,
     ):
+        for index, environment in enumerate(serving):
+            (tmp_path / str(index)).mkdir()
+            started.enter_context(workers(1, tmp_path / str(index), environment=environment, **slow))
         Webhook.objects.create(environment="sandbox", url=hanging_url, secret="s" * 43)
         send_data_alert("sandbox", "p1", "stuck")
         wait_for(

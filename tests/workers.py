@@ -1,4 +1,4 @@
-"""Real `manage.py db_worker` processes on the test database, for the delivery tests."""
+"""Real `manage.py delivery_worker` processes on the test database, for the delivery tests."""
 
 import os
 import signal
@@ -38,9 +38,9 @@ def worker_env(**extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def workers(count: int = 1, log_dir: Path | None = None, queue: str = "*", **extra: str):
-    """Start `count` workers on `queue` (every queue by default); stop them when the block ends."""
-    processes = [start_worker(i, log_dir, queue=queue, **extra) for i in range(count)]
+def workers(count: int = 1, log_dir: Path | None = None, environment: str | None = None, **extra: str):
+    """Start `count` workers on `environment` (every one by default); stop them when the block ends."""
+    processes = [start_worker(i, log_dir, environment=environment, **extra) for i in range(count)]
     try:
         yield processes
     finally:
@@ -48,19 +48,17 @@ def workers(count: int = 1, log_dir: Path | None = None, queue: str = "*", **ext
             stop_worker(process)
 
 
-def start_worker(index: int = 0, log_dir: Path | None = None, queue: str = "*", **extra: str) -> subprocess.Popen:
+def start_worker(
+    index: int = 0, log_dir: Path | None = None, environment: str | None = None, **extra: str
+) -> subprocess.Popen:
     log = open(log_dir / f"worker-{index}.log", "w") if log_dir else subprocess.DEVNULL  # noqa: SIM115 (the worker owns it)
+    serving = ["--environment", environment] if environment else []
     return subprocess.Popen(
         [
             sys.executable,
             "manage.py",
-            "db_worker",
-            "--queue-name",
-            queue,
-            "--interval",
-            "0.1",
-            "--no-startup-delay",
-            "--no-reload",
+            "delivery_worker",
+            *serving,
             "--worker-id",
             f"test-worker-{index}-{time.monotonic_ns()}",
         ],
@@ -79,6 +77,23 @@ def stop_worker(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
+
+
+def process_holding(local_port: int, pids: list[int]) -> int | None:
+    """Which of `pids` holds the IPv4 TCP socket bound to `local_port` (Linux: /proc/net/tcp)."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].rsplit(":", 1)[1], 16) == local_port:
+            inodes.add(f"socket:[{fields[9]}]")
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                if os.readlink(fd) in inodes:
+                    return pid
+            except OSError:
+                continue  # closed meanwhile
+    return None
 
 
 def wait_for(predicate, timeout: float, interval: float = 0.1, message: str = "condition"):

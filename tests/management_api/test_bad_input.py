@@ -4,7 +4,6 @@ import json
 from urllib.parse import quote
 
 import pytest
-from django_tasks_db.models import DBTaskResult
 
 from management_api.alerts import data_alert_payload
 from management_api.models import Delivery, Webhook, WebhookLog
@@ -122,7 +121,6 @@ def assert_nothing_stored(before) -> None:
     assert webhook.url == HOOK
     assert WebhookLog.objects.count() == before["logs"]
     assert Delivery.objects.count() == before["deliveries"]
-    assert not DBTaskResult.objects.exists()
 
 
 @pytest.mark.parametrize("case", API_CASES.values(), ids=API_CASES.keys())

@@ -1,18 +1,24 @@
-"""The dispatcher: due deliveries claimed in batches, sent over a kept-alive connection, logged together."""
+"""A worker's loop: due deliveries claimed in batches, sent over a kept-alive connection, logged
+together; its rest until the next one is due; and the wake-ups that cut that rest short."""
 
 import collections
+import threading
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from django_tasks_db.models import DBTaskResult
+from django.utils import timezone
+from werkzeug import Response
 
 from management_api import delivery as deliveries
+from management_api import worker
 from management_api.alerts import send_data_alert
 from management_api.models import AttemptTally, Delivery, LogSequence, Webhook, WebhookLog, latency_bucket
 from management_api.sender import close_kept_connections
 from tests.receiver import KeepAliveReceiver
+from tests.wakeups import postgresql_only, wake_ups_heard
 
 pytestmark = pytest.mark.usefixtures("allow_loopback")
 
@@ -38,12 +44,6 @@ def webhook_to(url: str) -> Webhook:
 
 def queue(count: int) -> list[str]:
     return [str(send_data_alert("sandbox", f"p{i % 3}", f"alert {i}").id) for i in range(count)]
-
-
-def ready_wake_ups(environment: str = "sandbox") -> int:
-    return DBTaskResult.objects.filter(
-        status="READY", task_path="management_api.delivery.dispatch", queue_name=environment
-    ).count()
 
 
 def test_one_dispatcher_delivers_every_due_alert_once_in_batches(db, settings, receiver):
@@ -117,77 +117,126 @@ def test_a_failed_attempt_closes_the_kept_connection(db, httpserver):
     assert len(ports) == 2
 
 
-# These commit for real: a wake-up is queued once the deliveries' transaction commits.
+# These commit for real: PostgreSQL delivers a wake-up when the deliveries' transaction commits.
+@postgresql_only
 @pytest.mark.django_db(transaction=True)
-def test_queuing_many_alerts_leaves_one_wake_up():
+def test_queuing_many_alerts_in_one_transaction_wakes_the_workers_once():
     webhook_to("https://hooks.example.com/autoql")
-    with transaction.atomic():
+    with wake_ups_heard() as heard, transaction.atomic():
         queue(20)
-    assert ready_wake_ups() == 1
-    queue(3)  # three more transactions find it waiting
-    assert ready_wake_ups() == 1
-    assert DBTaskResult.objects.count() == 1
+    assert heard == ["sandbox"]
+    # Each transaction wakes them, whatever the workers are doing: a busy one may have looked at
+    # the rows already.
+    with wake_ups_heard() as heard:
+        queue(3)
+    assert heard == ["sandbox"] * 3
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_running_wake_up_does_not_count():
-    webhook_to("https://hooks.example.com/autoql")
-    queue(1)
-    # Claimed by a worker: it may have looked at the rows already, so a new alert needs its own.
-    DBTaskResult.objects.update(status="RUNNING")
-    queue(1)
-    assert ready_wake_ups() == 1
-    assert DBTaskResult.objects.count() == 2
-
-
+@postgresql_only
 @pytest.mark.django_db(transaction=True)
 def test_a_rolled_back_savepoint_takes_its_wake_up_away_but_not_the_next_ones():
     webhook_to("https://hooks.example.com/autoql")
-    with transaction.atomic():
+    with wake_ups_heard() as heard, transaction.atomic(), pytest.raises(RuntimeError), transaction.atomic():
+        queue(1)
+        raise RuntimeError("rolled back")
+    assert heard == []
+    with wake_ups_heard() as heard, transaction.atomic():
         with pytest.raises(RuntimeError), transaction.atomic():
             queue(1)
             raise RuntimeError("rolled back")
         [kept] = queue(1)
     assert [str(pk) for pk in Delivery.objects.values_list("id", flat=True)] == [kept]
-    assert ready_wake_ups() == 1
+    assert heard == ["sandbox"]
 
 
-def test_a_full_batch_wakes_another_worker_to_join_in(db, settings, receiver):
-    settings.WEBHOOK_DISPATCH_BATCH = 5
-    webhook_to(receiver.url)
-    queue(12)  # in the test's transaction: its wake-ups are never committed, so none exist
-    assert ready_wake_ups() == 0
-    deliveries.deliver_due("sandbox")
-    assert ready_wake_ups() == 1  # left by the first full batch for idle workers
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_that_hands_back_its_rest_wakes_the_other_workers_to_take_it(settings):
+    settings.WEBHOOK_DISPATCH_BATCH = 10
+    settings.WEBHOOK_DELIVERY_DEADLINE = deliveries.BATCH_SECONDS + 3
+    slow = KeepAliveReceiver(hang_s=deliveries.BATCH_SECONDS + 0.5)
+    try:
+        webhook_to(slow.url)
+        queue(3)
+        with wake_ups_heard() as heard:
+            batch = deliveries._claim_due("sandbox", 10)
+            assert deliveries._attempt_batch(Webhook.objects.get(), batch) == 1
+    finally:
+        slow.close()
+    assert heard == ["sandbox"]  # the two handed back are due at once, for any idle worker
 
 
-def test_a_batch_smaller_than_the_limit_wakes_no_one(db, settings, receiver):
-    settings.WEBHOOK_DISPATCH_BATCH = 5
-    webhook_to(receiver.url)
-    queue(3)
-    deliveries.deliver_due("sandbox")
-    assert ready_wake_ups() == 0
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_that_sends_all_it_claimed_wakes_no_one(settings):
+    receiver = KeepAliveReceiver()
+    try:
+        webhook_to(receiver.url)
+        queue(3)
+        with wake_ups_heard() as heard:
+            assert deliveries.deliver_due("sandbox") == 3
+    finally:
+        receiver.close()
+    assert heard == []
 
 
-def test_a_retry_leaves_a_wake_up_for_when_it_is_due(db, httpserver):
+def test_after_a_failure_the_loop_rests_until_the_retry_is_due(db, settings, httpserver):
+    settings.WEBHOOK_POLL_INTERVAL = 3600
     webhook_to(httpserver.url_for("/hook"))
     httpserver.expect_request("/hook").respond_with_data("no", status=503)
     queue(1)
-    deliveries.deliver_due("sandbox")
+    before = timezone.now()
+    rest = worker.rest_after_delivering("sandbox", threading.Event())
+    after = timezone.now()
     delivery = Delivery.objects.get()
-    [wake_up] = DBTaskResult.objects.filter(status="READY")
-    assert delivery.state == "pending"
-    assert wake_up.run_after == delivery.next_attempt_at
+    assert (delivery.state, delivery.attempts) == ("pending", 1)
+    assert delivery.next_attempt_at is not None
+    assert (
+        (delivery.next_attempt_at - after).total_seconds()
+        <= rest
+        <= (delivery.next_attempt_at - before).total_seconds()
+    )
 
 
-def test_recovery_wakes_a_dispatcher_for_a_due_delivery_that_has_none(db):
+def test_a_due_delivery_with_no_wake_up_is_found_on_the_next_turn(db, receiver):
+    webhook_to(receiver.url)
+    [queued] = queue(1)  # in the test's transaction: its wake-up is never committed
+    worker.rest_after_delivering("sandbox", threading.Event())
+    assert receiver.received == [queued]
+    assert Delivery.objects.get().state == "delivered"
+
+
+def test_an_idle_turn_is_one_query_and_rests_a_poll_interval_at_most(db, settings, django_assert_num_queries):
+    settings.WEBHOOK_POLL_INTERVAL = 0.25
     webhook_to("https://hooks.example.com/autoql")
-    queue(1)  # its wake-up is never committed
-    assert not DBTaskResult.objects.exists()
-    assert deliveries.recover_stalled() == 0  # nothing was cut off ...
-    assert ready_wake_ups() == 1  # ... but the due delivery has a wake-up now
-    deliveries.recover_stalled()
-    assert ready_wake_ups() == 1
+    with django_assert_num_queries(1):
+        assert worker.rest_after_delivering("sandbox", threading.Event()) == 0.25
+    # A retry an hour away: the loop still looks again after one interval.
+    Delivery.objects.create(
+        environment="sandbox",
+        type="data_alert",
+        event="data_alert.true",
+        next_attempt_at=timezone.now() + timedelta(hours=1),
+    )
+    with django_assert_num_queries(1):
+        assert worker.rest_after_delivering("sandbox", threading.Event()) == 0.25
+
+
+def test_a_worker_told_to_stop_finishes_its_batch_and_claims_no_other(db, settings, httpserver):
+    settings.WEBHOOK_DISPATCH_BATCH = 2
+    stop = threading.Event()
+
+    def stop_at_the_first_request(request):
+        stop.set()  # as SIGTERM does, mid-batch
+        return Response("ok")
+
+    webhook_to(httpserver.url_for("/hook"))
+    httpserver.expect_request("/hook").respond_with_handler(stop_at_the_first_request)
+    queue(5)
+    assert deliveries.deliver_due("sandbox", stop) == 2
+    states = collections.Counter(Delivery.objects.values_list("state", "attempts", "leased_until"))
+    assert states == {("delivered", 1, None): 2, ("pending", 0, None): 3}
+    assert WebhookLog.objects.count() == 2
 
 
 def test_a_slow_receiver_sends_the_rest_of_the_batch_back_unattempted(db, settings):

@@ -8,7 +8,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from management_api.alerts import send_data_alert
 from management_api.delivery import attempt_delivery
-from management_api.models import Delivery
+from management_api.models import Delivery, WorkerHeartbeat
 from tests.receiver import VerifyingReceiver
 
 TOKEN = "metrics-token-for-tests"
@@ -60,6 +60,7 @@ def test_it_lists_every_series_at_zero_on_a_fresh_database(client, db, metrics_t
         assert value(samples, "webhook_attempt_duration_seconds_count", environment=environment) == 0
         assert value(samples, "webhook_queue_depth", environment=environment) == 0
         assert value(samples, "webhook_queue_oldest_age_seconds", environment=environment) == 0
+        assert value(samples, "webhook_workers", environment=environment) == 0
 
 
 def test_counters_move_with_real_deliveries(client, api, httpserver, metrics_token):
@@ -122,3 +123,13 @@ def test_after_seed_demo_the_metrics_and_the_log_agree(client, db, metrics_token
             assert value(samples, "webhook_test_connections_total", environment=environment, outcome=outcome) == tests
         assert value(samples, "webhook_attempt_duration_seconds_count", environment=environment) == logged.count()
     assert WebhookLog.objects.filter(type="data_alert").exists() and WebhookLog.objects.filter(type="test").exists()
+
+
+def test_the_workers_gauge_counts_live_workers_per_environment(client, db, metrics_token):
+    now = timezone.now()
+    WorkerHeartbeat.objects.create(worker_id="both", seen_at=now, environments=["production", "sandbox"])
+    WorkerHeartbeat.objects.create(worker_id="sandbox", seen_at=now - timedelta(seconds=30), environments=["sandbox"])
+    WorkerHeartbeat.objects.create(worker_id="gone", seen_at=now - timedelta(minutes=2), environments=["production"])
+    samples = scrape(client)
+    assert value(samples, "webhook_workers", environment="sandbox") == 2
+    assert value(samples, "webhook_workers", environment="production") == 1

@@ -5,12 +5,12 @@ from urllib.parse import quote
 
 import pytest
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
 from management_api import delivery as deliveries
 from management_api.models import Delivery, Webhook
 from management_api.schemas import iso
 from tests.receiver import VerifyingReceiver
+from tests.wakeups import postgresql_only, wake_ups_heard
 
 pytestmark = pytest.mark.usefixtures("allow_loopback")
 
@@ -44,9 +44,7 @@ def recover(api, body, environment: str = "sandbox"):
     return api.call("POST", f"/webhooks/{environment}/recover", body, environment=environment)
 
 
-def test_it_sends_every_failed_data_alert_since_the_time_again_each_with_a_new_id(
-    api, httpserver, django_capture_on_commit_callbacks
-):
+def test_it_sends_every_failed_data_alert_since_the_time_again_each_with_a_new_id(api, httpserver):
     secret = api.create(url=httpserver.url_for("/hook"))["secret"]
     receiver = VerifyingReceiver(secret=secret)
     httpserver.expect_request("/hook").respond_with_handler(receiver)
@@ -58,8 +56,7 @@ def test_it_sends_every_failed_data_alert_since_the_time_again_each_with_a_new_i
     delivery("failed", 1, environment="production")
 
     assert count(api, since(3)).json() == {"data": {"count": 2}, "message": "Success", "reference_id": "1.1.200"}
-    with django_capture_on_commit_callbacks(execute=True):
-        response = recover(api, {"since": since(3)})
+    response = recover(api, {"since": since(3)})
 
     assert response.status_code == 202
     assert response.json()["data"] == {"queued": 2}
@@ -67,7 +64,6 @@ def test_it_sends_every_failed_data_alert_since_the_time_again_each_with_a_new_i
     assert [r.recovery_of_id for r in replacements] == [f.id for f in failed]
     assert all(r.state == "pending" and r.payload == PAYLOAD for r in replacements)
     assert {r.id for r in replacements}.isdisjoint({f.id for f in failed})
-    assert DBTaskResult.objects.count() == 1  # one wake-up for the environment's dispatcher
     for replacement in replacements:
         assert deliveries.attempt_delivery(str(replacement.id)) == "delivered"
     assert sorted(r["headers"]["Autoql-Delivery-Id"] for r in receiver.received) == sorted(
@@ -76,9 +72,22 @@ def test_it_sends_every_failed_data_alert_since_the_time_again_each_with_a_new_i
     assert all(r["problem"] is None for r in receiver.received)
     # The originals stay as they were: given up, and now recovered, so never sent twice.
     assert count(api, since(3)).json()["data"] == {"count": 0}
-    with django_capture_on_commit_callbacks(execute=True):
+    assert recover(api, {"since": since(3)}).json()["data"] == {"queued": 0}
+    assert not Delivery.objects.filter(recovery_of__in=replacements).exists()
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_once_committed_a_recover_wakes_the_workers_once_and_one_that_queues_nothing_does_not(api):
+    api.create()
+    delivery("failed", 2)
+    delivery("failed", 1)
+    with wake_ups_heard() as heard:
+        assert recover(api, {"since": since(3)}).json()["data"] == {"queued": 2}
+    assert heard == ["sandbox"]
+    with wake_ups_heard() as heard:
         assert recover(api, {"since": since(3)}).json()["data"] == {"queued": 0}
-    assert DBTaskResult.objects.count() == 1
+    assert heard == []
 
 
 def test_a_recovery_that_fails_again_can_be_recovered_again(api):
@@ -109,7 +118,6 @@ def test_a_disabled_webhook_is_409_and_nothing_is_queued(api):
         assert response.status_code == 409
         assert "disabled" in response.json()["message"]
     assert Delivery.objects.count() == 1
-    assert not DBTaskResult.objects.exists()
 
 
 def test_no_webhook_is_404(api):
@@ -145,7 +153,6 @@ def test_bad_since_is_400_and_queues_nothing(api, settings, body, message):
     assert response.json()["message"].startswith(message)
     assert response.json()["reference_id"] == "1.1.400"
     assert Delivery.objects.count() == 1
-    assert not DBTaskResult.objects.exists()
     if message.startswith("since") and isinstance(body.get("since"), str) and body["since"]:
         assert count(api, body["since"]).status_code == 400
 

@@ -1,33 +1,43 @@
 """POST /webhooks/{environment}/logs/{id}/resend: a new attempt of the same delivery."""
 
 import pytest
-from django_tasks_db.models import DBTaskResult
 
 from management_api import delivery as deliveries
 from management_api.models import Delivery, Webhook, WebhookLog
 from tests.receiver import VerifyingReceiver
+from tests.wakeups import postgresql_only, wake_ups_heard
 
 pytestmark = pytest.mark.usefixtures("allow_loopback")
 
 
-def test_it_resends_a_logged_test_with_the_same_delivery_id(api, httpserver, django_capture_on_commit_callbacks):
+def test_it_resends_a_logged_test_with_the_same_delivery_id(api, httpserver):
     secret = api.create(url=httpserver.url_for("/hook"))["secret"]
     receiver = VerifyingReceiver(secret=secret)
     httpserver.expect_request("/hook").respond_with_handler(receiver)
     log_id = api.call("POST", "/webhooks/sandbox/test", {}).json()["data"]["log_id"]
     first = WebhookLog.objects.get()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        response = api.call("POST", f"/webhooks/sandbox/logs/{log_id}/resend")
+    response = api.call("POST", f"/webhooks/sandbox/logs/{log_id}/resend")
 
     assert response.status_code == 202
     assert response.json()["data"] == {"delivery_id": str(first.delivery_id), "status": "pending"}
-    assert DBTaskResult.objects.count() == 1
+    assert Delivery.objects.get().state == "pending"  # due again: the row is the queue
     assert deliveries.attempt_delivery(str(first.delivery_id)) == "delivered"
     second = WebhookLog.objects.order_by("-seq").first()
     assert second is not None
     assert (second.delivery_id, second.attempt, second.status) == (first.delivery_id, 2, "success")
     assert [r["headers"]["Autoql-Delivery-Id"] for r in receiver.received] == [str(first.delivery_id)] * 2
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_once_committed_a_resend_wakes_the_workers(api, httpserver):
+    api.create(url=httpserver.url_for("/hook"))
+    httpserver.expect_request("/hook").respond_with_data("no", status=500)
+    log_id = api.call("POST", "/webhooks/sandbox/test", {}).json()["data"]["log_id"]
+    with wake_ups_heard() as heard:
+        assert api.call("POST", f"/webhooks/sandbox/logs/{log_id}/resend").status_code == 202
+    assert heard == ["sandbox"]
 
 
 def test_an_unknown_log_is_404(api):

@@ -1,4 +1,4 @@
-"""Retention: the oldest log rows, finished deliveries and task results go; paging stays exact."""
+"""Retention: the oldest log rows, finished deliveries and old heartbeats go; paging stays exact."""
 
 from collections.abc import Sequence
 from datetime import timedelta
@@ -6,7 +6,6 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
 from management_api.models import Delivery, DeliveryState, LogSequence, WebhookLog, WorkerHeartbeat
 from management_api.retention import prune
@@ -77,30 +76,12 @@ def test_a_second_pass_has_nothing_to_do(db, settings):
     assert WebhookLog.objects.count() == 1 == LogSequence.of("sandbox").total
 
 
-def task_result(status: str, finished_days_ago: float | None) -> DBTaskResult:
-    finished_at = timezone.now() - timedelta(days=finished_days_ago) if finished_days_ago is not None else None
-    return DBTaskResult.objects.create(
-        status=status,
-        finished_at=finished_at,
-        args_kwargs={"args": [], "kwargs": {}},
-        task_path="management_api.delivery.attempt_delivery_task",
-        backend_name="default",
-        run_after=timezone.now(),
-        exception_class_path="",
-        traceback="",
-    )
-
-
-def test_finished_task_results_past_their_limit_go(db, settings):
-    settings.TASK_RESULT_RETENTION_DAYS = 7
-    old_success = task_result("SUCCESSFUL", 8)
-    old_failure = task_result("FAILED", 30)
-    recent = task_result("SUCCESSFUL", 1)
-    waiting = task_result("READY", None)
-    assert prune(batch_size=1).task_results == 2
-    remaining = set(DBTaskResult.objects.values_list("pk", flat=True))
-    assert remaining == {recent.pk, waiting.pk}
-    assert old_success.pk not in remaining and old_failure.pk not in remaining
+def test_heartbeats_of_workers_gone_a_day_go(db):
+    now = timezone.now()
+    WorkerHeartbeat.objects.create(worker_id="gone", seen_at=now - timedelta(days=1, minutes=1))
+    WorkerHeartbeat.objects.create(worker_id="quiet", seen_at=now - timedelta(hours=23), environments=["sandbox"])
+    prune(now)
+    assert list(WorkerHeartbeat.objects.values_list("worker_id", flat=True)) == ["quiet"]
 
 
 def test_finished_deliveries_past_the_log_limit_go_and_pending_ones_stay(db, settings):

@@ -18,7 +18,6 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from identity.models import ExternalAccount
-from management_api.delivery import dispatch
 from management_api.models import Delivery, Webhook, WebhookLog
 
 
@@ -32,13 +31,6 @@ def a_log_row() -> models.Model:
     return WebhookLog.objects.create(
         environment="sandbox", type="test", event="test", status="failure", url="https://hooks.example.com/a"
     )
-
-
-def a_task_result() -> models.Model:
-    from django_tasks_db.models import DBTaskResult
-
-    result = dispatch.using(queue_name="sandbox").enqueue("sandbox")
-    return DBTaskResult.objects.get(id=result.id)
 
 
 # What django-axes records of a sign-in, as its handler writes it.
@@ -58,7 +50,6 @@ EXAMPLES: dict[str, Callable[[], models.Model]] = {
     "management_api.Webhook": a_webhook,
     "management_api.WebhookLog": a_log_row,
     "management_api.Delivery": lambda: Delivery.objects.create(environment="sandbox", type="data_alert", event="x"),
-    "django_tasks_database.DBTaskResult": a_task_result,
     "axes.AccessAttempt": an_access_attempt,
     "axes.AccessFailureLog": lambda: AccessFailureLog.objects.create(**SIGN_IN, path_info="/accounts/login/"),
     "axes.AccessLog": lambda: AccessLog.objects.create(**SIGN_IN, path_info="/accounts/login/"),

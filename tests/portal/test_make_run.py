@@ -40,11 +40,11 @@ def test_ctrl_c_stops_the_web_server_and_the_worker(tmp_path):
     try:
         wait_for(lambda: serves_the_login_page(env["PORT"]), 30, interval=0.2, message="the portal to start")
         members = subprocess.run(["pgrep", "-g", str(process.pid), "-a"], capture_output=True, text=True).stdout
-        assert "gunicorn" in members and "db_worker" in members
+        assert "gunicorn" in members and "delivery_worker" in members
 
         os.killpg(process.pid, signal.SIGINT)
         output, _ = process.communicate(timeout=20)
-        # The group empties as gunicorn's workers and db_worker finish shutting down.
+        # The group empties as gunicorn's workers and the delivery worker finish shutting down.
         wait_for(lambda: process_group(process.pid) == "", 20, message="every process of the group to stop")
         # What it prints to copy and open follows the port it serves.
         port = env["PORT"]

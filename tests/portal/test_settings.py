@@ -116,3 +116,24 @@ def test_every_setting_read_from_the_environment_is_in_env_example():
     for i, line in enumerate(lines):
         if re.match(r"^[A-Z_]+=", line):
             assert lines[i - 1].startswith("# "), line
+
+
+def test_idle_workers_poll_often_on_sqlite_and_rely_on_notify_on_postgresql():
+    sqlite = read_setting("WEBHOOK_POLL_INTERVAL", DATABASE_URL="sqlite:////tmp/unused.sqlite3")
+    postgresql = read_setting("WEBHOOK_POLL_INTERVAL", DATABASE_URL="postgres://postgres@127.0.0.1:5432/unused")
+    assert (float(sqlite), float(postgresql)) == (0.25, 5.0)
+    assert float(read_setting("WEBHOOK_POLL_INTERVAL", WEBHOOK_POLL_INTERVAL="1.5")) == 1.5
+
+
+def test_a_poll_interval_of_no_time_is_refused_by_name():
+    for value in ("0", "-1"):
+        environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings", "WEBHOOK_POLL_INTERVAL": value}
+        done = subprocess.run(
+            [sys.executable, "-c", "import django; django.setup()"],
+            cwd=ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode != 0
+        assert "WEBHOOK_POLL_INTERVAL" in done.stderr and "above 0" in done.stderr

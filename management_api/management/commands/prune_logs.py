@@ -5,15 +5,11 @@ from management_api.retention import prune
 
 
 class Command(BaseCommand):
-    help = (
-        "Run one retention pass: remove log rows and finished deliveries older than "
-        "WEBHOOK_LOG_RETENTION_DAYS and finished task results older than TASK_RESULT_RETENTION_DAYS."
-    )
+    help = "Run one retention pass: remove log rows and finished deliveries older than WEBHOOK_LOG_RETENTION_DAYS."
 
     def handle(self, *args, **options) -> None:
         pruned = prune()
         self.stdout.write(
             f"Removed {pruned.logs} log row(s) and {pruned.deliveries} delivery(ies) older than "
-            f"{settings.WEBHOOK_LOG_RETENTION_DAYS:g} days, and {pruned.task_results} task result(s) "
-            f"older than {settings.TASK_RESULT_RETENTION_DAYS:g} days."
+            f"{settings.WEBHOOK_LOG_RETENTION_DAYS:g} days."
         )

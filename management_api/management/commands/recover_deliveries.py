@@ -7,8 +7,8 @@ from management_api.delivery import recover_forever, recover_stalled
 
 class Command(BaseCommand):
     help = (
-        "Queue again the deliveries whose worker died mid-attempt. db_worker does this by itself; "
-        "run this with --loop only when the queue runs elsewhere (the RQ backend)."
+        "Log and reschedule the delivery attempts cut off by a worker that died mid-attempt. "
+        "delivery_worker does this by itself; this runs it once, or with --loop for ever."
     )
 
     def add_arguments(self, parser) -> None:
