@@ -4,18 +4,14 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from audit.trail import api_key_actor
-from portal.credentials import ENVIRONMENTS
-
-ENVIRONMENT_LABELS = {"sandbox": "Sandbox", "production": "Production"}
+from portal import environments
 
 
 class ActivityFilterForm(forms.Form):
     """The Activity page's filters and place, all from the query string."""
 
     environment = forms.ChoiceField(
-        label="Environment",
-        required=False,
-        choices=[("", "All environments"), *((e, ENVIRONMENT_LABELS[e]) for e in ENVIRONMENTS)],
+        label="Environment", required=False, choices=lambda: [("", "All environments"), *environments.pairs()]
     )
     actor = forms.ChoiceField(label="Who", required=False)
     # Keyset paging: the page of events older than `before`, newer than `after`, or the oldest.
@@ -26,7 +22,7 @@ class ActivityFilterForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         usernames = get_user_model().objects.order_by("username").values_list("username", flat=True)
-        api_keys = [api_key_actor(e) for e in ENVIRONMENTS]
+        api_keys = [api_key_actor(e) for e in environments.values()]
         self.fields["actor"].choices = [  # type: ignore[attr-defined]
             ("", "Everyone"),
             *((name, name) for name in usernames),

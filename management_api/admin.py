@@ -3,7 +3,7 @@ from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
-from audit.trail import Action, record
+from management_api import webhooks
 from management_api.models import Delivery, Webhook, WebhookLog
 
 
@@ -32,19 +32,16 @@ class WebhookAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Webhook, form: ModelForm, change: bool) -> None:
         super().save_model(request, obj, form, change)
         if not change:
-            record(Action.WEBHOOK_CREATED, request=request, environment=obj.environment, detail=obj.url)
+            webhooks.created_in_admin(obj)
         elif "url" in form.changed_data:
-            record(Action.URL_CHANGED, request=request, environment=obj.environment, detail=obj.url)
+            webhooks.url_changed_in_admin(obj)
 
     def delete_model(self, request: HttpRequest, obj: Webhook) -> None:
-        super().delete_model(request, obj)
-        record(Action.WEBHOOK_DELETED, request=request, environment=obj.environment)
+        webhooks.delete(obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Webhook]) -> None:
-        environments = list(queryset.values_list("environment", flat=True))
-        super().delete_queryset(request, queryset)
-        for environment in environments:
-            record(Action.WEBHOOK_DELETED, request=request, environment=environment)
+        for webhook in queryset:
+            webhooks.delete(webhook)
 
 
 @admin.register(WebhookLog)

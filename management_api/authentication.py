@@ -23,5 +23,5 @@ def environments_of(key: str, token: str) -> list[str]:
     """The environments `key` is the API key of, provided `token` is the API's token; else none."""
     token_ok = hmac.compare_digest(token.encode(), settings.AUTOQL_TOKEN.encode())
     # Compare with every key, always, so the time taken says nothing about which matched.
-    matches = [env for env, k in api_keys().items() if hmac.compare_digest(key.encode(), k.encode())]
+    matches = [env for env, k in api_keys().items() if hmac.compare_digest(key.encode(), k.encode()) and k]
     return matches if token_ok else []

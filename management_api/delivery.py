@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F, Min
 from django.utils import timezone
 
+from audit.trail import Action, connection_test_outcome, event_detail, record, recover_detail
 from management_api import notifications
 from management_api.models import (
     AlertState,
@@ -30,6 +31,7 @@ from management_api.models import (
     WebhookLog,
 )
 from management_api.periodic import repeat
+from management_api.schemas import iso
 from management_api.sender import DeliveryResult, build_body, failed_result, send_signed, signed_headers
 from management_api.wakeups import announce_due
 
@@ -102,9 +104,13 @@ def deliver_test_event(webhook: Webhook) -> tuple[WebhookLog, DeliveryResult]:
         state=DeliveryState.IN_FLIGHT,
     )
     result = _send_guarded(webhook, delivery)
-    delivery.state = DeliveryState.DELIVERED if result.success else DeliveryState.FAILED
-    delivery.save(update_fields=["state", "updated_at"])
-    return record_attempt(webhook, result=result, delivery=delivery, attempt=1), result
+    with transaction.atomic():
+        delivery.state = DeliveryState.DELIVERED if result.success else DeliveryState.FAILED
+        delivery.save(update_fields=["state", "updated_at"])
+        log = record_attempt(webhook, result=result, delivery=delivery, attempt=1)
+        outcome = connection_test_outcome(result.success, result.status_code, result.error)
+        record(Action.CONNECTION_TESTED, environment=webhook.environment, detail=outcome)
+    return log, result
 
 
 def queue_event(environment: str, event: str, payload: dict[str, Any], project_id: str | None = None) -> Delivery:
@@ -124,6 +130,7 @@ def queue_event(environment: str, event: str, payload: dict[str, Any], project_i
             next_attempt_at=timezone.now(),
         )
         announce_due(environment)
+        record(Action.EVENT_QUEUED, environment=environment, detail=event_detail(event, payload))
     return delivery
 
 
@@ -136,6 +143,7 @@ def resend(log: WebhookLog) -> Delivery:
         delivery.leased_until = None
         delivery.save(update_fields=["state", "next_attempt_at", "leased_until", "updated_at"])
         announce_due(delivery.environment)
+        record(Action.DELIVERY_RESENT, environment=delivery.environment, detail=f"Log row {log.pk}")
     return delivery
 
 
@@ -179,6 +187,7 @@ def recover(environment: str, since: datetime) -> int:
             queued += 1
         if queued:
             announce_due(environment)
+        record(Action.DELIVERIES_RECOVERED, environment=environment, detail=recover_detail(queued, iso(since)))
     return queued
 
 
@@ -430,14 +439,6 @@ def _note_failure(webhook: Webhook, result: DeliveryResult) -> None:
         webhook.save(update_fields=["disabled_at", "disabled_reason"])
         logger.warning("Disabled the %s webhook: %s", webhook.environment, webhook.disabled_reason)
         notifications.webhook_disabled(webhook, now, result.error)
-
-
-def enable(webhook: Webhook) -> Webhook:
-    webhook.disabled_at = None
-    webhook.disabled_reason = ""
-    webhook.failing_since = None
-    webhook.save(update_fields=["disabled_at", "disabled_reason", "failing_since", "updated_at"])
-    return webhook
 
 
 CUT_OFF = "the worker stopped during this attempt, so what the receiver answered is not known"

@@ -9,13 +9,14 @@ because a receiver would still accept it with the body next to it.
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from audit.trail import Action, export_detail, record
 from management_api.models import WebhookLog
 from management_api.schemas import iso
 from portal.signatures import hide_fresh_signature
@@ -122,3 +123,11 @@ def export_chunks(logs: QuerySet[WebhookLog], file_format: str) -> Iterator[byte
 
 def filename(environment: str, file_format: str) -> str:
     return f"webhook-logs-{environment}-{timezone.now():%Y%m%dT%H%M%SZ}.{file_format}"
+
+
+def export_file(
+    environment: str, logs: QuerySet[WebhookLog], file_format: str, filters: Mapping[str, str]
+) -> Iterator[bytes]:
+    """An export of `logs`, with its one audit event: the format and the filters that chose the rows."""
+    record(Action.LOGS_EXPORTED, environment=environment, detail=export_detail(file_format, filters))
+    return export_chunks(logs, file_format)

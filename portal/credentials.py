@@ -20,24 +20,23 @@ from django.conf import settings
 from django.core.checks import Error
 from django.core.exceptions import ImproperlyConfigured
 
-ENVIRONMENTS = ("sandbox", "production")
+from portal import environments
 
-# Whatever of these is unset is generated once into var/generated.env.
-GENERATED_NAMES = (
-    "SECRET_KEY",
-    "AUTOQL_SANDBOX_API_KEY",
-    "AUTOQL_PRODUCTION_API_KEY",
-    "AUTOQL_TOKEN",
-    "FIELD_ENCRYPTION_KEYS",
-)
+
+def api_key_name(environment: str) -> str:
+    """The setting that holds an environment's API key, e.g. AUTOQL_SANDBOX_API_KEY."""
+    return f"AUTOQL_{environment.upper()}_API_KEY"
+
+
+def generated_names() -> tuple[str, ...]:
+    """Whatever of these is unset is generated once into var/generated.env."""
+    keys = tuple(api_key_name(environment) for environment in environments.values())
+    return ("SECRET_KEY", *keys, "AUTOQL_TOKEN", "FIELD_ENCRYPTION_KEYS")
 
 
 def api_keys() -> dict[str, str]:
     """Each environment's configured API key (the `key` query parameter of every call)."""
-    return {
-        "sandbox": settings.AUTOQL_SANDBOX_API_KEY,
-        "production": settings.AUTOQL_PRODUCTION_API_KEY,
-    }
+    return {environment: getattr(settings, api_key_name(environment), "") for environment in environments.values()}
 
 
 def new_credential(name: str) -> str:
@@ -61,8 +60,8 @@ def generate_missing(path: Path, environment: dict[str, str] | None = None) -> l
     with os.fdopen(fd, "r+") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
         text = f.read()
-        present = set(re.findall(r"^([A-Z_]+)=", text, re.M)) | {n for n in GENERATED_NAMES if environment.get(n)}
-        missing = [name for name in GENERATED_NAMES if name not in present]
+        present = set(re.findall(r"^([A-Z_]+)=", text, re.M)) | {n for n in generated_names() if environment.get(n)}
+        missing = [name for name in generated_names() if name not in present]
         if not missing:
             return []
         if not text:
@@ -82,7 +81,7 @@ def check_credentials(app_configs: Any = None, **kwargs: Any) -> list[Error]:
             f"credentials into {settings.GENERATED_ENV_FILE}, or set {name} in the environment.",
             id="portal.E001",
         )
-        for name in GENERATED_NAMES
+        for name in generated_names()
         if not _is_set(name)
     ]
 

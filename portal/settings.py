@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Whatever a request changes is recorded as its signed-in person's (audit/trail.py).
+    "audit.middleware.ActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -306,6 +308,9 @@ AUTOQL_DOMAIN = env.str("AUTOQL_DOMAIN", default="").rstrip("/")
 AUTOQL_SANDBOX_API_KEY = env.str("AUTOQL_SANDBOX_API_KEY", default="")
 AUTOQL_PRODUCTION_API_KEY = env.str("AUTOQL_PRODUCTION_API_KEY", default="")
 AUTOQL_TOKEN = env.str("AUTOQL_TOKEN", default="")
+# The key of every other environment of WEBHOOK_ENVIRONMENTS, by the same rule of names.
+for _name, _label in WEBHOOK_ENVIRONMENTS:
+    globals().setdefault(f"AUTOQL_{_name.upper()}_API_KEY", env.str(f"AUTOQL_{_name.upper()}_API_KEY", default=""))
 # How long one call to the management API may take in all, in seconds: connecting, the headers and
 # the whole body, however slowly they come (portal/outbound_http.py cuts a trickle at the deadline).
 # Reads are short, so a page whose API is down or slow still renders at once; changes and test

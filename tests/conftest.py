@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
 
-from portal.credentials import GENERATED_NAMES, new_credential
+from portal.credentials import generated_names, new_credential
 from tests import ports
 
 # The single sign-on servers and settings, for tests/identity and tests/browser.
@@ -23,7 +23,7 @@ def credentials_and_database_of_this_run(tmp_path_factory) -> None:
     processes on it), so two runs in one checkout never share one; PostgreSQL under a name of this
     run's own.
     """
-    for name in GENERATED_NAMES:
+    for name in generated_names():
         value = os.environ.get(name) or new_credential(name)
         os.environ[name] = value
         setattr(django_settings, name, value.split(",") if name == "FIELD_ENCRYPTION_KEYS" else value)

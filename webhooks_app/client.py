@@ -29,7 +29,7 @@ from django.http.response import HttpResponseBase
 from django.urls import Resolver404, resolve
 from pydantic import ValidationError
 
-from audit.trail import RECORDED_BY_PORTAL
+from audit.trail import Action, connection_test_outcome, event_detail, export_detail, record, recover_detail
 from portal import outbound_http
 from portal.credentials import api_keys
 from webhooks_app import contract
@@ -97,9 +97,6 @@ def call_in_process(method: str, path: str, query: dict[str, Any], body: Any = N
         "wsgi.multithread": True,
         "wsgi.multiprocess": True,
         "wsgi.run_once": False,
-        # The portal's views record these actions under the signed-in user; this tells the
-        # embedded API not to record them again as the API key's (audit/trail.py).
-        RECORDED_BY_PORTAL: True,
     }
     request = WSGIRequest(environ)
     try:
@@ -293,6 +290,13 @@ class ManagementApi:
             detail=f"{call}: {status}.",
         )
 
+    def _asked_upstream(self, action: str, environment: str, detail: str = "") -> None:
+        """Against an upstream AutoQL the change happens there, which keeps its own trail; this
+        portal's trail keeps that its person asked for it. The embedded API records its changes
+        where they happen (audit/trail.py), so the portal records nothing of its own there."""
+        if not self.embedded:
+            record(action, environment=environment, detail=detail)
+
     @property
     def domain(self) -> str:
         return self.base_url.removesuffix(API_PATH)
@@ -307,49 +311,72 @@ class ManagementApi:
 
     def put_webhook(self, environment: str, url: str) -> dict[str, Any]:
         """PUT /webhooks/{environment}: "Creating and maintaining Webhooks", Create or update."""
-        return self._call("PUT", f"/webhooks/{environment}", environment, contract.WEBHOOK, json={"url": url})
+        webhook = self._call("PUT", f"/webhooks/{environment}", environment, contract.WEBHOOK, json={"url": url})
+        self._asked_upstream(
+            Action.WEBHOOK_CREATED if self.last_status == 201 else Action.URL_CHANGED, environment, url
+        )
+        return webhook
 
     def regenerate_secret(self, environment: str) -> dict[str, Any]:
         """PUT /webhooks/{environment}/secret: "Regenerate Webhook Secret"."""
-        return self._call("PUT", f"/webhooks/{environment}/secret", environment, contract.WEBHOOK, json={})
+        webhook = self._call("PUT", f"/webhooks/{environment}/secret", environment, contract.WEBHOOK, json={})
+        self._asked_upstream(Action.SECRET_REGENERATED, environment)
+        return webhook
 
     def delete_webhook(self, environment: str) -> None:
         """DELETE /webhooks/{environment}: "Delete"."""
         self._call("DELETE", f"/webhooks/{environment}", environment)
+        self._asked_upstream(Action.WEBHOOK_DELETED, environment)
 
     def test_connection(self, environment: str) -> dict[str, Any]:
         """POST /webhooks/{environment}/test: "Test connection"."""
-        return self._call(
+        result = self._call(
             "POST", f"/webhooks/{environment}/test", environment, contract.CONNECTION_TEST_RESULT, json={}
         )
+        outcome = connection_test_outcome(bool(result.get("success")), result.get("status_code"), result.get("error"))
+        self._asked_upstream(Action.CONNECTION_TESTED, environment, outcome)
+        return result
 
     # This project's own additions (docs/api.md).
 
     def resend(self, environment: str, log_id: str) -> None:
         self._call("POST", f"/webhooks/{environment}/logs/{quote(log_id, safe='')}/resend", environment, json={})
+        self._asked_upstream(Action.DELIVERY_RESENT, environment, f"Log row {log_id}")
 
     def queue_event(self, environment: str, event: str, payload: dict[str, Any]) -> dict[str, Any]:
         """POST /webhooks/{environment}/events: one data alert, queued for the worker to deliver."""
         body = {"event": event, "payload": payload}
-        return self._call("POST", f"/webhooks/{environment}/events", environment, contract.QUEUED_EVENT, json=body)
+        queued = self._call("POST", f"/webhooks/{environment}/events", environment, contract.QUEUED_EVENT, json=body)
+        self._asked_upstream(Action.EVENT_QUEUED, environment, event_detail(event, payload))
+        return queued
 
     def enable_webhook(self, environment: str) -> dict[str, Any]:
-        return self._call("PUT", f"/webhooks/{environment}/enable", environment, contract.WEBHOOK, json={})
+        webhook = self._call("PUT", f"/webhooks/{environment}/enable", environment, contract.WEBHOOK, json={})
+        self._asked_upstream(Action.WEBHOOK_ENABLED, environment)
+        return webhook
 
     # Rolling a secret (docs/api-additions.md): only the roll's own answer holds `next_secret`.
 
     def roll_secret(self, environment: str, expires_in_hours: int) -> dict[str, Any]:
         body = {"expires_in_hours": expires_in_hours}
-        return self._call(
+        webhook = self._call(
             "POST", f"/webhooks/{environment}/secret/roll", environment, contract.ROLLED_WEBHOOK, json=body
         )
+        self._asked_upstream(
+            Action.ROLL_STARTED, environment, f"Next secret signs from {webhook['next_secret_activates_at']}"
+        )
+        return webhook
 
     def complete_secret_roll(self, environment: str) -> dict[str, Any]:
         path = f"/webhooks/{environment}/secret/roll/complete"
-        return self._call("POST", path, environment, contract.WEBHOOK, json={})
+        webhook = self._call("POST", path, environment, contract.WEBHOOK, json={})
+        self._asked_upstream(Action.ROLL_COMPLETED, environment)
+        return webhook
 
     def cancel_secret_roll(self, environment: str) -> dict[str, Any]:
-        return self._call("DELETE", f"/webhooks/{environment}/secret/roll", environment, contract.WEBHOOK)
+        webhook = self._call("DELETE", f"/webhooks/{environment}/secret/roll", environment, contract.WEBHOOK)
+        self._asked_upstream(Action.ROLL_CANCELLED, environment)
+        return webhook
 
     def logs(self, environment: str, offset: int, limit: int, fields: Sequence[str] = ()) -> dict[str, Any]:
         """GET /webhooks/{environment}/logs: "Viewing Webhook Logs", Using APIs.
@@ -399,6 +426,7 @@ class ManagementApi:
         """Send again every failed delivery since `since`; how many were queued."""
         path = f"/webhooks/{environment}/recover"
         data = self._call("POST", path, environment, contract.RECOVERED, json={"since": since})
+        self._asked_upstream(Action.DELIVERIES_RECOVERED, environment, recover_detail(int(data["queued"]), since))
         return int(data["queued"])
 
     def stats(self, environment: str, window: str = "24h") -> dict[str, Any]:
@@ -429,6 +457,7 @@ class ManagementApi:
                 response.headers.get("Content-Disposition", ""),
                 response.headers.get("Content-Type") or "",
             )
+        self._asked_upstream(Action.LOGS_EXPORTED, environment, export_detail(file_format, filters))
         match = re.search(r'filename="([A-Za-z0-9._-]+)"', disposition)
         return LogExport(
             filename=match.group(1) if match else f"webhook-logs-{environment}.{file_format}",

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from webhooks_app.access import MANAGE_PERMISSION, HtmxHttpRequest
 from webhooks_app.client import ManagementApi, ManagementApiError
+from webhooks_app.limits import sends_limited
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "receiver_samples"
 
@@ -141,6 +142,9 @@ def example_data_alert() -> dict[str, Any]:
 def send_example_alert(request: HtmxHttpRequest) -> HttpResponse:
     if not request.user.has_perm(MANAGE_PERMISSION):
         raise PermissionDenied("Only managers can send example data alerts.")
+    limited = sends_limited(request, "test sends (test connections and example alerts)")
+    if limited is not None:
+        return limited
     try:
         queued = ManagementApi().queue_event("sandbox", "data_alert.true", example_data_alert())
     except ManagementApiError as e:

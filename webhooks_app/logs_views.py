@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import trigger_client_event
 
-from audit.trail import Action, record
+from audit.trail import EXPORT_FORMATS
 from portal.signatures import hide_fresh_signature
 from webhooks_app import health_panel
 from webhooks_app.access import MANAGE_PERMISSION, HtmxHttpRequest, known_environment
@@ -29,7 +29,6 @@ from webhooks_app.log_filters import TIME_FORMATS, LogFiltering, as_utc_text
 from webhooks_app.responses import modal
 
 DELIVERY_ID = re.compile(r"[0-9A-Fa-f-]{32,36}")
-EXPORT_FORMATS = {"csv": "CSV", "jsonl": "JSON lines"}
 
 
 # An opened row: its request and response, loaded when the reader opens it.
@@ -195,12 +194,6 @@ def recover_failed(request: HtmxHttpRequest, environment: str) -> HttpResponse:
         return modal(request, "webhooks_app/_recover_confirm.html", context, status=400 if e.status == 400 else 200)
     if request.method == "GET":
         return modal(request, "webhooks_app/_recover_confirm.html", context)
-    record(
-        Action.DELIVERIES_RECOVERED,
-        request=request,
-        environment=environment,
-        detail=f"{queued} failed since {as_utc_text(since)}",
-    )
     context["queued"] = queued
     response = modal(request, "webhooks_app/_recover_confirm.html", context)
     return trigger_client_event(response, "logs:refresh", {})
@@ -226,13 +219,6 @@ def export_logs(request: HttpRequest, environment: str) -> HttpResponseBase:
         if e.status == 404:
             return error_response(request, "This management API does not export logs.", 404)
         return error_response(request, f"Exporting the {label} logs failed: {e}", 400 if e.status == 400 else 502)
-    described = ", ".join(f"{name} {value}" for name, value in sorted(filtering.api_filters.items()))
-    record(
-        Action.LOGS_EXPORTED,
-        request=request,
-        environment=environment,
-        detail=f"{EXPORT_FORMATS[file_format]}{'; ' + described if described else ''}",
-    )
     response = StreamingHttpResponse(export.chunks, content_type=export.content_type)
     response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     response["Cache-Control"] = "no-store"

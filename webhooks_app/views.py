@@ -15,16 +15,15 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django_htmx.http import trigger_client_event
-from django_ratelimit.core import get_usage
 
-from audit.trail import Action, connection_test_outcome, record
+from audit.trail import Action, record
 from portal import environments
 from webhooks_app.access import HtmxHttpRequest, known_environment
 from webhooks_app.cards import load_card
 from webhooks_app.client import ManagementApi, ManagementApiError
 from webhooks_app.decorators import change_view
-from webhooks_app.errors import error_response
 from webhooks_app.forms import LogsPageForm, WebhookUrlForm
+from webhooks_app.limits import sends_limited
 from webhooks_app.logs_table import logs_context, other_parameters, page_link
 from webhooks_app.responses import card_response, modal, new_secret_response
 
@@ -112,8 +111,6 @@ def generate_key(request: HtmxHttpRequest, environment: str) -> HttpResponse:
             for message in e.field_errors.get("url") or [e.message]:
                 form.add_error("url", message)
         else:
-            action = Action.WEBHOOK_CREATED if api.last_status == 201 else Action.URL_CHANGED
-            record(action, request=request, environment=environment, detail=webhook["url"])
             if context["updating"]:
                 return card_response(request, environment, webhook, f"{environments.label(environment)} webhook saved.")
             return new_secret_response(request, environment, webhook, "Your new secret key")
@@ -123,17 +120,10 @@ def generate_key(request: HtmxHttpRequest, environment: str) -> HttpResponse:
 
 @change_view("The test connection")
 def test_connection(request: HtmxHttpRequest, environment: str) -> HttpResponse:
-    # Each test connection makes a real request to the receiver: a person gets a few a minute.
-    usage = get_usage(
-        request, group="test-connection", key="user", rate=settings.TEST_CONNECTION_RATE_LIMIT, increment=True
-    )
-    if usage is not None and usage["should_limit"]:
-        limited = error_response(request, "Too many test connections; try again in a minute.", 429)
-        limited["Retry-After"] = str(max(1, usage["time_left"]))
+    limited = sends_limited(request, "test connections")
+    if limited is not None:
         return limited
     result = ManagementApi().test_connection(environment)
-    outcome = connection_test_outcome(bool(result.get("success")), result.get("status_code"), result.get("error"))
-    record(Action.CONNECTION_TESTED, request=request, environment=environment, detail=outcome)
     response = modal(
         request,
         "webhooks_app/_test_result.html",
@@ -147,7 +137,6 @@ def regenerate_secret(request: HtmxHttpRequest, environment: str) -> HttpRespons
     if request.method == "GET":
         return modal(request, "webhooks_app/_confirm.html", _confirm_context(environment, "regenerate"))
     webhook = ManagementApi().regenerate_secret(environment)
-    record(Action.SECRET_REGENERATED, request=request, environment=environment)
     return new_secret_response(request, environment, webhook, "Your regenerated secret key")
 
 
@@ -156,7 +145,6 @@ def delete_webhook(request: HtmxHttpRequest, environment: str) -> HttpResponse:
     if request.method == "GET":
         return modal(request, "webhooks_app/_confirm.html", _confirm_context(environment, "delete"))
     ManagementApi().delete_webhook(environment)
-    record(Action.WEBHOOK_DELETED, request=request, environment=environment)
     return card_response(request, environment, None, f"{environments.label(environment)} webhook deleted.")
 
 
@@ -190,7 +178,7 @@ def reveal_secret(request: HtmxHttpRequest, environment: str) -> HttpResponse:
     webhook = ManagementApi().get_webhook(environment)
     if webhook is None:
         raise Http404("No webhook")
-    record(Action.SECRET_REVEALED, request=request, environment=environment)
+    record(Action.SECRET_REVEALED, environment=environment)
     response = render(
         request,
         "webhooks_app/_secret_revealed.html",
@@ -221,7 +209,6 @@ def resend_delivery(request: HtmxHttpRequest, environment: str, log_id: str) -> 
         }
         return modal(request, "webhooks_app/_confirm.html", context)
     ManagementApi().resend(environment, log_id)
-    record(Action.DELIVERY_RESENT, request=request, environment=environment, detail=f"Log row {log_id}")
     if not request.htmx:
         return redirect(f"{reverse('webhooks_tab')}?env={environment}")
     response = HttpResponse(status=204)
@@ -233,7 +220,6 @@ def resend_delivery(request: HtmxHttpRequest, environment: str, log_id: str) -> 
 @change_view("Enabling the webhook")
 def enable_webhook(request: HtmxHttpRequest, environment: str) -> HttpResponse:
     webhook = ManagementApi().enable_webhook(environment)
-    record(Action.WEBHOOK_ENABLED, request=request, environment=environment)
     return card_response(request, environment, webhook, f"{environments.label(environment)} webhook enabled.")
 
 
@@ -244,5 +230,5 @@ def copy_secret(request: HtmxHttpRequest, environment: str) -> HttpResponse:
     webhook = ManagementApi().get_webhook(environment)
     if webhook is None:
         raise Http404("No webhook")
-    record(Action.SECRET_COPIED, request=request, environment=environment)
+    record(Action.SECRET_COPIED, environment=environment)
     return HttpResponse(webhook["secret"], content_type="text/plain", headers={"Cache-Control": "no-store"})

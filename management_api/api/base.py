@@ -12,13 +12,13 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.responses import Status
 from ninja.security import HttpBearer
 
-from audit.trail import api_key_actor, record
+from audit.trail import identify_api_caller
 from management_api import schemas
 from management_api.authentication import bearer_token, environments_of
 from management_api.crypto import DecryptionFailed
-from management_api.models import Environment, Webhook
+from management_api.models import Webhook
+from portal import environments
 
-ENVIRONMENTS = tuple(Environment.values)
 logger = logging.getLogger(__name__)
 
 
@@ -61,15 +61,18 @@ class KeyAndToken(HttpBearer):
             raise ApiError(401, "The API key or the token is not valid.")
         path_environment = (request.resolver_match.kwargs if request.resolver_match else {}).get("environment")
         if path_environment is None:
+            identify_api_caller(request, matches[0])
             return matches[0]
-        if path_environment not in ENVIRONMENTS:
-            raise ApiError(404, f"There is no environment '{path_environment}'; use 'sandbox' or 'production'.")
+        if not environments.is_environment(path_environment):
+            known = " or ".join(f"'{value}'" for value in environments.values())
+            raise ApiError(404, f"There is no environment '{path_environment}'; use {known}.")
         if path_environment not in matches:
             raise ApiError(
                 403,
                 f"This is the {matches[0]} API key; the {path_environment} environment needs the "
                 f"{path_environment} API key.",
             )
+        identify_api_caller(request, path_environment)
         return path_environment
 
 
@@ -149,11 +152,6 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     # Logged in full for the operator; the caller gets one sentence and never a stack trace.
     logger.exception("Unexpected error in %s", request.path)
     return json_error(request, "The management API failed unexpectedly; try again.", 500)
-
-
-def record_api_call(request: AuthenticatedRequest, action: str, detail: str = "") -> None:
-    """Record a call made straight to the API; the portal's own calls it records itself."""
-    record(action, request=request, actor=api_key_actor(request.auth), environment=request.auth, detail=detail)
 
 
 def webhook_or_404(environment: str) -> Webhook:

@@ -8,7 +8,6 @@ from django.conf import settings
 from django.utils import timezone
 from ninja import Query, Router
 
-from audit.trail import Action
 from management_api import delivery, schemas
 from management_api.api.base import (
     ERRORS,
@@ -17,7 +16,6 @@ from management_api.api.base import (
     ApiError,
     AuthenticatedRequest,
     ok,
-    record_api_call,
     webhook_or_404,
 )
 from management_api.api.logs import log_or_404
@@ -57,7 +55,6 @@ def resend(request: AuthenticatedRequest, environment: str, log_id: str, key: st
         queued = delivery.resend(log)
     except delivery.Delivery.DoesNotExist:
         raise ApiError(409, f"The delivery of log row {log_id} is no longer kept, so it cannot be resent.")
-    record_api_call(request, Action.DELIVERY_RESENT, f"Log row {log_id}")
     return ok(queued, 202)
 
 

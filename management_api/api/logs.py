@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from audit.trail import Action, is_outside_caller, record
 from management_api import export, schemas
 from management_api.api.base import (
     ERRORS,
@@ -107,7 +108,8 @@ def list_logs(
 )
 def export_logs(request: AuthenticatedRequest, environment: str, query: Query[schemas.ExportQuery], key: str = KEY):
     logs = matching_logs(request.auth, LogFilter(**query.model_dump(exclude={"format"})))
-    chunks = export.export_chunks(logs, query.format)
+    filters = {name: str(value) for name, value in request.GET.items() if name not in ("key", "format")}
+    chunks = export.export_file(request.auth, logs, query.format, filters)
     response = StreamingHttpResponse(chunks, content_type=export.CONTENT_TYPES[query.format])
     response["Content-Disposition"] = f'attachment; filename="{export.filename(request.auth, query.format)}"'
     return response
@@ -133,4 +135,8 @@ class LogRowEnvelope(schemas.Envelope):
     summary="One log row, with its request and response (the portal loads it when a row opens)",
 )
 def get_log(request: AuthenticatedRequest, environment: str, log_id: str, key: str = KEY):
-    return ok(log_or_404(request.auth, log_id))
+    log = log_or_404(request.auth, log_id)
+    if is_outside_caller():
+        # A row holds the signature of its attempt; the portal shows rows under its own rules.
+        record(Action.LOG_ROW_READ, environment=request.auth, detail=f"Log row {log.pk}")
+    return ok(log)

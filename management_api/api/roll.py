@@ -6,8 +6,7 @@ from django.db import transaction
 from ninja import Router, Schema
 from pydantic import Field
 
-from audit.trail import Action
-from management_api import schemas
+from management_api import schemas, webhooks
 from management_api.api.base import (
     ERRORS,
     ERRORS_409,
@@ -15,7 +14,6 @@ from management_api.api.base import (
     ApiError,
     AuthenticatedRequest,
     ok,
-    record_api_call,
     webhook_or_404,
 )
 
@@ -60,9 +58,7 @@ def roll_secret(request: AuthenticatedRequest, environment: str, payload: Secret
     expires_in = timedelta(hours=payload.expires_in_hours if payload else DEFAULT_ROLL_HOURS)
     with transaction.atomic():
         webhook = webhook_or_404(environment)
-        webhook.start_secret_roll(expires_in)
-    activates_at = webhook.next_secret_activates_at
-    record_api_call(request, Action.ROLL_STARTED, f"Next secret signs from {activates_at:%Y-%m-%d %H:%M} UTC")
+        webhooks.start_roll(webhook, expires_in)
     return ok(webhook)
 
 
@@ -75,9 +71,8 @@ def complete_secret_roll(
     request: AuthenticatedRequest, environment: str, payload: schemas.EmptyIn | None = None, key: str = KEY
 ):
     webhook = webhook_or_404(environment)
-    if not webhook.complete_secret_roll():
+    if not webhooks.complete_roll(webhook):
         raise ApiError(409, f"No secret roll is pending for {environment}; start one first.")
-    record_api_call(request, Action.ROLL_COMPLETED)
     return ok(webhook)
 
 
@@ -88,7 +83,6 @@ def complete_secret_roll(
 )
 def cancel_secret_roll(request: AuthenticatedRequest, environment: str, key: str = KEY):
     webhook = webhook_or_404(environment)
-    if not webhook.cancel_secret_roll():
+    if not webhooks.cancel_roll(webhook):
         raise ApiError(409, f"No secret roll is pending for {environment}.")
-    record_api_call(request, Action.ROLL_CANCELLED)
     return ok(webhook)

@@ -4,21 +4,18 @@ connection (docs/api.md), and this project's enable."""
 import threading
 
 from django.conf import settings
-from django.db import transaction
 from ninja import Router
 
-from audit.trail import Action, connection_test_outcome
-from management_api import delivery, schemas
+from management_api import delivery, schemas, webhooks
 from management_api.api.base import (
     ERRORS,
     KEY,
     ApiError,
     AuthenticatedRequest,
     ok,
-    record_api_call,
     webhook_or_404,
 )
-from management_api.models import Webhook, new_secret
+from management_api.models import Webhook
 
 router = Router()
 
@@ -33,8 +30,7 @@ def list_webhooks(request: AuthenticatedRequest, key: str = KEY):
     for webhook in items:
         webhook.promote_next_secret_if_due()
     if items:
-        # The answer carries the whole secret.
-        record_api_call(request, Action.SECRET_REVEALED, "Read the webhook through the API")
+        webhooks.secret_read(request.auth)  # the answer carries the whole secret
     return ok({"items": items})
 
 
@@ -44,15 +40,7 @@ def list_webhooks(request: AuthenticatedRequest, key: str = KEY):
     summary="Create the environment's webhook, or change its URL",
 )
 def put_webhook(request: AuthenticatedRequest, environment: str, payload: schemas.WebhookIn, key: str = KEY):
-    with transaction.atomic():
-        # get_or_create recovers from a concurrent first PUT (unique environment) by reading it back.
-        webhook, created = Webhook.objects.select_for_update().get_or_create(
-            environment=request.auth, defaults={"url": payload.url, "secret": new_secret()}
-        )
-        if not created:
-            webhook.url = payload.url
-            webhook.save(update_fields=["url", "updated_at"])
-    record_api_call(request, Action.WEBHOOK_CREATED if created else Action.URL_CHANGED, webhook.url)
+    webhook, created = webhooks.save_url(request.auth, payload.url)
     return ok(webhook, 201 if created else 200)
 
 
@@ -64,11 +52,7 @@ def put_webhook(request: AuthenticatedRequest, environment: str, payload: schema
 def regenerate_secret(
     request: AuthenticatedRequest, environment: str, payload: schemas.EmptyIn | None = None, key: str = KEY
 ):
-    with transaction.atomic():
-        webhook = webhook_or_404(request.auth)
-        webhook.replace_secret()
-    record_api_call(request, Action.SECRET_REGENERATED)
-    return ok(webhook)
+    return ok(webhooks.regenerate_secret(webhook_or_404(request.auth)))
 
 
 @router.delete(
@@ -77,8 +61,7 @@ def regenerate_secret(
     summary="Delete the environment's webhook",
 )
 def delete_webhook(request: AuthenticatedRequest, environment: str, key: str = KEY):
-    webhook_or_404(request.auth).delete()
-    record_api_call(request, Action.WEBHOOK_DELETED)
+    webhooks.delete(webhook_or_404(request.auth))
     return ok(None)
 
 
@@ -102,8 +85,6 @@ def test_connection(
         log, result = delivery.deliver_test_event(webhook)
     finally:
         _test_connection_slots.release()
-    outcome = connection_test_outcome(result.success, result.status_code, result.error)
-    record_api_call(request, Action.CONNECTION_TESTED, outcome)
     return ok(
         {
             "success": result.success,
@@ -124,6 +105,4 @@ def test_connection(
 def enable_webhook(
     request: AuthenticatedRequest, environment: str, payload: schemas.EmptyIn | None = None, key: str = KEY
 ):
-    webhook = delivery.enable(webhook_or_404(request.auth))
-    record_api_call(request, Action.WEBHOOK_ENABLED)
-    return ok(webhook)
+    return ok(webhooks.enable(webhook_or_404(request.auth)))

@@ -4,7 +4,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory
 
 from audit.models import AuditEvent
-from audit.trail import RECORDED_BY_PORTAL, record
+from audit.trail import record
 
 Action = AuditEvent.Action
 
@@ -32,10 +32,3 @@ def test_record_cuts_long_values_to_their_fields(db):
     record(Action.SIGN_IN_FAILED, actor="u" * 500, detail="d" * 2000)
     event = AuditEvent.objects.get()
     assert (len(event.actor), len(event.detail)) == (150, 500)
-
-
-def test_record_skips_the_portals_in_process_calls(db):
-    request = request_from("198.51.100.4")
-    request.META[RECORDED_BY_PORTAL] = True
-    assert record(Action.WEBHOOK_DELETED, request=request, actor="API key (sandbox)") is None
-    assert not AuditEvent.objects.exists()

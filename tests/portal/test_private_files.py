@@ -5,7 +5,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 from django.core.management import call_command
 
-from portal.credentials import GENERATED_NAMES, generate_missing
+from portal.credentials import generate_missing, generated_names
 from tests.portal.test_settings import manage, project_copy
 
 OLD_NAMES = ("SECRET_KEY", "AUTOQL_SANDBOX_API_KEY", "AUTOQL_PRODUCTION_API_KEY", "AUTOQL_TOKEN")
@@ -17,10 +17,10 @@ def mode(path: Path) -> int:
 
 def test_generating_makes_everything_owner_only(tmp_path):
     generated = tmp_path / "var" / "generated.env"
-    assert generate_missing(generated, environment={}) == list(GENERATED_NAMES)
+    assert generate_missing(generated, environment={}) == list(generated_names())
     assert (mode(tmp_path / "var"), mode(generated)) == (0o700, 0o600)
     values = dict(line.split("=", 1) for line in generated.read_text().splitlines() if "=" in line)
-    assert list(values) == list(GENERATED_NAMES)
+    assert list(values) == list(generated_names())
     Fernet(values["FIELD_ENCRYPTION_KEYS"])  # a valid Fernet key, or this raises
 
 

@@ -10,14 +10,14 @@ from pathlib import Path
 
 from django.conf import settings
 
-from portal.credentials import GENERATED_NAMES
+from portal.credentials import generated_names
 
 ROOT = Path(settings.BASE_DIR)
 
 
 def clean_environment(**extra: str) -> dict[str, str]:
     environment = {
-        k: v for k, v in os.environ.items() if k not in (*GENERATED_NAMES, "DATABASE_URL", "DJANGO_SETTINGS_MODULE")
+        k: v for k, v in os.environ.items() if k not in (*generated_names(), "DATABASE_URL", "DJANGO_SETTINGS_MODULE")
     }
     return {**environment, "DJANGO_SETTINGS_MODULE": "portal.settings", **extra}
 
@@ -26,8 +26,10 @@ def project_copy(tmp_path: Path) -> Path:
     """The project's code alone, in a folder of its own, without a var/."""
     for name in ("manage.py",):
         shutil.copy(ROOT / name, tmp_path / name)
-    for package in ("portal", "webhooks_app", "management_api", "audit", "demo_receiver", "templates", "static"):
-        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
+    # Every app of the project (a folder with __init__.py but the tests), and its templates and static files.
+    for folder in ROOT.iterdir():
+        if folder.name in ("templates", "static") or ((folder / "__init__.py").exists() and folder.name != "tests"):
+            shutil.copytree(folder, tmp_path / folder.name, ignore=shutil.ignore_patterns("__pycache__"))
     return tmp_path
 
 
@@ -108,7 +110,7 @@ def test_no_credential_is_a_constant_in_the_repository(tmp_path):
 
 def test_every_setting_read_from_the_environment_is_in_env_example():
     source = (ROOT / "portal" / "settings.py").read_text()
-    read = set(re.findall(r'env\.\w+\(\s*"([A-Z_]+)"', source)) | set(GENERATED_NAMES)
+    read = set(re.findall(r'env\.\w+\(\s*"([A-Z_]+)"', source)) | set(generated_names())
     documented = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert read - documented == set()
     # Each one has a comment line right above it.

@@ -40,7 +40,7 @@ def test_it_sends_the_environments_key_and_the_bearer_token(upstream):
     assert ManagementApi().logs("production", offset=20, limit=10)["pagination"]["offset"] == 20
 
 
-def test_it_sends_the_url_as_json(upstream):
+def test_it_sends_the_url_as_json(upstream, db):
     upstream.expect_request(
         f"{API}/webhooks/sandbox",
         method="PUT",
@@ -166,7 +166,7 @@ def test_an_export_error_from_the_upstream_keeps_its_sentence(upstream):
     assert caught.value.field_errors == {"status": ["x"]}
 
 
-def test_an_export_from_the_upstream_is_read_as_it_comes(upstream):
+def test_an_export_from_the_upstream_is_read_as_it_comes(upstream, db):
     upstream.expect_request(
         f"{API}/webhooks/sandbox/logs/export", query_string={"key": "sandbox-key", "type": "test", "format": "jsonl"}
     ).respond_with_data(
@@ -436,7 +436,7 @@ def test_an_export_whose_first_bytes_do_not_come_in_time_fails_in_plain_words(ra
     assert (error.cause, str(error)) == ("timeout", "The management API did not answer in 0.5 s.")
 
 
-def test_an_export_that_stalls_after_its_first_bytes_ends_at_the_read_timeout(raw_upstream, settings):
+def test_an_export_that_stalls_after_its_first_bytes_ends_at_the_read_timeout(raw_upstream, settings, db):
     settings.AUTOQL_API_TIMEOUT = 0.5
     head = b"HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 1000000\r\n\r\nid\n"
 
@@ -451,7 +451,7 @@ def test_an_export_that_stalls_after_its_first_bytes_ends_at_the_read_timeout(ra
     assert "Read timed out" in str(caught.value)
 
 
-def test_an_export_is_not_capped(raw_upstream, settings):
+def test_an_export_is_not_capped(raw_upstream, settings, db):
     settings.AUTOQL_API_MAX_RESPONSE_BYTES = 64 * 1024
     body = b"id\n" + b"1234567\n" * 100_000
     headers = [b"Content-Type: text/csv; charset=utf-8", b'Content-Disposition: attachment; filename="x.csv"']
@@ -461,6 +461,6 @@ def test_an_export_is_not_capped(raw_upstream, settings):
     assert b"".join(exported.chunks) == body
 
 
-def test_an_exports_odd_content_type_is_not_passed_on(raw_upstream):
+def test_an_exports_odd_content_type_is_not_passed_on(raw_upstream, db):
     raw_upstream.serve(answer(upstream_answer("200 OK", [b"Content-Type: text/html\r\n folded"], b"id\n")))
     assert ManagementApi().export_logs("sandbox", "csv", {}).content_type == "application/octet-stream"

@@ -3,13 +3,15 @@ import re
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import connection, transaction
 
+from audit.commands import AuditedCommand
+from audit.trail import Action, record
 from management_api.crypto import KEYS_CANNOT_DECRYPT, fernet, new_key, stored_tokens, undecryptable_count
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Encrypt every encrypted value again with a new key. The new key goes in front of "
         "FIELD_ENCRYPTION_KEYS (the old ones stay, to read values written by processes not yet "
@@ -32,6 +34,7 @@ class Command(BaseCommand):
             self.stdout.write("Set FIELD_ENCRYPTION_KEYS to this list on every node:")
             self.stdout.write(",".join(keys))
         count = reencrypt_everything(keys)
+        record(Action.KEYS_ROTATED, detail=f"{count} value(s) encrypted again with a new key")
         self.stdout.write(f"Encrypted {count} value(s) again with the new key. Restart every process now.")
 
 

@@ -14,10 +14,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from audit.commands import AuditedCommand
+from management_api import webhooks as changes
 from management_api.alerts import data_alert_payload
 from management_api.models import (
     Delivery,
@@ -27,7 +29,6 @@ from management_api.models import (
     LogType,
     Webhook,
     WebhookLog,
-    new_secret,
 )
 from management_api.sender import build_body, signed_headers
 
@@ -69,7 +70,7 @@ RETRYABLE_FAILURES = [
 GONE = Outcome(410, {"error": "Gone"}, "the receiver answered 410 GONE: not retried")
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Point both environments at the built-in demo receiver and write a month of delivery history."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -92,11 +93,8 @@ class Command(BaseCommand):
             webhooks = {}
             for environment in Environment.values:
                 url = f"{url_base}/demo/receiver/{environment}"
-                webhooks[environment], _ = Webhook.objects.update_or_create(
-                    environment=environment,
-                    defaults={"url": url, "disabled_at": None, "disabled_reason": ""},
-                    create_defaults={"url": url, "secret": new_secret()},
-                )
+                webhook, _ = changes.save_url(environment, url)
+                webhooks[environment] = changes.enable(webhook) if webhook.disabled_at else webhook
             rows = History(rng, webhooks).invent(deliveries, days)
             # Oldest first: numbered in the order they happened, and counted in /metrics.
             WebhookLog.objects.append(sorted(rows, key=lambda r: r.created_at))

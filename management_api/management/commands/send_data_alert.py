@@ -1,15 +1,16 @@
 import json
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from pydantic import ValidationError
 
+from audit.commands import AuditedCommand
 from management_api.alerts import send_data_alert
 from management_api.delivery import WebhookDisabled
 from management_api.models import Environment, Webhook
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Queue a data_alert.true event to an environment's webhook (the worker delivers it)."
 
     def add_arguments(self, parser) -> None:
