@@ -1,13 +1,13 @@
 from django.db import models
 from django.utils import timezone
 
-from management_api.models import Environment
+from portal import environments
 
 
 class DemoReceipt(models.Model):
     """What the built-in demo receiver got: one row per request, kept for the demo page."""
 
-    environment = models.CharField(max_length=16, choices=Environment.choices)
+    environment = models.CharField(max_length=16, choices=environments.choices)
     delivery_id = models.CharField(max_length=64, blank=True, default="")
     event = models.CharField(max_length=100, blank=True, default="")
     verified = models.BooleanField(default=False)

@@ -22,8 +22,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from demo_receiver.models import DemoReceipt
-from management_api.models import Environment, Webhook
+from management_api.models import Webhook
 from management_api.signing import verify
+from portal import environments
 
 # A data alert is a few KiB; anything much larger is not a delivery of this portal.
 MAX_BODY_BYTES = 256 * 1024
@@ -57,7 +58,7 @@ def refuse(problem: str, status: int) -> JsonResponse:
 @only_when_enabled
 @require_POST
 def receive(request: HttpRequest, environment: str) -> HttpResponse:
-    if environment not in Environment.values:
+    if not environments.is_environment(environment):
         raise Http404("No such environment")
     too_large = f"The body is larger than {MAX_BODY_BYTES // 1024} KiB."
     # Content-Length first, so a large body is refused before it is read.

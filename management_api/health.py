@@ -17,8 +17,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
 from management_api.delivery import next_due
-from management_api.models import Environment, WorkerHeartbeat
+from management_api.models import WorkerHeartbeat
 from management_api.periodic import repeat
+from portal import environments
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +50,8 @@ def workers_per_environment(now: datetime) -> dict[str, int]:
     """How many live workers serve each environment, 0 for one that nobody serves."""
     served = live_workers(now)
     return {
-        environment: sum(environment in environments for environments in served) for environment in Environment.values
+        environment: sum(environment in environments for environments in served)
+        for environment in environments.values()
     }
 
 
@@ -58,7 +60,7 @@ def oldest_due_deliveries(now: datetime) -> dict[str, datetime]:
 
     Read from the delivery rows, which are the truth about what is owed: one indexed query each.
     """
-    due = {environment: next_due(environment) for environment in Environment.values}
+    due = {environment: next_due(environment) for environment in environments.values()}
     return {environment: at for environment, at in due.items() if at is not None and at <= now}
 
 

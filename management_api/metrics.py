@@ -28,10 +28,10 @@ from management_api.models import (
     AttemptTally,
     Delivery,
     DeliveryState,
-    Environment,
     LogStatus,
     LogType,
 )
+from portal import environments
 
 OUTCOMES = {LogStatus.SUCCESS: "success", LogStatus.FAILURE: "failure"}
 
@@ -64,7 +64,7 @@ class DatabaseCollector(Collector):
             totals[(tally.environment, tally.type, tally.status)] += tally.attempts
             per_bucket[(tally.environment, tally.le_ms)] += tally.attempts
             duration_ms_sums[tally.environment] += tally.duration_ms_sum
-        for environment in Environment.values:
+        for environment in environments.values():
             for status, outcome in OUTCOMES.items():
                 deliveries.add_metric([environment, outcome], totals[(environment, LogType.DATA_ALERT, status)])
                 tests.add_metric([environment, outcome], totals[(environment, LogType.TEST, status)])
@@ -99,7 +99,7 @@ class DatabaseCollector(Collector):
         )
         by_environment = {row["environment"]: row for row in due}
         serving = workers_per_environment(now)
-        for environment in Environment.values:
+        for environment in environments.values():
             row = by_environment.get(environment)
             depth.add_metric([environment], row["waiting"] if row else 0)
             oldest_age.add_metric([environment], (now - row["oldest"]).total_seconds() if row else 0.0)

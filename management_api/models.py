@@ -13,11 +13,7 @@ from django.utils import timezone
 
 from management_api.crypto import EncryptedTextField
 from management_api.urls_check import url_problem
-
-
-class Environment(models.TextChoices):
-    SANDBOX = "sandbox", "Sandbox"
-    PRODUCTION = "production", "Production"
+from portal import environments
 
 
 class AlertState(models.TextChoices):
@@ -40,7 +36,7 @@ class Webhook(models.Model):
     `next_secret_activates_at` (or when a manager completes the roll) it becomes `secret`.
     """
 
-    environment = models.CharField(max_length=16, choices=Environment.choices, unique=True)
+    environment = models.CharField(max_length=16, choices=environments.choices, unique=True)
     url = models.URLField(max_length=2048)
     # Not editable: no form (the admin's included) can set it, let alone leave it empty.
     secret = EncryptedTextField(default=new_secret, editable=False)
@@ -138,7 +134,7 @@ class LogSequence(models.Model):
     the total is last - first + 1.
     """
 
-    environment = models.CharField(max_length=16, choices=Environment.choices, unique=True)
+    environment = models.CharField(max_length=16, choices=environments.choices, unique=True)
     first = models.BigIntegerField(default=1)
     last = models.BigIntegerField(default=0)
 
@@ -273,7 +269,7 @@ def _minimal(log: "WebhookLog") -> None:
 class WebhookLog(models.Model):
     """One delivery attempt, as the logs table shows it."""
 
-    environment = models.CharField(max_length=16, choices=Environment.choices)
+    environment = models.CharField(max_length=16, choices=environments.choices)
     seq = models.BigIntegerField(editable=False)
     delivery_id = models.UUIDField(default=uuid.uuid4, db_index=True)
     attempt = models.PositiveIntegerField(default=1)
@@ -347,7 +343,7 @@ class Delivery(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
-    environment = models.CharField(max_length=16, choices=Environment.choices)
+    environment = models.CharField(max_length=16, choices=environments.choices)
     type = models.CharField(max_length=32, choices=LogType.choices)
     event = models.CharField(max_length=100)
     project_id = models.CharField(max_length=200, null=True, blank=True)
@@ -398,7 +394,7 @@ class AttemptTally(models.Model):
     writes the log row, so a scrape reads a few dozen rows instead of counting millions.
     """
 
-    environment = models.CharField(max_length=16, choices=Environment.choices)
+    environment = models.CharField(max_length=16, choices=environments.choices)
     type = models.CharField(max_length=32, choices=LogType.choices)
     status = models.CharField(max_length=16, choices=LogStatus.choices)
     le_ms = models.IntegerField()

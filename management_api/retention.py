@@ -17,8 +17,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.retention import prune_audit
-from management_api.models import Delivery, DeliveryState, Environment, LogSequence, WebhookLog, WorkerHeartbeat
+from management_api.models import Delivery, DeliveryState, LogSequence, WebhookLog, WorkerHeartbeat
 from management_api.periodic import repeat
+from portal import environments
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ def prune_log_batch(environment: str, cutoff: datetime, batch_size: int = BATCH_
 
 def prune_logs(cutoff: datetime, batch_size: int = BATCH_SIZE) -> int:
     removed = 0
-    for environment in Environment.values:
+    for environment in environments.values():
         while batch := prune_log_batch(environment, cutoff, batch_size):
             removed += batch
     return removed

@@ -27,6 +27,10 @@ def credentials_and_database_of_this_run(tmp_path_factory) -> None:
         value = os.environ.get(name) or new_credential(name)
         os.environ[name] = value
         setattr(django_settings, name, value.split(",") if name == "FIELD_ENCRYPTION_KEYS" else value)
+    # The keys come from the environment here: a command that would update var/generated.env
+    # (rotate_encryption_key) prints the new list instead, and nothing writes into the checkout.
+    django_settings.FIELD_ENCRYPTION_KEYS_IN_GENERATED_FILE = False
+    django_settings.GENERATED_ENV_FILE = tmp_path_factory.mktemp("credentials") / "generated.env"
     database = django_settings.DATABASES["default"]
     if database["ENGINE"].endswith("sqlite3"):
         test_name = str(tmp_path_factory.mktemp("database") / "test-db.sqlite3")

@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from psycopg import sql
 
-from management_api.models import Environment
 from management_api.wakeups import channel, conninfo
+from portal import environments
 
 # SQLite has no NOTIFY: its workers poll, which the real-process tests cover on both databases.
 postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="NOTIFY is PostgreSQL's")
@@ -20,7 +20,7 @@ END = "end of the test's block"
 @contextmanager
 def wake_ups_heard() -> Iterator[list[str]]:
     """Yields a list that, once the block ends, holds the environment of every wake-up committed in it."""
-    channels = {channel(environment): environment for environment in Environment.values}
+    channels = {channel(environment): environment for environment in environments.values()}
     with psycopg.connect(conninfo("tests"), autocommit=True) as listener:
         for name in channels:
             listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(name)))

@@ -3,6 +3,8 @@ from typing import Any
 from django import forms
 from django.http import QueryDict
 
+from portal import environments
+
 
 class WebhookUrlForm(forms.Form):
     # The management API validates too, and its field errors are shown here the same way; this
@@ -33,11 +35,11 @@ class LogsPageForm(forms.Form):
     """The logs table's place, from the query string. The values come from links and reloads, so
     a value that does not fit falls back to its default instead of failing the page."""
 
-    env = forms.ChoiceField(choices=[("sandbox", "Sandbox"), ("production", "Production")], required=False)
+    env = forms.ChoiceField(choices=environments.pairs, required=False)
     page = forms.IntegerField(required=False)
     size = forms.TypedChoiceField(choices=[(s, s) for s in PAGE_SIZES], coerce=int, required=False)
 
-    DEFAULTS = {"env": "sandbox", "page": 1, "size": PAGE_SIZES[0]}
+    DEFAULTS = {"page": 1, "size": PAGE_SIZES[0]}
 
     def clean_page(self) -> int | None:
         page = self.cleaned_data["page"]
@@ -47,7 +49,9 @@ class LogsPageForm(forms.Form):
     def from_query(cls, query: QueryDict) -> dict[str, Any]:
         form = cls(query)
         form.is_valid()
+        # The first environment when none (or an unknown one) is asked for.
+        defaults = {"env": environments.values()[0], **cls.DEFAULTS}
         return {
             name: form.cleaned_data.get(name) if form.cleaned_data.get(name) not in (None, "") else default
-            for name, default in cls.DEFAULTS.items()
+            for name, default in defaults.items()
         }

@@ -1,8 +1,9 @@
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 from django.test import Client
 
 from audit.models import AuditEvent
+from tests import factories
 from tests.management_api.conftest import ApiClient
 
 # A documentation address (RFC 5737), so a recorded address can only have come from the request.
@@ -12,14 +13,12 @@ HX = {"HTTP_HX_REQUEST": "true"}
 
 @pytest.fixture
 def manager(db) -> User:
-    user = User.objects.create_user("maria", password="manager-pass-1")
-    user.user_permissions.add(Permission.objects.get(codename="manage_webhooks"))
-    return user
+    return factories.manager()
 
 
 @pytest.fixture
 def viewer(db) -> User:
-    return User.objects.create_user("victor", password="viewer-pass-1")
+    return factories.viewer()
 
 
 def signed_in_client(user: User) -> Client:

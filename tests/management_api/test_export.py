@@ -10,35 +10,35 @@ from django.db import transaction
 from django.utils import timezone
 
 from management_api import export
-from management_api.models import LogSequence, WebhookLog
+from management_api.models import WebhookLog
 from portal.signatures import HIDDEN_SIGNATURE
 
 SIGNATURE = "c2lnbmF0dXJl"
 
 
 def write_rows(count: int, environment: str = "sandbox", **fields) -> None:
-    """`count` rows, oldest first, in one bulk insert (numbered the way WebhookLog.save numbers them)."""
+    """`count` rows, oldest first, appended the one way the product appends them."""
     start = timezone.now() - timedelta(hours=1)
     with transaction.atomic():
-        last = LogSequence.take_next(environment, count)
-        WebhookLog.objects.bulk_create(
-            WebhookLog(
-                environment=environment,
-                seq=last - count + 1 + i,
-                type="data_alert",
-                event="data_alert.true",
-                status="failure" if i % 4 == 0 else "success",
-                code=500 if i % 4 == 0 else 200,
-                url="https://hooks.example.com/",
-                project_id=f"p{i}",
-                duration_ms=i,
-                request_headers={"AutoQL-Signature": SIGNATURE, "AutoQL-Timestamp": "1"},
-                request_body='{"event": "data_alert.true"}',
-                response={"n": i},
-                created_at=start + timedelta(milliseconds=i),
-                **fields,
-            )
-            for i in range(count)
+        WebhookLog.objects.append(
+            [
+                WebhookLog(
+                    environment=environment,
+                    type="data_alert",
+                    event="data_alert.true",
+                    status="failure" if i % 4 == 0 else "success",
+                    code=500 if i % 4 == 0 else 200,
+                    url="https://hooks.example.com/",
+                    project_id=f"p{i}",
+                    duration_ms=i,
+                    request_headers={"AutoQL-Signature": SIGNATURE, "AutoQL-Timestamp": "1"},
+                    request_body='{"event": "data_alert.true"}',
+                    response={"n": i},
+                    created_at=start + timedelta(milliseconds=i),
+                    **fields,
+                )
+                for i in range(count)
+            ]
         )
 
 

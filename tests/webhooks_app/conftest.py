@@ -4,21 +4,20 @@ from html import unescape
 from urllib.parse import urlsplit
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 
+from tests import factories
 from tests.hostile import Behaviour, answer, raw_server
 
 
 @pytest.fixture
 def manager(db) -> User:
-    user = User.objects.create_user("maria", password="manager-pass-1")
-    user.user_permissions.add(Permission.objects.get(codename="manage_webhooks"))
-    return user
+    return factories.manager()
 
 
 @pytest.fixture
 def viewer(db) -> User:
-    return User.objects.create_user("victor", password="viewer-pass-1")
+    return factories.viewer()
 
 
 @pytest.fixture

@@ -15,21 +15,12 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from management_api.models import Delivery, Webhook, WebhookLog
+from tests import factories
 from tests.webhooks_app.conftest import HX
 
 
 def log(**fields) -> WebhookLog:
-    values = {
-        "environment": "sandbox",
-        "type": "data_alert",
-        "event": "data_alert.true",
-        "status": "success",
-        "code": 200,
-        "url": "https://hooks.example.com/",
-        "duration_ms": 40,
-        **fields,
-    }
-    return WebhookLog.objects.create(**values)
+    return factories.log_row(**fields)
 
 
 def failed_delivery(created_at=None) -> Delivery:

@@ -14,8 +14,9 @@ from types import FrameType
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from management_api.models import Environment, WorkerHeartbeat
+from management_api.models import WorkerHeartbeat
 from management_api.worker import serve
+from portal import environments
 
 WORKER_ID_MAX_LENGTH = WorkerHeartbeat._meta.get_field("worker_id").max_length or 64
 
@@ -23,12 +24,12 @@ WORKER_ID_MAX_LENGTH = WorkerHeartbeat._meta.get_field("worker_id").max_length o
 def chosen_environments(given: list[str]) -> list[str]:
     """The environments named by --environment (repeated or comma-separated); every one by default."""
     if not given:
-        return list(Environment.values)
+        return list(environments.values())
     names = [name.strip() for value in given for name in value.split(",")]
-    unknown = [name for name in names if name not in Environment.values]
+    unknown = [name for name in names if name not in environments.values()]
     if unknown:
         raise CommandError(
-            f"Unknown environment {', '.join(map(repr, unknown))}; choose from {', '.join(Environment.values)}."
+            f"Unknown environment {', '.join(map(repr, unknown))}; choose from {', '.join(environments.values())}."
         )
     return list(dict.fromkeys(names))
 
@@ -46,7 +47,7 @@ class Command(BaseCommand):
             action="append",
             default=[],
             metavar="NAME",
-            help=f"serve only this environment ({', '.join(Environment.values)}); repeat it or separate "
+            help=f"serve only this environment ({', '.join(environments.values())}); repeat it or separate "
             "names with commas; default: every environment",
         )
         parser.add_argument(

@@ -24,13 +24,13 @@ from management_api.alerts import data_alert_payload
 from management_api.models import (
     Delivery,
     DeliveryState,
-    Environment,
     LogStatus,
     LogType,
     Webhook,
     WebhookLog,
 )
 from management_api.sender import build_body, signed_headers
+from portal import environments
 
 PROJECTS = ["sales-emea", "sales-na", "inventory", "marketing", "finance", "support"]
 ALERTS = [
@@ -91,7 +91,7 @@ class Command(AuditedCommand):
         url_base = url_base.rstrip("/")
         with transaction.atomic():
             webhooks = {}
-            for environment in Environment.values:
+            for environment in environments.values():
                 url = f"{url_base}/demo/receiver/{environment}"
                 webhook, _ = changes.save_url(environment, url)
                 webhooks[environment] = changes.enable(webhook) if webhook.disabled_at else webhook
@@ -126,7 +126,7 @@ class History:
         youngest = max(3600.0, 1.2 * sum(self.schedule[:MAX_RETRIES]) + 60)
         rows: list[WebhookLog] = []
         for _ in range(count):
-            environment = self.rng.choices(Environment.values, weights=[2, 3])[0]
+            environment = self.rng.choices(environments.values(), weights=[2, 3])[0]
             age = self.rng.uniform(youngest, max(youngest, days * 86400))
             # Whole milliseconds: AutoQL-Timestamp carries no finer time than that.
             created = (now - timedelta(seconds=age)).replace(microsecond=0)

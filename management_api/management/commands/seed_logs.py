@@ -18,13 +18,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from management_api.models import (
-    Environment,
     LogStatus,
     LogType,
     Webhook,
     WebhookLog,
 )
 from management_api.sender import signed_headers
+from portal import environments
 
 BATCH_SIZE = 5000
 PROJECTS = [f"project-{name}" for name in ("emea", "na", "apac", "latam")] + [f"project{i}" for i in range(1, 17)]
@@ -59,7 +59,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--rows", type=int, required=True, help="how many log rows to write")
-        parser.add_argument("--environment", choices=Environment.values, default=Environment.SANDBOX)
+        parser.add_argument("--environment", choices=environments.values(), default="sandbox")
         parser.add_argument("--days", type=float, default=30.0, help="spread the rows over this many days up to now")
         parser.add_argument("--seed", type=int, default=None, help="for a repeatable history")
 

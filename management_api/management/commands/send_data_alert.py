@@ -7,14 +7,15 @@ from pydantic import ValidationError
 from audit.commands import AuditedCommand
 from management_api.alerts import send_data_alert
 from management_api.delivery import WebhookDisabled
-from management_api.models import Environment, Webhook
+from management_api.models import Webhook
+from portal import environments
 
 
 class Command(AuditedCommand):
     help = "Queue a data_alert.true event to an environment's webhook (the worker delivers it)."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--environment", required=True, choices=Environment.values)
+        parser.add_argument("--environment", required=True, choices=environments.values())
         parser.add_argument("--project-id", required=True)
         parser.add_argument("--title", required=True)
         parser.add_argument("--message", default="")
