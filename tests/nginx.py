@@ -7,6 +7,7 @@ as it is. TLS uses a certificate made for 127.0.0.1 for the run.
 
 import datetime
 import ipaddress
+import re
 import shutil
 import subprocess
 import time
@@ -38,6 +39,15 @@ class Proxy:
 
     def access_log(self) -> str:
         return (self.folder / "access.log").read_text()
+
+    def answered(self) -> list[tuple[str, str, int, list[int]]]:
+        """(method, path, status, the ports of the nodes tried in turn) of each request so far."""
+        entries = []
+        for line in self.access_log().splitlines():
+            method, path, status, upstreams = line.split(" ", 3)
+            ports = [int(address.rsplit(":", 1)[1]) for address in re.split(r"[,:] ", upstreams) if ":" in address]
+            entries.append((method, path, int(status), ports))
+        return entries
 
 
 def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
@@ -93,7 +103,10 @@ error_log {folder / "error.log"} warn;
 events {{ worker_connections 1024; }}
 http {{
     include /etc/nginx/mime.types;
-    access_log {folder / "access.log"};
+    # Which node answered each request (several when nginx moved on to the next); the path
+    # without its query string, which may hold an API key.
+    log_format portal '$request_method $uri $status $upstream_addr';
+    access_log {folder / "access.log"} portal;
     client_body_temp_path {folder / "body"};
     proxy_temp_path {folder / "proxy"};
     fastcgi_temp_path {folder / "fastcgi"};
