@@ -20,7 +20,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -55,7 +55,6 @@ class Portal:
     cache: redis.Redis
     prefix: str
     credentials: dict[str, str]
-    received: list[str] = field(default_factory=list)
 
     def api(self, session: requests.Session, method: str, path: str, body: dict | None = None) -> requests.Response:
         return session.request(
@@ -175,11 +174,13 @@ def on(portal: Portal, node: int, send: Callable[[], requests.Response]) -> requ
     """`send`, answered by `node`: nginx takes the nodes in turn, so health checks move it on until
     the last request went to the other node."""
     health = client_from("127.0.0.1", portal.proxy)
-    while True:
+    for _ in range(3):
         before = len(portal.proxy.answered())
         health.get(f"{portal.proxy.url}/healthz", timeout=10)
         if answered_by(portal, "/healthz", before) != node:
             break
+    else:
+        raise AssertionError(f"nginx sent three requests in a row to {node}: not the nodes in turn")
     before = len(portal.proxy.answered())
     response = send()
     assert answered_by(portal, urlsplit(response.url).path, before) == node
@@ -357,10 +358,12 @@ def test_stopping_a_node_during_a_load_run_loses_no_request_and_no_data(tmp_path
         # was never read): 502, and, checked below, nothing of it stored.
         failed = [r for r in results if r[1] not in (200, 202)]
         assert all(r[0] == "POST" and r[1] == 502 for r in failed), failed
-        assert len(results) == 2 * clients * rounds and len(failed) < (1 if drained else clients)
+        assert len(results) == 2 * clients * rounds and len(failed) <= (0 if drained else clients)
         accepted = [r[2] for r in results if r[0] == "POST" and r[1] == 202]
         answered = portal.proxy.answered()
         assert {entry[3][-1] for entry in answered[:log_at_stop] if entry[3]} == {stopped, kept}
+        # Once the node has stopped, only the other answers (past the few requests each client
+        # may have had under way, logged when they ended).
         assert {entry[3][-1] for entry in answered[log_at_stop + clients :] if entry[3]} == {kept}
         # Every accepted alert is stored once and delivered exactly once.
         wait_for(lambda: len(receiver.ids) >= len(accepted), 120, message="every accepted alert to be delivered")
