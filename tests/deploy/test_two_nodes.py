@@ -273,6 +273,10 @@ def test_sessions_lockouts_rate_limits_the_health_panel_and_the_live_check_are_o
         fresh = on(portal, b, lambda: alice.get(poll, timeout=30))
         assert fresh.status_code == 204 and "logs:refresh" in fresh.headers["HX-Trigger"]
         assert on(portal, b, lambda: alice.get(health, timeout=30)).text == before.text
+        # The export, through nginx's location for long streams, has the row of that delivery.
+        export = on(portal, b, lambda: alice.get(f"{portal.proxy.url}/webhooks/sandbox/logs/export", timeout=30))
+        assert export.status_code == 200 and export.headers["Content-Type"].startswith("text/csv")
+        assert queued.json()["data"]["delivery_id"] in export.text
 
         # Rate limits: six calls with a wrong key from one address, on alternate nodes, and the seventh is refused.
         stranger = client_from("127.0.0.5", portal.proxy)
