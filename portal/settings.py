@@ -370,14 +370,19 @@ TEST_CONNECTION_RATE_LIMIT = env.str("TEST_CONNECTION_RATE_LIMIT", default="20/m
 # on every tab load; 0 computes it every time.
 HEALTH_PANEL_CACHE_SECONDS = env.int("HEALTH_PANEL_CACHE_SECONDS", default=30)
 
-# The counters live in the cache, which every web node must share: set CACHE_URL (or REDIS_URL),
-# e.g. redis://127.0.0.1:6379/1 (needs `pip install redis`). One process alone may keep the default.
+# The counters and the kept health panels live in the cache, which every web node must share: set
+# CACHE_URL (or REDIS_URL), e.g. redis://127.0.0.1:6379/1?key_prefix=portal (Django's RedisCache,
+# with the redis package). One process alone may keep the default, a cache of its own.
 _CACHE_URL = env.str("CACHE_URL", default="") or env.str("REDIS_URL", default="")
-CACHES = {
-    "default": env.cache_url_config(_CACHE_URL)
-    if _CACHE_URL
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if _CACHE_URL:
+    CACHES["default"] = env.cache_url_config(_CACHE_URL)
+    # django-environ hands key_prefix, timeout and version to Django's RedisCache in lower case, and
+    # Django reads them only in capitals: a key_prefix would be silently dropped, and two portals on
+    # one Redis database would share their counters.
+    for _option in ("KEY_PREFIX", "TIMEOUT", "VERSION"):
+        if _option.lower() in CACHES["default"]:
+            CACHES["default"][_option] = CACHES["default"].pop(_option.lower())
 # django-ratelimit knows Django's own RedisCache only by another name (W001); without CACHE_URL the
 # per-process cache is the documented choice for a single node (E003), each web process counting apart.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"] + ([] if _CACHE_URL else ["django_ratelimit.E003"])

@@ -7,7 +7,10 @@ as it is. TLS uses a certificate made for 127.0.0.1 for the run.
 
 import datetime
 import ipaddress
+import os
+import re
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -24,6 +27,7 @@ from requests.adapters import HTTPAdapter
 
 from tests.instances import accepts_connections
 from tests.ports import free_port
+from tests.workers import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "deploy" / "nginx" / "portal.conf"
@@ -38,6 +42,40 @@ class Proxy:
 
     def access_log(self) -> str:
         return (self.folder / "access.log").read_text()
+
+    def drain(self, node: int) -> None:
+        """README, "Several machines": mark the node `down` in upstream.conf and reload nginx; back
+        once the workers of the old configuration have finished what they held and exited."""
+        upstreams = self.folder / "conf" / "webhooks-portal" / "upstream.conf"
+        lines = upstreams.read_text().splitlines()
+        upstreams.write_text(
+            "".join(f"{line.rstrip(';')} down;\n" if f":{node} " in line else f"{line}\n" for line in lines)
+        )
+        master = int((self.folder / "nginx.pid").read_text())
+        old_workers = children(master)
+        os.kill(master, signal.SIGHUP)
+        wait_for(lambda: not (old_workers & children(master)), 30, message="nginx's old workers to exit")
+
+    def answered(self) -> list[tuple[str, str, int, list[int]]]:
+        """(method, path, status, the ports of the nodes tried in turn) of each request so far."""
+        entries = []
+        for line in self.access_log().splitlines():
+            method, path, status, upstreams = line.split(" ", 3)
+            ports = [int(address.rsplit(":", 1)[1]) for address in re.split(r"[,:] ", upstreams) if ":" in address]
+            entries.append((method, path, int(status), ports))
+        return entries
+
+
+def children(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The parent's id is the second field after the name, which is in parentheses.
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue  # ended meanwhile
+    return found
 
 
 def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
@@ -93,7 +131,10 @@ error_log {folder / "error.log"} warn;
 events {{ worker_connections 1024; }}
 http {{
     include /etc/nginx/mime.types;
-    access_log {folder / "access.log"};
+    # Which node answered each request (several when nginx moved on to the next); the path
+    # without its query string, which may hold an API key.
+    log_format portal '$request_method $uri $status $upstream_addr';
+    access_log {folder / "access.log"} portal;
     client_body_temp_path {folder / "body"};
     proxy_temp_path {folder / "proxy"};
     fastcgi_temp_path {folder / "fastcgi"};

@@ -139,3 +139,9 @@ def test_a_poll_interval_of_no_time_is_refused_by_name():
         )
         assert done.returncode != 0
         assert "WEBHOOK_POLL_INTERVAL" in done.stderr and "above 0" in done.stderr
+
+
+def test_a_cache_url_keeps_its_key_prefix_for_djangos_redis_cache():
+    cache = read_setting('CACHES["default"]', CACHE_URL="redis://127.0.0.1:6379/3?key_prefix=portal-a&timeout=60")
+    assert "'KEY_PREFIX': 'portal-a'" in cache and "'TIMEOUT': 60" in cache
+    assert "'LOCATION': 'redis://127.0.0.1:6379/3'" in cache and "key_prefix" not in cache
