@@ -253,6 +253,31 @@ class Delivery(TypedDict):
 
 
 @with_config(STRICT)
+class DeliveryRow(TypedDict):
+    """A row of the deliveries view (docs/api-additions.md, "Deliveries, one row each")."""
+
+    id: DeliveryId
+    type: NotRequired[str | None]
+    event: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    outcome: str
+    attempts: Count
+    next_attempt_at: NotRequired[Moment | None]
+    created_at: Moment
+    last_log_id: NotRequired[LogId | None]
+    last_status: NotRequired[str | None]
+    last_code: NotRequired[int | None]
+    last_duration_ms: NotRequired[Count | None]
+    last_attempt_at: NotRequired[Moment | None]
+
+
+@with_config(STRICT)
+class DeliveriesPage(TypedDict):
+    items: Annotated[list[DeliveryRow], Field(max_length=MAX_PAGE)]
+    pagination: Pagination
+
+
+@with_config(STRICT)
 class StatsBucket(TypedDict):
     start: Moment
     successes: Count
@@ -302,6 +327,7 @@ CONNECTION_TEST_RESULT: Shape = TypeAdapter(ConnectionTestResult)
 LOG_ROW: Shape = TypeAdapter(LogRow)
 LOGS_PAGE: Shape = TypeAdapter(LogsPage)
 DELIVERY: Shape = TypeAdapter(Delivery)
+DELIVERIES_PAGE: Shape = TypeAdapter(DeliveriesPage)
 STATS: Shape = TypeAdapter(Stats)
 RECOVER_COUNT: Shape = TypeAdapter(RecoverCount)
 RECOVERED: Shape = TypeAdapter(Recovered)
