@@ -244,6 +244,10 @@ class Attempt(TypedDict):
 @with_config(STRICT)
 class Delivery(TypedDict):
     id: DeliveryId
+    event: NotRequired[str | None]
+    type: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    created_at: NotRequired[Moment | None]
     state: str
     state_text: str
     next_attempt_at: NotRequired[Moment | None]

@@ -28,7 +28,7 @@ def delivered_test_event(httpserver) -> tuple[Webhook, VerifyingReceiver, str]:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_toggle_to_deliveries_open_one_and_copy_its_raw_body(as_manager, portal, httpserver, width):
+def test_toggle_to_deliveries_open_one_and_copy_its_raw_body(as_manager, portal, httpserver, width, screenshots):
     webhook, receiver, delivery_id = delivered_test_event(httpserver)
     page: Page = as_manager
     page.set_viewport_size(WIDTHS[width])
@@ -48,6 +48,7 @@ def test_toggle_to_deliveries_open_one_and_copy_its_raw_body(as_manager, portal,
     # Opening the row shows its attempts.
     rows.nth(1).get_by_role("button").click()
     expect(logs.locator(".timeline-state").first).to_have_text("Delivered on attempt 1.")
+    page.screenshot(path=screenshots / f"deliveries-view-{width}.png", full_page=True)
 
     # Its link is the delivery's own page.
     rows.nth(1).get_by_role("link", name=f"Open delivery {delivery_id}").click()
@@ -58,6 +59,7 @@ def test_toggle_to_deliveries_open_one_and_copy_its_raw_body(as_manager, portal,
     timestamp = next(line.split(": ", 1)[1] for line in headers.splitlines() if line.startswith("AutoQL-Timestamp"))
     signature = next(line.split(": ", 1)[1] for line in headers.splitlines() if line.startswith("AutoQL-Signature"))
 
+    page.screenshot(path=screenshots / f"delivery-page-{width}.png", full_page=True)
     page.get_by_role("button", name="Copy raw body").click()
     expect(page.locator("#copy-status")).to_have_text("Raw body copied to the clipboard, exactly as signed.")
     copied = page.evaluate("navigator.clipboard.readText()")

@@ -144,6 +144,7 @@ def test_a_delivery_page_shows_its_attempts(manager_client):
     assert "Delivered on attempt 2." in html
     assert html.count('<tr class="attempt">') == 2
     assert json_script(html, "delivery-id-json") == str(made.id)
+    assert "data_alert.true" in html and "Project ID acme" in html
 
 
 def test_the_raw_body_and_curl_replay_exactly_what_was_signed(manager_client, httpserver, allow_loopback):
