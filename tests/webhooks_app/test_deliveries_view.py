@@ -9,7 +9,7 @@ from html import unescape
 from django.core.cache import cache
 
 from management_api import delivery as deliveries
-from management_api.models import Webhook
+from management_api.models import Webhook, WebhookLog
 from management_api.signing import verify
 from portal.signatures import HIDDEN_SIGNATURE
 from tests import factories
@@ -200,3 +200,17 @@ def test_a_production_delivery_is_found_by_its_id_alone(viewer_client):
     html = viewer_client.get(f"/deliveries/{made.id}/").content.decode()
     assert "Given up after 1 attempt." in html
     assert "Production deliveries" in html
+
+
+def test_the_live_check_of_the_deliveries_view_watches_the_newest_attempt_it_shows(viewer_client):
+    made = a_delivery("retrying", 1, 500)
+    newest = WebhookLog.objects.get(delivery_id=made.id)
+    html = unescape(section(viewer_client, "view=deliveries"))
+    poll = re.search(r'id="logs-new" data-live-poll hx-get="([^"]+)"', html)
+    assert poll and f"newest={newest.pk}" in poll.group(1) and "view=deliveries" in poll.group(1)
+    quiet = viewer_client.get(poll.group(1), **HX)
+    assert quiet.status_code == 200 and "HX-Trigger" not in quiet
+    # Its next attempt lands: the table refreshes.
+    factories.log_row(delivery_id=made.id, attempt=2, status="success", project_id="acme")
+    refreshed = viewer_client.get(poll.group(1), **HX)
+    assert refreshed.status_code == 204 and "logs:refresh" in refreshed["HX-Trigger"]
