@@ -214,3 +214,10 @@ def test_the_live_check_of_the_deliveries_view_watches_the_newest_attempt_it_sho
     factories.log_row(delivery_id=made.id, attempt=2, status="success", project_id="acme")
     refreshed = viewer_client.get(poll.group(1), **HX)
     assert refreshed.status_code == 204 and "logs:refresh" in refreshed["HX-Trigger"]
+
+
+def test_an_opened_attempt_links_to_its_delivery(viewer_client):
+    made = a_delivery("delivered", 1, 200)
+    row = WebhookLog.objects.get(delivery_id=made.id)
+    html = viewer_client.get(f"/webhooks/sandbox/logs/{row.pk}", **HX).content.decode()
+    assert f'<a class="mono" href="/deliveries/{made.id}/">{made.id}</a>' in html
