@@ -51,14 +51,15 @@ class LogFilter:
         return condition
 
 
-def delivery_id_condition(hex_digits: str) -> Q:
+def delivery_id_condition(hex_digits: str, field: str = "delivery_id") -> Q:
+    """The rows whose `field` (the log's delivery_id, a Delivery's pk) is the id or starts with it."""
     if len(hex_digits) == 32:
-        return Q(delivery_id=uuid.UUID(hex_digits))
+        return Q(**{field: uuid.UUID(hex_digits)})
     # A prefix is the range of ids that start with it: an index range on both databases, where
     # LIKE would need a text cast of the uuid column on PostgreSQL.
     low = uuid.UUID(hex_digits.ljust(32, "0"))
     high = uuid.UUID(hex_digits.ljust(32, "f"))
-    return Q(delivery_id__gte=low, delivery_id__lte=high)
+    return Q(**{f"{field}__gte": low, f"{field}__lte": high})
 
 
 def matching_logs(environment: str, log_filter: LogFilter) -> QuerySet[WebhookLog]:

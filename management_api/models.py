@@ -369,6 +369,13 @@ class Delivery(models.Model):
             models.Index(fields=["environment", "state", "created_at"], name="delivery_env_state_created"),
             # What each environment's worker loop asks on every turn: its earliest waiting delivery.
             models.Index(fields=["environment", "state", "next_attempt_at"], name="delivery_env_state_due"),
+            # The logs' deliveries view (management_api/delivery_search.py): a page, filtered or not,
+            # is a range of one of these, newest first.
+            models.Index(fields=["environment", "created_at", "id"], name="delivery_env_created"),
+            models.Index(fields=["environment", "state", "created_at", "id"], name="delivery_env_state_page"),
+            models.Index(fields=["environment", "type", "created_at", "id"], name="delivery_env_type_page"),
+            models.Index(fields=["environment", "event", "created_at", "id"], name="delivery_env_event_page"),
+            models.Index(fields=["environment", "project_id", "created_at", "id"], name="delivery_env_project_page"),
         ]
 
     def __str__(self) -> str:

@@ -384,6 +384,35 @@ class DeliveryEnvelope(Envelope):
     data: DeliveryOut
 
 
+class DeliveryRow(Schema):
+    """One row of the deliveries view: a delivery, where it ended up and its last attempt."""
+
+    id: Text
+    type: str
+    event: str
+    project_id: str | None
+    state: str = Field(description="pending, in_flight, delivered or failed, as the queue keeps it")
+    outcome: str = Field(description="delivered, retrying, gave_up or disabled (waiting on a disabled webhook)")
+    attempts: int
+    next_attempt_at: AutoqlTime | None
+    created_at: AutoqlTime
+    updated_at: AutoqlTime
+    last_log_id: Text | None = Field(description="the log row of the newest attempt; null before the first")
+    last_status: str | None
+    last_code: int | None
+    last_duration_ms: int | None
+    last_attempt_at: AutoqlTime | None
+
+
+class DeliveryPage(Schema):
+    items: list[DeliveryRow]
+    pagination: FilteredPagination
+
+
+class DeliveryPageEnvelope(Envelope):
+    data: DeliveryPage
+
+
 class CountOut(Schema):
     count: int
 

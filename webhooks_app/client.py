@@ -416,6 +416,15 @@ class ManagementApi:
         path = f"/webhooks/{environment}/deliveries/{quote(delivery_id, safe='')}"
         return self._call("GET", path, environment, contract.DELIVERY)
 
+    def deliveries(
+        self, environment: str, offset: int, limit: int, filters: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """A page of deliveries, one row each with its outcome and last attempt (the logs' filters
+        apply). A plain AutoQL has no such call: it answers 404, and the tab shows attempts only."""
+        params = {**(filters or {}), "offset": offset, "limit": limit}
+        path = f"/webhooks/{environment}/deliveries"
+        return self._call("GET", path, environment, contract.DELIVERIES_PAGE, params=params)
+
     def recoverable_count(self, environment: str, since: str) -> int:
         """How many failed deliveries since `since` (ISO 8601) recover would send again."""
         path = f"/webhooks/{environment}/recover"

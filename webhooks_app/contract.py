@@ -244,12 +244,41 @@ class Attempt(TypedDict):
 @with_config(STRICT)
 class Delivery(TypedDict):
     id: DeliveryId
+    event: NotRequired[str | None]
+    type: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    created_at: NotRequired[Moment | None]
     state: str
     state_text: str
     next_attempt_at: NotRequired[Moment | None]
     recovery_of: NotRequired[DeliveryId | None]
     recovered_by: NotRequired[DeliveryId | None]
     timeline: list[Attempt]
+
+
+@with_config(STRICT)
+class DeliveryRow(TypedDict):
+    """A row of the deliveries view (docs/api-additions.md, "Deliveries, one row each")."""
+
+    id: DeliveryId
+    type: NotRequired[str | None]
+    event: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    outcome: str
+    attempts: Count
+    next_attempt_at: NotRequired[Moment | None]
+    created_at: Moment
+    last_log_id: NotRequired[LogId | None]
+    last_status: NotRequired[str | None]
+    last_code: NotRequired[int | None]
+    last_duration_ms: NotRequired[Count | None]
+    last_attempt_at: NotRequired[Moment | None]
+
+
+@with_config(STRICT)
+class DeliveriesPage(TypedDict):
+    items: Annotated[list[DeliveryRow], Field(max_length=MAX_PAGE)]
+    pagination: Pagination
 
 
 @with_config(STRICT)
@@ -302,6 +331,7 @@ CONNECTION_TEST_RESULT: Shape = TypeAdapter(ConnectionTestResult)
 LOG_ROW: Shape = TypeAdapter(LogRow)
 LOGS_PAGE: Shape = TypeAdapter(LogsPage)
 DELIVERY: Shape = TypeAdapter(Delivery)
+DELIVERIES_PAGE: Shape = TypeAdapter(DeliveriesPage)
 STATS: Shape = TypeAdapter(Stats)
 RECOVER_COUNT: Shape = TypeAdapter(RecoverCount)
 RECOVERED: Shape = TypeAdapter(Recovered)

@@ -59,30 +59,31 @@ def _rate(stats: dict[str, Any]) -> str:
     return "—" if rate is None else f"{rate * 100:.1f} %"
 
 
-def panel(environment: str, label: str, is_manager: bool) -> str:
-    """The panel, kept HEALTH_PANEL_CACHE_SECONDS per environment and kind of reader (only managers
-    get Recover): every tab load shows it, and over millions of rows its stats cost far more than
-    the rest of the tab, and its chart's few hundred numbers more than the table. Failures are not
-    kept. Rendered without the request: what is kept is shown to every reader of that kind."""
+def panel(environment: str, label: str, is_manager: bool, deliveries: bool = False) -> str:
+    """The panel, kept HEALTH_PANEL_CACHE_SECONDS per environment, kind of reader (only managers
+    get Recover) and view (its figures count attempts or deliveries, as the table's rows do): every
+    tab load shows it, and over millions of rows its stats cost far more than the rest of the tab,
+    and its chart's few hundred numbers more than the table. Failures are not kept. Rendered
+    without the request: what is kept is shown to every reader of that kind."""
     api = ManagementApi()
-    key = _key(api, environment, is_manager)
+    key = _key(api, environment, is_manager, deliveries)
     html = cache.get(key)
     if html is not None:
         return str(html)
     if not api.embedded:
-        return _computed(api, key, environment, label, is_manager)
+        return _computed(api, key, environment, label, is_manager, deliveries)
     # The embedded API's stats are this process's own work: when many tab loads find the panel
     # missing at once (a restart under load), one computes it and the rest wait for it, instead of
     # all computing it at once, each as slow as all of them together.
     with _computing:
         html = cache.get(key)
-        return str(html) if html is not None else _computed(api, key, environment, label, is_manager)
+        return str(html) if html is not None else _computed(api, key, environment, label, is_manager, deliveries)
 
 
 _computing = threading.Lock()
 
 
-def _computed(api: ManagementApi, key: str, environment: str, label: str, is_manager: bool) -> str:
+def _computed(api: ManagementApi, key: str, environment: str, label: str, is_manager: bool, deliveries: bool) -> str:
     day, week = api.stats(environment, "24h"), api.stats(environment, "7d")
     bars = _chart(day.get("buckets") or [])
     context = {
@@ -98,6 +99,9 @@ def _computed(api: ManagementApi, key: str, environment: str, label: str, is_man
         "last_success": parse_datetime(day.get("last_success_at") or ""),
         "last_failure": parse_datetime(day.get("last_failure_at") or ""),
         "is_manager": is_manager,
+        # The figure beside each window counts what the table's rows are.
+        "counted": "deliveries" if deliveries else "attempts",
+        "counted_name": "Deliveries" if deliveries else "Attempts",
     }
     html = render_to_string("webhooks_app/_health.html", context)
     if settings.HEALTH_PANEL_CACHE_SECONDS:
@@ -105,11 +109,12 @@ def _computed(api: ManagementApi, key: str, environment: str, label: str, is_man
     return html
 
 
-def kept(environment: str, is_manager: bool) -> str | None:
+def kept(environment: str, is_manager: bool, deliveries: bool = False) -> str | None:
     """The panel if it is kept, for the tab to show at once; None and the slot loads it by itself."""
-    html = cache.get(_key(ManagementApi(), environment, is_manager))
+    html = cache.get(_key(ManagementApi(), environment, is_manager, deliveries))
     return None if html is None else mark_safe(html)  # the panel as panel() rendered it
 
 
-def _key(api: ManagementApi, environment: str, is_manager: bool) -> str:
-    return f"logs-health:{api.domain}:{environment}:{'manager' if is_manager else 'reader'}"
+def _key(api: ManagementApi, environment: str, is_manager: bool, deliveries: bool = False) -> str:
+    view = ":deliveries" if deliveries else ""
+    return f"logs-health:{api.domain}:{environment}:{'manager' if is_manager else 'reader'}{view}"

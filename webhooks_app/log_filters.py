@@ -27,6 +27,9 @@ PRESETS = {
     "30d": ("the last 30 days", timedelta(days=30)),
 }
 STATUS_NAMES = {"success": "Success", "failure": "Failure"}
+# The table shows attempts (one row per logged attempt) unless ?view=deliveries asks for one row
+# per delivery (webhooks_app/deliveries_table.py); the view is kept in every link, like a filter.
+DELIVERIES_VIEW = "deliveries"
 TYPE_NAMES = {"test": "Test", "data_alert": "Data alert"}
 TIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"]
 PRINTABLE_ASCII = re.compile(r"[ -~]*")
@@ -131,12 +134,14 @@ class LogFiltering:
     page: int = 1
     newest: str = ""
     api_filters: dict[str, str] = field(default_factory=dict)
+    view: str = ""
 
     @classmethod
     def from_query(cls, query: QueryDict, environment: str, size: int, now: datetime | None = None) -> "LogFiltering":
         raw = {name: query.get(name, "").strip() for name in FILTER_NAMES if query.get(name, "").strip()}
         form = LogFiltersForm(raw, auto_id="filter-%s", label_suffix="")
-        filtering = cls(environment=environment, size=size, form=form, raw=raw)
+        view = DELIVERIES_VIEW if query.get("view") == DELIVERIES_VIEW else ""
+        filtering = cls(environment=environment, size=size, form=form, raw=raw, view=view)
         if form.is_valid():
             filtering.api_filters = filtering._api_filters(now or timezone.now())
         return filtering
@@ -186,9 +191,14 @@ class LogFiltering:
     # What the templates show.
 
     @property
+    def kept(self) -> dict[str, str]:
+        """What every link keeps besides the filters: the view."""
+        return {"view": self.view} if self.view else {}
+
+    @property
     def query(self) -> str:
         """The filters as a query string, for the links that keep them (pager, size, export)."""
-        return _query(self.raw) if self.supported is not False else ""
+        return _query({**(self.raw if self.supported is not False else {}), **self.kept})
 
     @property
     def link_query(self) -> str:
@@ -198,7 +208,7 @@ class LogFiltering:
     @property
     def passthrough(self) -> list[tuple[str, str]]:
         """The filters as hidden fields, for the forms that keep them (page size)."""
-        return list(self.raw.items()) if self.supported is not False else []
+        return list({**(self.raw if self.supported is not False else {}), **self.kept}.items())
 
     @property
     def label(self) -> str:
@@ -221,11 +231,13 @@ class LogFiltering:
     @property
     def first_page_url(self) -> str:
         values = {"env": self.environment, "size": str(self.size), **(self.raw if self.supported is not False else {})}
+        values.update(self.kept)
         return f"{reverse('logs_section')}?{_query(values)}"
 
     @property
     def clear_url(self) -> str:
-        return f"{reverse('logs_section')}?{_query({'env': self.environment, 'size': str(self.size)})}"
+        values = {"env": self.environment, "size": str(self.size), **self.kept}
+        return f"{reverse('logs_section')}?{_query(values)}"
 
     def _named(self) -> list[tuple[tuple[str, ...], str, str]]:
         """Each active filter: the names a chip removes, the chip's text, and the words of the
@@ -266,7 +278,7 @@ class LogFiltering:
             # Without its From and To, a custom range is no filter at all.
             if not {"since", "until"} & remaining.keys() and remaining.get("range") == "custom":
                 del remaining["range"]
-            values = {"env": self.environment, "size": str(self.size), **remaining}
+            values = {"env": self.environment, "size": str(self.size), **remaining, **self.kept}
             chips.append(Chip(label, f"{reverse('logs_section')}?{_query(values)}"))
         return chips
 

@@ -14,9 +14,10 @@ from portal import environments
 from webhooks_app import health_panel
 from webhooks_app.access import MANAGE_PERMISSION
 from webhooks_app.client import ManagementApi, ManagementApiError
+from webhooks_app.deliveries_table import delivery_rows_shown, fetch_deliveries_page, view_links
 from webhooks_app.faults import fault, lower_first
 from webhooks_app.forms import PAGE_SIZES, LogsPageForm
-from webhooks_app.log_filters import LogFiltering
+from webhooks_app.log_filters import DELIVERIES_VIEW, LogFiltering
 
 
 def other_parameters(request: HttpRequest) -> str:
@@ -35,7 +36,7 @@ def page_link(paging: dict[str, Any], page: int) -> str:
 
 # What a closed log row shows (_rows_shown), all the table asks the API for: a row's request and
 # response load when it opens (logs_views.log_detail).
-TABLE_FIELDS = ("id", "project_id", "type", "event", "status", "code", "created_at")
+TABLE_FIELDS = ("id", "project_id", "type", "event", "status", "code", "created_at", "delivery_id")
 
 
 def rows_shown(environment: str, items: list[dict[str, Any]], offset: int = 0) -> list[dict[str, Any]]:
@@ -62,9 +63,23 @@ def rows_shown(environment: str, items: list[dict[str, Any]], offset: int = 0) -
                 # Where the row stood in the list: an API without the one-row call (a plain AutoQL)
                 # is asked for the list again from there (logs_views.log_detail).
                 "detail_url": f"{detail_base}{item['id']}?at={offset + index}",
+                "delivery_id": item.get("delivery_id"),
             }
         )
     return rows
+
+
+def fetch_table_page(filtering: LogFiltering, api: ManagementApi, offset: int, limit: int) -> dict[str, Any]:
+    """A page of the view asked for: deliveries, or attempts. An API without the deliveries call
+    (a plain AutoQL answers 404) shows attempts, and no toggle (its logs advertise no filters)."""
+    if filtering.view:
+        try:
+            return fetch_deliveries_page(filtering, api, offset, limit)
+        except ManagementApiError as e:
+            if e.status != 404:
+                raise
+            filtering.view = ""
+    return filtering.fetch_page(api, offset=offset, limit=limit, fields=TABLE_FIELDS)
 
 
 def logs_context(request: HttpRequest, api: ManagementApi) -> dict[str, Any]:
@@ -84,26 +99,32 @@ def logs_context(request: HttpRequest, api: ManagementApi) -> dict[str, Any]:
         "total": 0,
         "is_manager": request.user.has_perm(MANAGE_PERMISSION),
     }
-    context["health_panel"] = health_panel.kept(environment, context["is_manager"])
+    deliveries = request.GET.get("view") == DELIVERIES_VIEW
+    context["health_panel"] = health_panel.kept(environment, context["is_manager"], deliveries)
     # Hook: the logs' filters and search (webhooks_app/log_filters.py); bad values call no API.
     filtering = context["filtering"] = LogFiltering.from_query(request.GET, environment, size)
     if filtering.invalid:
         return context
     try:
-        data = filtering.fetch_page(api, offset=(page - 1) * size, limit=size, fields=TABLE_FIELDS)
+        data = fetch_table_page(filtering, api, offset=(page - 1) * size, limit=size)
         total = data["pagination"]["total_items"]
         pages = max(1, math.ceil(total / size))
         if page > pages:
             # A page past the end (an old link, a typed number) shows the last one instead.
             page = pages
-            data = filtering.fetch_page(api, offset=(page - 1) * size, limit=size, fields=TABLE_FIELDS)
+            data = fetch_table_page(filtering, api, offset=(page - 1) * size, limit=size)
             total = data["pagination"]["total_items"]
             pages = max(1, math.ceil(total / size))
     except ManagementApiError as e:
         context["logs_error"] = f"Couldn't load the {environments.label(environment)} logs: {lower_first(e.message)}"
         context["fault"] = fault(request, e, "logs")
         return context
-    context.update(rows=rows_shown(environment, data["items"], (page - 1) * size), total=total, pages=pages, page=page)
+    shown = (
+        delivery_rows_shown(environment, data["items"])
+        if filtering.view
+        else rows_shown(environment, data["items"], (page - 1) * size)
+    )
+    context.update(rows=shown, total=total, pages=pages, page=page, view_links=view_links(filtering))
     context["pager_back"] = page > 1
     context["pager_forward"] = page < pages
     context["pager"] = {

@@ -25,7 +25,7 @@ from webhooks_app.access import MANAGE_PERMISSION, HtmxHttpRequest, known_enviro
 from webhooks_app.client import ManagementApi, ManagementApiError
 from webhooks_app.errors import error_response
 from webhooks_app.forms import LogsPageForm
-from webhooks_app.log_filters import TIME_FORMATS, LogFiltering, as_utc_text
+from webhooks_app.log_filters import DELIVERIES_VIEW, TIME_FORMATS, LogFiltering, as_utc_text
 from webhooks_app.responses import modal
 
 DELIVERY_ID = re.compile(r"[0-9A-Fa-f-]{32,36}")
@@ -113,7 +113,10 @@ def delivery_timeline(request: HttpRequest, environment: str, delivery_id: str) 
 def logs_health(request: HttpRequest, environment: str) -> HttpResponse:
     label = known_environment(environment)
     try:
-        return HttpResponse(health_panel.panel(environment, label, request.user.has_perm(MANAGE_PERMISSION)))
+        deliveries = request.GET.get("view") == DELIVERIES_VIEW
+        return HttpResponse(
+            health_panel.panel(environment, label, request.user.has_perm(MANAGE_PERMISSION), deliveries)
+        )
     except ManagementApiError as e:
         if e.status == 404:
             # A plain AutoQL has no stats: no health panel, and no Recover either.

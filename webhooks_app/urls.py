@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from webhooks_app import integrator, logs_views, roll_views, views
+from webhooks_app import delivery_page, integrator, logs_views, roll_views, views
 
 
 class LogIdConverter:
@@ -33,6 +33,8 @@ urlpatterns = [
     path("webhooks/<str:environment>/roll/cancel", roll_views.cancel_secret_roll, name="cancel_secret_roll"),
     path("webhooks/<str:environment>/logs/<log_id:log_id>/resend", views.resend_delivery, name="resend_delivery"),
     path("integrate/", integrator.integrate, name="integrate"),
+    # One delivery, by its AutoQL-Delivery-Id: a link to paste into a support ticket.
+    path("deliveries/<str:delivery_id>/", delivery_page.delivery_page, name="delivery_page"),
     path("integrate/example-alert", integrator.send_example_alert, name="send_example_alert"),
     # The logs' filters, attempts, health, recover, export and live refresh (logs_views.py).
     path(

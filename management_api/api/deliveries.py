@@ -1,12 +1,13 @@
 """Deliveries (this project's own calls; AutoQL's page has none): queue a data alert event, resend a
-logged one, one delivery with its attempts, and recover the failed ones."""
+logged one, a page of deliveries, one delivery with its attempts, and recover the failed ones."""
 
 import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
-from ninja import Query, Router
+from ninja import Query, Router, Schema
+from pydantic import Field
 
 from management_api import delivery, schemas
 from management_api.api.base import (
@@ -18,8 +19,10 @@ from management_api.api.base import (
     ok,
     webhook_or_404,
 )
-from management_api.api.logs import log_or_404
+from management_api.api.logs import log_filter, log_or_404
+from management_api.delivery_search import deliveries_page
 from management_api.delivery_timeline import delivery_timeline
+from management_api.log_search import FILTERS
 from management_api.models import Webhook
 
 router = Router()
@@ -56,6 +59,36 @@ def resend(request: AuthenticatedRequest, environment: str, log_id: str, key: st
     except delivery.Delivery.DoesNotExist:
         raise ApiError(409, f"The delivery of log row {log_id} is no longer kept, so it cannot be resent.")
     return ok(queued, 202)
+
+
+class DeliveryQuery(Schema):
+    offset: int = Field(0, ge=0, le=2**62, description="deliveries to skip, newest first")
+    limit: int = Field(10, ge=1, le=100, description="deliveries per page, 1 to 100")
+
+
+@router.get(
+    "/webhooks/{environment}/deliveries",
+    response={200: schemas.DeliveryPageEnvelope, **ERRORS},
+    summary="One page of the environment's deliveries, newest first, each with its outcome and last attempt",
+    description="The logs' filters apply to the deliveries; `status` means the outcome here: success is"
+    ' delivered, failure is given up (docs/api-additions.md, "Deliveries, one row each").',
+)
+def list_deliveries(
+    request: AuthenticatedRequest,
+    environment: str,
+    paging: Query[DeliveryQuery],
+    filters: Query[schemas.LogFilterQuery],
+    key: str = KEY,
+):
+    page = deliveries_page(request.auth, log_filter(filters), paging.offset, paging.limit)
+    pagination = {
+        "offset": paging.offset,
+        "limit": paging.limit,
+        "total_items": page.total,
+        "total_is_lower_bound": page.total_is_lower_bound,
+        "filters": list(FILTERS),
+    }
+    return ok({"items": page.rows, "pagination": pagination})
 
 
 def delivery_id_or_404(environment: str, delivery_id: str) -> uuid.UUID:

@@ -22,6 +22,7 @@ READ_VIEWS = {
     "logs_health",
     "export_logs",
     "new_deliveries",
+    "delivery_page",
 }
 
 CHANGES = [
