@@ -120,6 +120,35 @@ def test_the_filtered_total_stops_counting_at_the_cap(api, monkeypatch, django_a
     assert (page["total_items"], page["total_is_lower_bound"]) == (1, False)
 
 
+def test_the_count_goes_on_past_the_offset_so_a_deep_page_knows_there_is_more(api, monkeypatch):
+    monkeypatch.setattr(log_search, "COUNT_CAP", 5)
+    for i in range(20):
+        log(f"p{i}", status="failure")
+    # At offset 10 it counts up to 10 + 5 rows and one more: there are at least 16.
+    page = pagination(api, "&status=failure&offset=10&limit=5")
+    assert (page["total_items"], page["total_is_lower_bound"]) == (16, True)
+    # Near the end the count reaches every row and is exact again.
+    page = pagination(api, "&status=failure&offset=15&limit=5")
+    assert (page["total_items"], page["total_is_lower_bound"]) == (20, False)
+
+
+def test_under_a_capped_count_the_oldest_matches_are_reached_from_the_oldest_end(api, monkeypatch):
+    monkeypatch.setattr(log_search, "COUNT_CAP", 5)
+    for i in range(20):
+        log(f"p{i}", status="failure" if i % 2 else "success")
+    assert pagination(api, "&status=success")["total_is_lower_bound"] is True
+    assert names(api, "&status=success&end=oldest&offset=0&limit=3") == ["p4", "p2", "p0"]
+    assert names(api, "&status=success&end=oldest&offset=3&limit=3") == ["p10", "p8", "p6"]
+    assert pagination(api, "&status=success&end=oldest")["end"] == "oldest"
+
+
+def test_filtered_rows_sort_by_their_time_not_their_insertion(api):
+    log("late", status="failure", created_at=T0)
+    log("early", status="failure", created_at=T0 - timedelta(hours=1))
+    log("middle", status="failure", created_at=T0 - timedelta(minutes=30))
+    assert names(api, "&status=failure") == ["late", "middle", "early"]
+
+
 def test_a_filtered_page_reads_seq_numbers_off_an_index_then_the_rows(api, django_assert_max_num_queries):
     for i in range(30):
         log(f"p{i}", status="failure")
@@ -128,7 +157,10 @@ def test_a_filtered_page_reads_seq_numbers_off_an_index_then_the_rows(api, djang
     sql = [q["sql"] for q in queries.captured_queries]
     # The offset is taken over seq numbers alone; the wide rows are read only for the page itself.
     offset_query = next(s for s in sql if "OFFSET" in s.upper())
-    assert "request_body" not in offset_query
+    # The walk is the subquery that picks the page's seq numbers; the outer query reads the rows.
+    walk = offset_query[offset_query.index("(SELECT") :]
+    assert "OFFSET" in walk.upper()
+    assert "request_body" not in walk
 
 
 @pytest.mark.django_db
