@@ -67,6 +67,49 @@ def rows_shown(environment: str, items: list[dict[str, Any]], offset: int = 0) -
     return rows
 
 
+def pages_of(data: dict[str, Any], size: int) -> int:
+    return max(1, math.ceil(data["pagination"]["total_items"] / size))
+
+
+def load_page(filtering: LogFiltering, api: ManagementApi, page: int, size: int) -> tuple[dict[str, Any], int]:
+    """The API's answer for `page`, and the page it turned out to be.
+
+    A filtered count stops 10,000 rows past the page (a lower bound), so the last page has no
+    number: a negative page counts from the oldest row instead (-1 is the last), which the
+    embedded API answers as cheaply (docs/api-additions.md, "Paging from the oldest row"). When
+    the total is exact after all, or the API does not count from the oldest row, the same place is
+    shown counted from the newest; a page past the end shows the last one.
+    """
+    if page < 0:
+        offset = (-page - 1) * size
+        data = filtering.fetch_page(api, offset=offset, limit=size, fields=TABLE_FIELDS, from_oldest=True)
+        if filtering.from_oldest and filtering.total_is_lower_bound and data["items"]:
+            return data, page
+        page = max(1, pages_of(data, size) + 1 + page)
+    data = filtering.fetch_page(api, offset=(page - 1) * size, limit=size, fields=TABLE_FIELDS)
+    if page > pages_of(data, size):
+        page = pages_of(data, size)
+        data = filtering.fetch_page(api, offset=(page - 1) * size, limit=size, fields=TABLE_FIELDS)
+    return data, page
+
+
+def pager(context: dict[str, Any], lower_bound: bool) -> None:
+    """The pager says what it knows: the page and the total when exact; under a count that stopped,
+    "of at least N" pages, or the page's place from the end, where Last and Previous lead."""
+    page, pages = context["page"], context["pages"]
+    if page < 0:
+        words = "Last page" if page == -1 else f"Page {-page} from the end"
+        back, forward, links = True, page < -1, (1, page - 1, page + 1, -1)
+    else:
+        words = f"Page {page} of {'at least ' if lower_bound else ''}{pages}"
+        back, forward = page > 1, page < pages
+        links = (1, max(1, page - 1), min(pages, page + 1), -1 if lower_bound else pages)
+    context.update(page_words=words, pager_back=back, pager_forward=forward)
+    context["pager"] = dict(
+        zip(("first", "previous", "next", "last"), (page_link(context, n) for n in links), strict=True)
+    )
+
+
 def logs_context(request: HttpRequest, api: ManagementApi) -> dict[str, Any]:
     paging = LogsPageForm.from_query(request.GET)
     environment, page, size = paging["env"], paging["page"], paging["size"]
@@ -90,26 +133,15 @@ def logs_context(request: HttpRequest, api: ManagementApi) -> dict[str, Any]:
     if filtering.invalid:
         return context
     try:
-        data = filtering.fetch_page(api, offset=(page - 1) * size, limit=size, fields=TABLE_FIELDS)
-        total = data["pagination"]["total_items"]
-        pages = max(1, math.ceil(total / size))
-        if page > pages:
-            # A page past the end (an old link, a typed number) shows the last one instead.
-            page = pages
-            data = filtering.fetch_page(api, offset=(page - 1) * size, limit=size, fields=TABLE_FIELDS)
-            total = data["pagination"]["total_items"]
-            pages = max(1, math.ceil(total / size))
+        data, page = load_page(filtering, api, page, size)
     except ManagementApiError as e:
         context["logs_error"] = f"Couldn't load the {environments.label(environment)} logs: {lower_first(e.message)}"
         context["fault"] = fault(request, e, "logs")
         return context
-    context.update(rows=rows_shown(environment, data["items"], (page - 1) * size), total=total, pages=pages, page=page)
-    context["pager_back"] = page > 1
-    context["pager_forward"] = page < pages
-    context["pager"] = {
-        "first": page_link(context, 1),
-        "previous": page_link(context, max(1, page - 1)),
-        "next": page_link(context, min(pages, page + 1)),
-        "last": page_link(context, pages),
-    }
+    total, pages = data["pagination"]["total_items"], pages_of(data, size)
+    # A page counted from the oldest row has no known offset from the newest: its rows carry none
+    # (only an upstream AutoQL, which never pages from the oldest, needs it: logs_views.log_detail).
+    offset = (page - 1) * size if page > 0 else 0
+    context.update(rows=rows_shown(environment, data["items"], offset), total=total, pages=pages, page=page)
+    pager(context, filtering.total_is_lower_bound)
     return context
