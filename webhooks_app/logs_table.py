@@ -93,9 +93,10 @@ def load_page(filtering: LogFiltering, api: ManagementApi, page: int, size: int)
     return data, page
 
 
-def pager(context: dict[str, Any], lower_bound: bool) -> None:
+def pager(context: dict[str, Any], lower_bound: bool, from_oldest: bool) -> None:
     """The pager says what it knows: the page and the total when exact; under a count that stopped,
-    "of at least N" pages, or the page's place from the end, where Last and Previous lead."""
+    "of at least N" pages, or the page's place from the end, where Last and Previous lead when the
+    API pages `from_oldest` (an upstream is never asked to: its Last is the furthest page known)."""
     page, pages = context["page"], context["pages"]
     if page < 0:
         words = "Last page" if page == -1 else f"Page {-page} from the end"
@@ -103,7 +104,7 @@ def pager(context: dict[str, Any], lower_bound: bool) -> None:
     else:
         words = f"Page {page} of {'at least ' if lower_bound else ''}{pages}"
         back, forward = page > 1, page < pages
-        links = (1, max(1, page - 1), min(pages, page + 1), -1 if lower_bound else pages)
+        links = (1, max(1, page - 1), min(pages, page + 1), -1 if lower_bound and from_oldest else pages)
     context.update(page_words=words, pager_back=back, pager_forward=forward)
     context["pager"] = dict(
         zip(("first", "previous", "next", "last"), (page_link(context, n) for n in links), strict=True)
@@ -143,5 +144,5 @@ def logs_context(request: HttpRequest, api: ManagementApi) -> dict[str, Any]:
     # (only an upstream AutoQL, which never pages from the oldest, needs it: logs_views.log_detail).
     offset = (page - 1) * size if page > 0 else 0
     context.update(rows=rows_shown(environment, data["items"], offset), total=total, pages=pages, page=page)
-    pager(context, filtering.total_is_lower_bound)
+    pager(context, filtering.total_is_lower_bound, from_oldest=api.embedded)
     return context
