@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from audit.trail import Action, export_detail, record
+from management_api.log_search import NEWEST_FIRST
 from management_api.models import WebhookLog
 from management_api.schemas import iso
 from portal.signatures import hide_fresh_signature
@@ -107,7 +108,7 @@ def jsonl_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
 
 def export_chunks(logs: QuerySet[WebhookLog], file_format: str) -> Iterator[bytes]:
     now = timezone.now()
-    rows = (export_row(log, now) for log in logs.order_by("-seq").iterator(chunk_size=CHUNK_ROWS))
+    rows = (export_row(log, now) for log in logs.order_by(*NEWEST_FIRST).iterator(chunk_size=CHUNK_ROWS))
     lines = csv_lines(rows) if file_format == "csv" else jsonl_lines(rows)
     pending: list[str] = []
     size = 0

@@ -1,9 +1,15 @@
-"""Filtered pages of the delivery log: which rows match, and how many, without scanning millions.
+"""Pages of the delivery log, filtered or not: which rows, in what order, and how many, without
+scanning millions.
 
-An unfiltered page stays the plain index range of `list_logs` (no COUNT, no OFFSET). A filtered
-one walks one of WebhookLog's (environment, <filter>, seq) indexes newest first, reading only
-seq numbers until it has the page, then fetches the page's rows by seq; its total is a COUNT that
-stops at COUNT_CAP + 1 rows.
+Rows sort by their time, newest first, with the sequence number breaking ties (a history seeded
+after today's deliveries must not push them down the list). A page walks one of WebhookLog's
+(environment, [<filter>,] created_at, seq) indexes, reading only seq numbers until it has the
+page, then reads the page's rows by seq, in one query. The walk starts from whichever end of the
+list is nearer when the total is known, so the last page costs what the first does.
+
+Unfiltered, the total is the environment's numbering (no COUNT). Filtered, it is a COUNT that stops
+COUNT_CAP rows past the offset: past that it is a lower bound, and the oldest rows are reached
+from the other end (`from_oldest`), counted from the oldest row.
 """
 
 import uuid
@@ -66,6 +72,11 @@ def matching_logs(environment: str, log_filter: LogFilter) -> QuerySet[WebhookLo
     return WebhookLog.objects.filter(Q(environment=environment) & log_filter.condition())
 
 
+# Newest first by time; seq breaks ties, so the order is total and a row is on exactly one page.
+NEWEST_FIRST = ("-created_at", "-seq")
+OLDEST_FIRST = ("created_at", "seq")
+
+
 @dataclass
 class LogPage:
     rows: list[Any]
@@ -73,16 +84,32 @@ class LogPage:
     total_is_lower_bound: bool
 
 
-def filtered_page(
-    environment: str, log_filter: LogFilter, offset: int, limit: int, fields: Sequence[str] = ()
+def log_page(
+    environment: str,
+    log_filter: LogFilter,
+    offset: int,
+    limit: int,
+    fields: Sequence[str] = (),
+    from_oldest: bool = False,
 ) -> LogPage:
-    """One page of the matching rows, newest first: models, or dicts of `fields` when given."""
-    matching = matching_logs(environment, log_filter)
-    counted = matching.values("seq")[: COUNT_CAP + 1].count()
+    """The `limit` rows `offset` rows from the newest (or, `from_oldest`, from the oldest), listed
+    newest first: models, or dicts of `fields` when given."""
+    kept = max(LogSequence.of(environment).total, 0)
     # No environment has more rows than its sequence numbered, so a larger offset is past the end;
     # clamping keeps every number sent to the database inside 64 bits.
-    offset = min(offset, max(LogSequence.of(environment).total, 0))
-    seqs = list(matching.order_by("-seq").values_list("seq", flat=True)[offset : offset + limit])
-    newest_first = WebhookLog.objects.filter(environment=environment, seq__in=seqs).order_by("-seq")
-    rows = list(newest_first.values(*fields) if fields else newest_first) if seqs else []
-    return LogPage(rows=rows, total=counted, total_is_lower_bound=counted > COUNT_CAP)
+    offset = min(offset, kept)
+    matching = matching_logs(environment, log_filter)
+    if log_filter:
+        cap = COUNT_CAP + offset
+        total = matching.values("seq")[: cap + 1].count()
+        lower_bound = total > cap
+    else:
+        total, lower_bound = kept, False
+    start, stop = offset, offset + limit
+    if not lower_bound and start * 2 > total:
+        # Nearer the other end: the same rows, counted from there.
+        from_oldest, start, stop = not from_oldest, max(0, total - stop), max(0, total - start)
+    walk = matching.order_by(*(OLDEST_FIRST if from_oldest else NEWEST_FIRST)).values("seq")[start:stop]
+    on_page = WebhookLog.objects.filter(environment=environment, seq__in=walk).order_by(*NEWEST_FIRST)
+    rows = list(on_page.values(*fields) if fields else on_page) if stop > start else []
+    return LogPage(rows=rows, total=total, total_is_lower_bound=lower_bound)

@@ -295,13 +295,16 @@ class WebhookLog(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["environment", "seq"], name="webhooklog_environment_seq"),
         ]
-        # A filtered page of the logs is a range of one of these, read newest first by seq; the
+        # A page of the logs is a range of one of these, read newest first by (created_at, seq):
+        # rows sort by their time, and seq breaks ties. Without a filter it is the first one; the
         # last one also covers what the stats read, so they never touch the wide rows.
         indexes = [
-            models.Index(fields=["environment", "status", "seq"], name="webhooklog_env_status_seq"),
-            models.Index(fields=["environment", "type", "seq"], name="webhooklog_env_type_seq"),
-            models.Index(fields=["environment", "event", "seq"], name="webhooklog_env_event_seq"),
-            models.Index(fields=["environment", "project_id", "seq"], name="webhooklog_env_project_seq"),
+            models.Index(fields=["environment", "created_at", "seq"], name="webhooklog_env_time"),
+            models.Index(fields=["environment", "status", "created_at", "seq"], name="webhooklog_env_status_time"),
+            models.Index(fields=["environment", "type", "created_at", "seq"], name="webhooklog_env_type_time"),
+            models.Index(fields=["environment", "event", "created_at", "seq"], name="webhooklog_env_event_time"),
+            models.Index(fields=["environment", "project_id", "created_at", "seq"], name="webhooklog_env_project_time"),
+            # A delivery has a handful of attempts: they are sorted in no time.
             models.Index(fields=["environment", "delivery_id", "seq"], name="webhooklog_env_delivery_seq"),
             # What staff ask most: one project's failures (or successes) in a window of days. The
             # whole filter is one range of this index, so the capped count reads index entries only.

@@ -2,10 +2,17 @@
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from ninja import ModelSchema, Schema
-from pydantic import ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+)
 
 from management_api.models import AlertState, LogStatus, LogType, Webhook, WebhookLog
 from management_api.urls_check import url_problem
@@ -343,6 +350,15 @@ class FilteredPagination(Pagination):
     # This project's: which filters GET .../logs takes, and whether a filtered total was capped.
     total_is_lower_bound: bool
     filters: list[str]
+    # Present when the offset was counted from the oldest row (end=oldest), absent otherwise.
+    end: Literal["oldest"] | None = None
+
+    @model_serializer(mode="wrap")
+    def _end_only_when_oldest(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        written = handler(self)
+        if written.get("end") is None:
+            written.pop("end", None)
+        return written
 
 
 class FilteredLogPage(Schema):

@@ -4,11 +4,14 @@ Log rows go through WebhookLog.objects.append, the one way the product writes th
 their numbering and the /metrics tallies stay as the product keeps them.
 """
 
+import random
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import Permission, User
 from django.db import transaction
 
+from management_api.management.commands.seed_logs import BATCH_SIZE, History
 from management_api.models import Delivery, Webhook, WebhookLog
 
 SECRET = "s" * 43
@@ -50,3 +53,17 @@ def log_row(environment: str = "sandbox", **fields: Any) -> WebhookLog:
     with transaction.atomic():
         WebhookLog.objects.append([log])
     return log
+
+
+def history(count: int, until: datetime, environment: str = "sandbox", days: float = 7.0, **fields: Any) -> None:
+    """`count` realistic rows over the `days` before `until`, written as seed_logs writes them
+    (oldest first, a batch per transaction); `fields` overrides a column in every row."""
+    step = timedelta(days=days) / count
+    rows = History(
+        random.Random(count), environment=environment, url="https://hooks.example.com/hook", secret=SECRET
+    ).rows(count, until - step * count, step)
+    for row in rows:
+        row.update(fields)
+    for start in range(0, count, BATCH_SIZE):
+        with transaction.atomic():
+            WebhookLog.objects.append_values(environment, rows[start : start + BATCH_SIZE])

@@ -400,10 +400,21 @@ class ManagementApi:
         return frozenset(data["pagination"].get("filters") or ())
 
     def filtered_logs(
-        self, environment: str, offset: int, limit: int, filters: Mapping[str, str], fields: Sequence[str] = ()
+        self,
+        environment: str,
+        offset: int,
+        limit: int,
+        filters: Mapping[str, str],
+        fields: Sequence[str] = (),
+        from_oldest: bool = False,
     ) -> dict[str, Any]:
-        """GET .../logs with filters, e.g. {"status": "failure", "created_after": "2026-11-28T00:00:00Z"}."""
+        """GET .../logs with filters, e.g. {"status": "failure", "created_after": "2026-11-28T00:00:00Z"}.
+
+        `from_oldest`: the offset counts from the oldest row (docs/api-additions.md, "Paging from
+        the oldest row"); only the embedded API is asked, and its answer says `end` if it did so."""
         params = {**filters, "offset": offset, "limit": limit} | self._fields_parameter(fields)
+        if from_oldest and self.embedded:
+            params["end"] = "oldest"
         return self._call("GET", f"/webhooks/{environment}/logs", environment, contract.LOGS_PAGE, params=params)
 
     def log_row(self, environment: str, log_id: str) -> dict[str, Any]:

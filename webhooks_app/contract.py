@@ -216,6 +216,8 @@ class Pagination(TypedDict):
     total_items: Count
     total_is_lower_bound: NotRequired[bool]
     filters: NotRequired[list[str] | None]
+    # This project's: "oldest" when the offset was counted from the oldest row.
+    end: NotRequired[str | None]
 
 
 # The largest page the management API gives (docs/api.md: limit 1..100).

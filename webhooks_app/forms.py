@@ -43,6 +43,9 @@ class LogsPageForm(forms.Form):
 
     def clean_page(self) -> int | None:
         page = self.cleaned_data["page"]
+        if page is not None and page < 0:
+            # Counted from the oldest row: -1 is the last page (logs_table.load_page).
+            return max(page, -LAST_PAGE)
         return None if page is None else min(max(1, page), LAST_PAGE)
 
     @classmethod

@@ -130,6 +130,8 @@ class LogFiltering:
     # None until the management API's answer says whether it takes filters.
     supported: bool | None = None
     total_is_lower_bound: bool = False
+    # Whether the page shown was counted from the oldest row (a capped count's deep end).
+    from_oldest: bool = False
     # Where the table is, for the live check: its page, and the id of the newest row it shows.
     page: int = 1
     newest: str = ""
@@ -166,14 +168,23 @@ class LogFiltering:
                 filters["created_before"] = as_utc_text(data["until"])
         return filters
 
-    def fetch_page(self, api: ManagementApi, offset: int, limit: int, fields: Sequence[str] = ()) -> dict[str, Any]:
-        """The page, with only `fields` of each row if the API takes that (whole rows otherwise)."""
-        data = self._fetch_page(api, offset, limit, fields)
-        self.page = offset // limit + 1
+    def fetch_page(
+        self, api: ManagementApi, offset: int, limit: int, fields: Sequence[str] = (), from_oldest: bool = False
+    ) -> dict[str, Any]:
+        """The page, with only `fields` of each row if the API takes that (whole rows otherwise).
+
+        `from_oldest`: the offset counts from the oldest row, which only a filtered count that
+        stopped (total_is_lower_bound) needs; `from_oldest` is then whether the API did so."""
+        data = self._fetch_page(api, offset, limit, fields, from_oldest)
+        self.from_oldest = data["pagination"].get("end") == "oldest"
+        # Pages counted from the oldest are negative: -1 is the last (logs_table.load_page).
+        self.page = -(offset // limit + 1) if self.from_oldest else offset // limit + 1
         self.newest = str(data["items"][0].get("id", "")) if data["items"] else ""
         return data
 
-    def _fetch_page(self, api: ManagementApi, offset: int, limit: int, fields: Sequence[str]) -> dict[str, Any]:
+    def _fetch_page(
+        self, api: ManagementApi, offset: int, limit: int, fields: Sequence[str], from_oldest: bool
+    ) -> dict[str, Any]:
         """One page of the logs, filtered only by an API that says it takes the filters: one
         that does not would ignore or refuse them, and the table would claim to be filtered."""
         if not self.api_filters:
@@ -184,7 +195,7 @@ class LogFiltering:
             self.supported = False
             return api.logs(self.environment, offset=offset, limit=limit, fields=fields)
         self.supported = True
-        data = api.filtered_logs(self.environment, offset, limit, self.api_filters, fields)
+        data = api.filtered_logs(self.environment, offset, limit, self.api_filters, fields, from_oldest)
         self.total_is_lower_bound = bool(data["pagination"].get("total_is_lower_bound"))
         return data
 
@@ -216,8 +227,9 @@ class LogFiltering:
 
     @property
     def live_baseline(self) -> bool:
-        """Past page 1 the newest row shown is not the newest there is: learn that one first."""
-        return self.page > 1
+        """Past page 1 (or counted from the oldest row) the newest row shown is not the newest
+        there is: learn that one first."""
+        return self.page != 1
 
     def live_check_url_for(self, newest: str | None) -> str:
         values = {"page": str(self.page), "size": str(self.size)}

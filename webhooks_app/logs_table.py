@@ -69,9 +69,12 @@ def rows_shown(environment: str, items: list[dict[str, Any]], offset: int = 0) -
     return rows
 
 
-def fetch_table_page(filtering: LogFiltering, api: ManagementApi, offset: int, limit: int) -> dict[str, Any]:
+def fetch_table_page(
+    filtering: LogFiltering, api: ManagementApi, offset: int, limit: int, from_oldest: bool = False
+) -> dict[str, Any]:
     """A page of the view asked for: deliveries, or attempts. An API without the deliveries call
-    (a plain AutoQL answers 404) shows attempts, and no toggle (its logs advertise no filters)."""
+    (a plain AutoQL answers 404) shows attempts, and no toggle (its logs advertise no filters).
+    Only attempts are read `from_oldest`; a page of deliveries is counted from the newest."""
     if filtering.view:
         try:
             return fetch_deliveries_page(filtering, api, offset, limit)
@@ -79,7 +82,51 @@ def fetch_table_page(filtering: LogFiltering, api: ManagementApi, offset: int, l
             if e.status != 404:
                 raise
             filtering.view = ""
-    return filtering.fetch_page(api, offset=offset, limit=limit, fields=TABLE_FIELDS)
+    return filtering.fetch_page(api, offset=offset, limit=limit, fields=TABLE_FIELDS, from_oldest=from_oldest)
+
+
+def pages_of(data: dict[str, Any], size: int) -> int:
+    return max(1, math.ceil(data["pagination"]["total_items"] / size))
+
+
+def load_page(filtering: LogFiltering, api: ManagementApi, page: int, size: int) -> tuple[dict[str, Any], int]:
+    """The API's answer for `page`, and the page it turned out to be.
+
+    A filtered count stops 10,000 rows past the page (a lower bound), so the last page has no
+    number: a negative page counts from the oldest row instead (-1 is the last), which the
+    embedded API answers as cheaply (docs/api-additions.md, "Paging from the oldest row"). When
+    the total is exact after all, or the API does not count from the oldest row, the same place is
+    shown counted from the newest; a page past the end shows the last one.
+    """
+    if page < 0:
+        offset = (-page - 1) * size
+        data = fetch_table_page(filtering, api, offset, size, from_oldest=True)
+        if filtering.from_oldest and filtering.total_is_lower_bound and data["items"]:
+            return data, page
+        page = max(1, pages_of(data, size) + 1 + page)
+    data = fetch_table_page(filtering, api, (page - 1) * size, size)
+    if page > pages_of(data, size):
+        page = pages_of(data, size)
+        data = fetch_table_page(filtering, api, (page - 1) * size, size)
+    return data, page
+
+
+def pager(context: dict[str, Any], lower_bound: bool, from_oldest: bool) -> None:
+    """The pager says what it knows: the page and the total when exact; under a count that stopped,
+    "of at least N" pages, or the page's place from the end, where Last and Previous lead when the
+    API pages `from_oldest` (an upstream is never asked to: its Last is the furthest page known)."""
+    page, pages = context["page"], context["pages"]
+    if page < 0:
+        words = "Last page" if page == -1 else f"Page {-page} from the end"
+        back, forward, links = True, page < -1, (1, page - 1, page + 1, -1)
+    else:
+        words = f"Page {page} of {'at least ' if lower_bound else ''}{pages}"
+        back, forward = page > 1, page < pages
+        links = (1, max(1, page - 1), min(pages, page + 1), -1 if lower_bound and from_oldest else pages)
+    context.update(page_words=words, pager_back=back, pager_forward=forward)
+    context["pager"] = dict(
+        zip(("first", "previous", "next", "last"), (page_link(context, n) for n in links), strict=True)
+    )
 
 
 def logs_context(request: HttpRequest, api: ManagementApi) -> dict[str, Any]:
@@ -106,31 +153,20 @@ def logs_context(request: HttpRequest, api: ManagementApi) -> dict[str, Any]:
     if filtering.invalid:
         return context
     try:
-        data = fetch_table_page(filtering, api, offset=(page - 1) * size, limit=size)
-        total = data["pagination"]["total_items"]
-        pages = max(1, math.ceil(total / size))
-        if page > pages:
-            # A page past the end (an old link, a typed number) shows the last one instead.
-            page = pages
-            data = fetch_table_page(filtering, api, offset=(page - 1) * size, limit=size)
-            total = data["pagination"]["total_items"]
-            pages = max(1, math.ceil(total / size))
+        data, page = load_page(filtering, api, page, size)
     except ManagementApiError as e:
         context["logs_error"] = f"Couldn't load the {environments.label(environment)} logs: {lower_first(e.message)}"
         context["fault"] = fault(request, e, "logs")
         return context
+    total, pages = data["pagination"]["total_items"], pages_of(data, size)
+    # A page counted from the oldest row has no known offset from the newest: its rows carry none
+    # (only an upstream AutoQL, which never pages from the oldest, needs it: logs_views.log_detail).
+    offset = (page - 1) * size if page > 0 else 0
     shown = (
         delivery_rows_shown(environment, data["items"])
         if filtering.view
-        else rows_shown(environment, data["items"], (page - 1) * size)
+        else rows_shown(environment, data["items"], offset)
     )
     context.update(rows=shown, total=total, pages=pages, page=page, view_links=view_links(filtering))
-    context["pager_back"] = page > 1
-    context["pager_forward"] = page < pages
-    context["pager"] = {
-        "first": page_link(context, 1),
-        "previous": page_link(context, max(1, page - 1)),
-        "next": page_link(context, min(pages, page + 1)),
-        "last": page_link(context, pages),
-    }
+    pager(context, filtering.total_is_lower_bound, from_oldest=api.embedded and not filtering.view)
     return context

@@ -1,7 +1,7 @@
 """The delivery log: AutoQL's page of rows, and this project's fields, filters, one row and export
 (docs/api.md, "Logs: filters, fields, deliveries, recover, stats and export")."""
 
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Query, Router, Schema
@@ -17,8 +17,8 @@ from management_api.api.base import (
     api,
     ok,
 )
-from management_api.log_search import FILTERS, LogFilter, filtered_page, matching_logs
-from management_api.models import LogSequence, WebhookLog
+from management_api.log_search import FILTERS, LogFilter, log_page, matching_logs
+from management_api.models import WebhookLog
 
 router = Router()
 
@@ -27,6 +27,9 @@ class LogQuery(Schema):
     offset: int = Field(0, ge=0, description="rows to skip, newest first")
     limit: int = Field(10, ge=1, le=100, description="rows per page, 1 to 100")
     fields: str = Field("", description="only these fields of each row, comma-separated (all when empty)")
+    end: Literal["newest", "oldest"] = Field(
+        "newest", description="the end `offset` counts from; the page is listed newest first either way"
+    )
 
 
 def sparse_fields(fields: str) -> list[str]:
@@ -65,26 +68,18 @@ def list_logs(
     key: str = KEY,
 ):
     wanted, fields = log_filter(filters), sparse_fields(paging.fields)
-    rows: list[Any]
-    if wanted:
-        page = filtered_page(request.auth, wanted, paging.offset, paging.limit, fields)
-        rows, total, lower_bound = page.rows, page.total, page.total_is_lower_bound
-    else:
-        sequence = LogSequence.of(request.auth)
-        # Newest first by sequence number: an index range at any depth, no OFFSET scan, no COUNT.
-        upper = sequence.last - min(paging.offset, max(sequence.total, 0))
-        lower = max(upper - paging.limit, sequence.first - 1)
-        in_range = WebhookLog.objects.filter(environment=request.auth, seq__gt=lower, seq__lte=upper)
-        newest_first = in_range.order_by("-seq")
-        rows = list(newest_first.values(*fields) if fields else newest_first)
-        total, lower_bound = max(sequence.total, 0), False
+    from_oldest = paging.end == "oldest"
+    page = log_page(request.auth, wanted, paging.offset, paging.limit, fields, from_oldest)
     pagination = {
         "offset": paging.offset,
         "limit": paging.limit,
-        "total_items": total,
-        "total_is_lower_bound": lower_bound,
+        "total_items": page.total,
+        "total_is_lower_bound": page.total_is_lower_bound,
         "filters": list(FILTERS),
+        # Said only when asked: a caller that sees it knows the offset was taken from the oldest.
+        **({"end": "oldest"} if from_oldest else {}),
     }
+    rows: list[Any] = page.rows
     if fields:
         return sparse_page(request, rows, fields, pagination)
     return ok({"items": rows, "pagination": pagination})

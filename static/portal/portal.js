@@ -425,7 +425,8 @@
   }
 
   function pageAnnouncement(logs) {
-    return "Page " + logs.getAttribute("data-page") + " of " + logs.getAttribute("data-pages");
+    // "Page 2 of 5", "Page 1002 of at least 2001", "Page 3 from the end": as the pager says it.
+    return logs.getAttribute("data-position");
   }
 
   // The pager button pressed, or what replaced it: same role and label ("Next" on the last page

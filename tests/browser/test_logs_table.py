@@ -1,11 +1,15 @@
 """The logs table: toggle, paging, page size, back button and reload, as a person uses them."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
+from management_api.log_search import NEWEST_FIRST
 from management_api.models import WebhookLog
+from tests import factories
 
 pytestmark = pytest.mark.browser
 
@@ -106,3 +110,41 @@ def test_first_last_the_page_jump_and_a_page_past_the_end(as_manager, portal):
     expect(page).to_have_url(re.compile(r"page=3"))
     page.reload()
     expect(logs).to_contain_text("Page 3 of 5")
+
+
+def test_last_and_back_under_a_capped_count_of_50000_matching_rows(as_manager, portal):
+    # Issue 19, item 2: the count stops at 10,001, yet Last reaches the oldest match and back.
+    factories.history(50_000, until=timezone.now() - timedelta(hours=1), status="failure")
+    factories.history(5, until=timezone.now(), status="success")
+    failures = WebhookLog.objects.filter(status="failure").order_by(*NEWEST_FIRST)
+    newest, oldest = failures[0], failures.reverse()[0]
+    page = as_manager
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"{portal}/?env=sandbox&size=10&status=failure")
+    logs = page.locator("#logs")
+    pager = logs.get_by_role("navigation", name="Pages of the logs")
+    expect(pager).to_contain_text("Page 1 of at least 1001")
+    expect(pager).to_contain_text("at least 10001 rows")
+
+    pager.get_by_role("button", name="Last").click()
+    expect(pager).to_contain_text("Last page")
+    expect(page).to_have_url(re.compile(r"page=-1&status=failure"))
+    expect(page.locator("#announcer")).to_have_text("Last page")
+    expect(logs.locator(".log-row").last.get_by_role("button")).to_have_attribute("aria-controls", f"log-{oldest.pk}")
+    # On the last page, Last is disabled and keeps the focus; Previous goes on towards newer rows.
+    expect(pager.get_by_role("button", name="Last")).to_have_attribute("aria-disabled", "true")
+    expect(pager.get_by_role("button", name="Last")).to_be_focused()
+
+    pager.get_by_role("button", name="Previous").click()
+    expect(pager).to_contain_text("Page 2 from the end")
+    expect(page.locator("#announcer")).to_have_text("Page 2 from the end")
+    page.reload()
+    expect(pager).to_contain_text("Page 2 from the end")
+
+    pager.get_by_role("button", name="First").click()
+    expect(pager).to_contain_text("Page 1 of at least 1001")
+    expect(logs.locator(".log-row").first.get_by_role("button")).to_have_attribute("aria-controls", f"log-{newest.pk}")
+    page.go_back()
+    expect(pager).to_contain_text("Page 2 from the end")
+    page.go_back()
+    expect(pager).to_contain_text("Last page")

@@ -1,10 +1,13 @@
 """GET /webhooks/{environment}/logs: newest first, offset/limit, total_items."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from management_api.models import LogSequence, WebhookLog
+from tests import factories
 
 
 def write_logs(count: int, environment: str = "sandbox") -> list[WebhookLog]:
@@ -134,14 +137,17 @@ def captured_sql(queries) -> str:
     return " ".join(query["sql"].upper() for query in queries.captured_queries)
 
 
-def test_paging_reads_a_key_range_and_never_counts_or_offsets(api, django_assert_max_num_queries):
+def test_paging_never_counts_and_walks_from_the_nearer_end(api, django_assert_max_num_queries):
+    # Rows sort by time (issue 19), which the numbering alone cannot page: a page is a walk over
+    # the (environment, created_at, seq) index. Unfiltered, the total is still the numbering's.
     write_logs(30)
     with django_assert_max_num_queries(3) as queries:
         data = page(api, "&offset=20&limit=5").json()["data"]
     assert [r["project_id"] for r in data["items"]] == ["p9", "p8", "p7", "p6", "p5"]
     sql = captured_sql(queries)
     assert "COUNT(" not in sql
-    assert "OFFSET" not in sql
+    # 20 rows from the newest is 5 from the oldest: the walk skips 5, not 20.
+    assert "OFFSET 5)" in sql and "OFFSET 20" not in sql
 
 
 def test_rows_after_retention_trimmed_the_oldest_still_page(api):
@@ -164,3 +170,52 @@ def test_huge_offsets_give_an_empty_page_and_never_reach_the_database_as_such(ap
     # number sent to the database fits in a 64-bit column.
     numbers = [int(n) for n in re.findall(r"\d+", captured_sql(queries))]
     assert numbers and max(numbers) < 2**63
+
+
+# Rows sort by their time (issue 19, item 8).
+
+
+def test_rows_sort_by_their_time_so_history_seeded_later_goes_below_a_fresh_delivery(api):
+    fresh = factories.log_row(project_id="mine")
+    # Seeded after it, every one older: by insertion they would all come first.
+    factories.history(30, until=fresh.created_at - timedelta(minutes=1))
+    items = page(api).json()["data"]["items"]
+    assert items[0]["id"] == str(fresh.pk)
+    times = [row["created_at"] for row in page(api, "&offset=0&limit=31").json()["data"]["items"]]
+    assert times == sorted(times, reverse=True)
+
+
+def test_rows_of_the_same_moment_keep_the_order_they_were_written_in(api):
+    moment = timezone.now()
+    first, second = (
+        factories.log_row(project_id="a", created_at=moment),
+        factories.log_row(project_id="b", created_at=moment),
+    )
+    assert [row["id"] for row in page(api).json()["data"]["items"]] == [str(second.pk), str(first.pk)]
+
+
+def test_the_deep_half_is_read_from_the_oldest_end_and_gives_the_same_rows(api):
+    factories.history(40, until=timezone.now())
+    newest_first = [row["id"] for row in page(api, "&limit=40").json()["data"]["items"]]
+    walked = []
+    for offset in range(0, 40, 7):
+        walked += [row["id"] for row in page(api, f"&offset={offset}&limit=7").json()["data"]["items"]]
+    assert walked == newest_first
+
+
+def test_end_oldest_counts_the_offset_from_the_oldest_row(api):
+    logs = write_logs(12)
+    data = page(api, "&end=oldest&offset=0&limit=5").json()["data"]
+    # The five oldest, still listed newest first.
+    assert [row["id"] for row in data["items"]] == [str(log.pk) for log in reversed(logs[:5])]
+    assert data["pagination"]["end"] == "oldest"
+    assert data["pagination"]["total_items"] == 12
+    data = page(api, "&end=oldest&offset=10&limit=5").json()["data"]
+    assert [row["id"] for row in data["items"]] == [str(logs[11].pk), str(logs[10].pk)]
+    assert "end" not in page(api).json()["data"]["pagination"]
+
+
+def test_an_unknown_end_is_refused(api):
+    response = page(api, "&end=middle")
+    assert response.status_code == 400
+    assert "end" in response.json()["message"]

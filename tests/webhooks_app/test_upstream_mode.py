@@ -1,7 +1,10 @@
 """AUTOQL_DOMAIN set: this portal manages the webhooks of another running instance over HTTP."""
 
+import json
+
 import pytest
 import requests
+from werkzeug import Response
 
 from management_api.models import Webhook, WebhookLog
 from tests.instances import running_instance
@@ -134,3 +137,21 @@ def test_an_upstream_autoql_is_asked_for_the_logs_with_offset_and_limit_alone(ma
     assert html.count('class="log-row"') == 2
     (asked,) = [request for request, _ in httpserver.log if request.path.endswith("/logs")]
     assert set(asked.args) == {"key", "offset", "limit"}
+
+
+def test_an_upstream_is_never_asked_to_page_from_the_oldest_row(manager_client, settings, httpserver):
+    # An upstream with this project's filters (another instance) whose count stopped: the portal
+    # keeps to offset and limit, and its Last is the furthest page it knows of.
+    settings.AUTOQL_DOMAIN = httpserver.url_for("").rstrip("/")
+
+    def capped(request):
+        offset = int(request.args.get("offset", 0))
+        page = plain_autoql_page([9, 8], offset, 10_001 + offset)
+        page["data"]["pagination"].update(total_is_lower_bound=True, filters=["status"])
+        return Response(json.dumps(page), content_type="application/json")
+
+    httpserver.expect_request(f"{API}/webhooks/sandbox/logs").respond_with_handler(capped)
+    html = manager_client.get("/logs?env=sandbox&size=10&status=failure&page=-1", **HX).content.decode()
+    assert "Page 1001 of at least 2001" in html
+    assert "page=-1" not in html and "page=2001&amp;status=failure" in html
+    assert all("end" not in request.args for request, _ in httpserver.log)

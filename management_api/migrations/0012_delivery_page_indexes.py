@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('management_api', '0010_environments_from_settings'),
+        ('management_api', '0011_logs_in_time_order'),
     ]
 
     operations = [
