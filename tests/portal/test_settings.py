@@ -139,3 +139,17 @@ def test_a_poll_interval_of_no_time_is_refused_by_name():
         )
         assert done.returncode != 0
         assert "WEBHOOK_POLL_INTERVAL" in done.stderr and "above 0" in done.stderr
+
+
+def test_a_command_prints_no_django_axes_banner():
+    # django-axes announces itself ("AXES: BEGIN version ...") in every process unless told not to.
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", "print('ready')"],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings", "LOG_LEVEL": "INFO"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip().endswith("ready")
+    assert "AXES" not in done.stdout + done.stderr
