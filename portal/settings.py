@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After htmx's: a request htmx makes once the session has ended goes to the sign-in page whole.
+    "portal.middleware.HtmxSignInRedirectMiddleware",
     "webhooks_app.middleware.ContentSecurityPolicyMiddleware",
     # Inside the CSP and JSON errors, before any view or CSRF check reads the body.
     "portal.middleware.RequestBodyGuardMiddleware",
@@ -421,5 +423,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # urllib3 writes every request line at DEBUG, query string included, and the management API
     # takes its key in the query string: never below INFO, whatever LOG_LEVEL says.
-    "loggers": {"urllib3": {"level": "INFO"}},
+    # django-axes writes a line or two at INFO for every sign-in (AXES_VERBOSE does not cover them);
+    # the audit trail records sign-ins, and a lockout is still a WARNING.
+    "loggers": {"urllib3": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }
