@@ -423,7 +423,5 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # urllib3 writes every request line at DEBUG, query string included, and the management API
     # takes its key in the query string: never below INFO, whatever LOG_LEVEL says.
-    # django-axes writes a line or two at INFO for every sign-in (AXES_VERBOSE does not cover them);
-    # the audit trail records sign-ins, and a lockout is still a WARNING.
-    "loggers": {"urllib3": {"level": "INFO"}, "axes": {"level": "WARNING"}},
+    "loggers": {"urllib3": {"level": "INFO"}},
 }

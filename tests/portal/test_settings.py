@@ -11,7 +11,6 @@ from pathlib import Path
 from django.conf import settings
 
 from portal.credentials import generated_names
-from tests import factories
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -154,10 +153,3 @@ def test_a_command_prints_no_django_axes_banner():
     )
     assert done.stdout.strip().endswith("ready")
     assert "AXES" not in done.stdout + done.stderr
-
-
-def test_a_sign_in_writes_no_django_axes_lines(client, db, caplog):
-    factories.viewer()
-    signed_in = client.post("/accounts/login/", {"username": "victor", "password": "viewer-pass-1"})
-    assert signed_in.status_code == 302
-    assert [r.getMessage() for r in caplog.records if r.name.startswith("axes")] == []
