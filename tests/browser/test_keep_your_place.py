@@ -52,10 +52,14 @@ def start_recording_scrolls(page):
     page.evaluate("window.scrolls = [scrollY]; addEventListener('scroll', () => window.scrolls.push(scrollY))")
 
 
-def test_resend_keeps_focus_and_the_row_in_place_and_the_new_attempt_joins_the_open_row(as_manager, portal, httpserver):
+@pytest.mark.parametrize("width", [1440, 390])
+def test_resend_keeps_focus_and_the_row_in_place_and_the_new_attempt_joins_the_open_row(
+    as_manager, portal, httpserver, width
+):
     queued, receiver = a_failed_delivery_with_newer_rows(httpserver)
     log_id = WebhookLog.objects.get(delivery_id=queued.id, attempt=1).pk
     page = as_manager
+    page.set_viewport_size({"width": width, "height": 900})
     # The page's clock is the test's: the tab looks at the logs again when the test moves it on,
     # after the worker's attempt, instead of 2.5 s after the click.
     page.clock.install()

@@ -62,10 +62,12 @@ def stop_the_live_check(page):
     page.evaluate("document.getElementById('logs-new') && document.getElementById('logs-new').remove()")
 
 
-def test_the_live_check_next_and_opening_a_row_each_lead_to_sign_in_and_back(as_manager, portal):
+@pytest.mark.parametrize("width", [1440, 390])
+def test_the_live_check_next_and_opening_a_row_each_lead_to_sign_in_and_back(as_manager, portal, width):
     write_failures(30)
     WebhookLog.objects.create(environment="production", type="test", event="test", status="success", code=200)
     page = as_manager
+    page.set_viewport_size({"width": width, "height": 900})
     page.goto(f"{portal}/?{TAB_QUERY}")
     expect_back_where_it_was(page, TAB_QUERY)
 
