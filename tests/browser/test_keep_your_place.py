@@ -40,6 +40,9 @@ def a_failed_delivery_with_newer_rows(httpserver):
 
 def open_the_row_mid_screen(page, portal, log_id):
     page.goto(f"{portal}/?env=sandbox&size=25")
+    # The health panel above the table loads by itself: once it has, nothing above the row moves.
+    expect(page.locator("#logs .health")).to_contain_text("Sandbox health")
+    expect(page.locator(".htmx-settling, .htmx-swapping, .htmx-request")).to_have_count(0)
     expander = page.locator(f'[data-expand="log-{log_id}"]')
     expander.evaluate("el => el.closest('tr').scrollIntoView({block: 'center'})")
     expander.click()
