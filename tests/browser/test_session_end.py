@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from management_api.models import WebhookLog
+from management_api.models import Webhook, WebhookLog
 
 pytestmark = pytest.mark.browser
 
@@ -92,3 +92,15 @@ def test_the_live_check_next_and_opening_a_row_each_lead_to_sign_in_and_back(as_
     expect_one_clean_sign_in_page(page, portal)
     sign_in_again(page)
     expect_back_where_it_was(page, TAB_QUERY)
+
+
+def test_copy_after_the_session_ended_leads_to_sign_in(as_manager, portal):
+    Webhook.objects.create(environment="sandbox", url="https://hooks.example.com/", secret="s" * 40 + "WXYZ")
+    page = as_manager
+    page.goto(f"{portal}/?env=sandbox")
+    stop_the_live_check(page)
+    sign_out_in_another_tab(page, portal)
+    page.locator("#card-sandbox").get_by_role("button", name="Copy", exact=True).click()
+    expect_one_clean_sign_in_page(page, portal)
+    sign_in_again(page)
+    assert dict(parse_qsl(urlsplit(page.url).query)) == {"env": "sandbox"}
