@@ -24,7 +24,6 @@ run: $(VENV)/.installed
 	$(PY) manage.py generate_credentials
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py collectstatic --noinput -v0
-	$(PY) manage.py offer_first_login --url http://127.0.0.1:$(PORT)
 	./scripts/serve.sh
 
 test: $(VENV)/.installed-dev browser nginx ldap

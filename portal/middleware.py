@@ -1,13 +1,19 @@
-"""Requests refused before any view sees them: bodies too large, and JSON no database can store."""
+"""Requests refused before any view sees them (bodies too large, JSON no database can store), the
+session's idle end moved forward, and htmx requests of an ended session sent to the sign-in page."""
 
 import json
 import math
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseRedirectBase
+from django.shortcuts import resolve_url
+from django_htmx.http import HttpResponseClientRedirect
 
 from management_api.middleware import API_PREFIX
 from webhooks_app.errors import error_response
@@ -167,3 +173,27 @@ class SessionIdleRefreshMiddleware:
         if not isinstance(refreshed_at, int) or not 0 <= now - refreshed_at < SESSION_REFRESH_SECONDS:
             session[SESSION_REFRESHED_AT] = now  # modified: SessionMiddleware saves it, with a new end
         return response
+
+
+class HtmxSignInRedirectMiddleware:
+    """A request htmx makes once the session has ended (signed out in another tab, the idle
+    timeout) is sent to the sign-in page as a whole page. htmx follows a plain redirect itself and
+    pasted the sign-in page, top bar and all, into the panel it was loading; HX-Redirect makes the
+    browser go there instead (https://htmx.org/reference/#response_headers). Signing in then
+    returns to the page the person was on (HX-Current-URL, with its filters and page), not to
+    the part of it that was loading."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        htmx = getattr(request, "htmx", None)
+        if not htmx or not isinstance(response, HttpResponseRedirectBase):
+            return response
+        login_url = resolve_url(settings.LOGIN_URL)
+        if urlsplit(response["Location"]).path != login_url:
+            return response
+        # Only a page of this site (same scheme and host) is a place to return to.
+        page = htmx.current_url_abs_path
+        return HttpResponseClientRedirect(redirect_to_login(page)["Location"] if page else login_url)

@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After htmx's: a request htmx makes once the session has ended goes to the sign-in page whole.
+    "portal.middleware.HtmxSignInRedirectMiddleware",
     "webhooks_app.middleware.ContentSecurityPolicyMiddleware",
     # Inside the CSP and JSON errors, before any view or CSRF check reads the body.
     "portal.middleware.RequestBodyGuardMiddleware",
@@ -155,6 +157,10 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "/accounts/login/"
+# Where `manage.py offer_first_login` keeps the first admin's password (owner-only, 0600) until it
+# is changed: printed in the terminal it would scroll away, or stay in a log.
+# A relative path is under the project folder.
+FIRST_LOGIN_FILE = BASE_DIR / env.str("FIRST_LOGIN_FILE", default="var/first-login.txt")
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 CSRF_FAILURE_VIEW = "webhooks_app.errors.csrf_failure"
@@ -166,6 +172,8 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Not its start-up banner in every process's output (make run's, each command's).
+AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "identity.signin.locked_out"
 # The client's address as the audit trail and the rate limits see it (TRUSTED_PROXIES).
 AXES_CLIENT_IP_CALLABLE = "portal.addresses.client_address"

@@ -22,6 +22,66 @@
     focused = target.contains(document.activeElement) ? focusKey(document.activeElement) : null;
   });
 
+  // A refresh of the table (after Resend or Recover, or when new deliveries come) keeps the
+  // reader's place: the open rows' loaded details move into the new table as they are (no
+  // "Loading…" again), focus stays on the control it was on, and the row being read stays where
+  // it was on the screen even when new rows come in above it. Only the attempts of those rows
+  // are asked for again, so a new attempt shows up in the open row.
+  let kept = null;
+
+  function rowKey(el) {
+    const tr = el && el.closest ? el.closest("tr.log-row, tr.log-detail") : null;
+    if (!tr) return null;
+    if (tr.classList.contains("log-detail")) return tr.id;
+    const expander = tr.querySelector("[data-expand]");
+    return expander ? expander.getAttribute("data-expand") : null;
+  }
+
+  function rowTop(root, key) {
+    const expander = key && root.querySelector('[data-expand="' + CSS.escape(key) + '"]');
+    return expander ? expander.closest("tr").getBoundingClientRect().top : null;
+  }
+
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const target = event.detail.target;
+    if (!target || target.id !== "logs" || !event.detail.shouldSwap) return;
+    const slots = new Map();
+    target.querySelectorAll(".log-detail:not([hidden]) > [data-detail-url][data-detail-loading]").forEach((slot) => {
+      slots.set(slot.parentElement.id, slot);
+    });
+    const active = target.contains(document.activeElement) ? document.activeElement : null;
+    const openInView = [...slots.keys()].find((key) => {
+      const top = rowTop(target, key);
+      return top !== null && top >= 0 && top < window.innerHeight;
+    });
+    const anchor = rowKey(active) || openInView || null;
+    kept = { slots, active, anchor, top: anchor ? rowTop(target, anchor) : null };
+  });
+
+  // On the body, so that this runs before the document's own afterSwap handlers (portal.js'
+  // reopenRows), which would load the moved details again.
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    const logs = event.target;
+    if (!kept || !logs || logs.id !== "logs") return;
+    const { slots, active, anchor, top } = kept;
+    kept = null;
+    slots.forEach((slot, id) => {
+      const detail = logs.querySelector("#" + CSS.escape(id));
+      const fresh = detail && detail.querySelector("[data-detail-url]");
+      const button = logs.querySelector('[data-expand="' + CSS.escape(id) + '"]');
+      if (!fresh || !button) return;
+      fresh.replaceWith(slot);
+      detail.hidden = false;
+      button.setAttribute("aria-expanded", "true");
+      // htmx forgot the old table's elements: it learns them again (Resend works), and the
+      // attempts, loaded when seen, load once more.
+      htmx.process(slot);
+    });
+    if (active && logs.contains(active)) active.focus({ preventScroll: true });
+    const now = rowTop(logs, anchor);
+    if (top !== null && now !== null && now !== top) window.scrollBy(0, now - top);
+  });
+
   document.addEventListener("htmx:afterSettle", (event) => {
     const logs = event.target;
     if (!logs || logs.id !== "logs") return;
@@ -35,7 +95,7 @@
     });
     openRows = [];
     const again = focused && logs.querySelector(focused);
-    if (again) again.focus();
+    if (again && again !== document.activeElement) again.focus({ preventScroll: true });
     focused = null;
   });
 

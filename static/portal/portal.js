@@ -169,9 +169,14 @@
       event.preventDefault();
       const token = JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"];
       try {
+        // Asked as htmx asks, so that an ended session answers with the way to the sign-in page
+        // (portal/middleware.py) instead of a sign-in page copied as the secret.
         const response = await fetch(copier.getAttribute("data-copy-url"), {
-          method: "POST", headers: { "X-CSRFToken": token }, credentials: "same-origin",
+          method: "POST", credentials: "same-origin",
+          headers: { "X-CSRFToken": token, "HX-Request": "true", "HX-Current-URL": window.location.href },
         });
+        const signIn = response.headers.get("HX-Redirect");
+        if (signIn) { window.location.href = signIn; return; }
         if (!response.ok) throw new Error(String(response.status));
         await copyText(await response.text());
         toast("Secret key copied to the clipboard.");

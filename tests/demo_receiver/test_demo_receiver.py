@@ -8,11 +8,13 @@ import sys
 import time
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
+from audit.models import AuditEvent
 from demo_receiver.models import DemoReceipt
 from management_api.models import Delivery, LogSequence, Webhook, WebhookLog
 from management_api.signing import sign, verify
+from tests import factories
 from tests.instances import ROOT
 
 
@@ -178,3 +180,40 @@ def test_seed_demo_points_the_webhooks_at_the_port_in_the_environment(db, monkey
     monkeypatch.setenv("PORT", "8765")
     call_command("seed_demo", "--deliveries", "1", verbosity=0)
     assert Webhook.objects.get(environment="sandbox").url == "http://127.0.0.1:8765/demo/receiver/sandbox"
+
+
+def test_seed_demo_refuses_to_repoint_a_webhook_someone_set_up(db):
+    factories.webhook("production", url="https://hooks.example.com/ours")
+    audit_events = AuditEvent.objects.count()
+    with pytest.raises(CommandError) as refused:
+        call_command("seed_demo", "--deliveries", "5", "--seed", "1", verbosity=0)
+    message = str(refused.value)
+    assert "Production delivers to https://hooks.example.com/ours" in message and "--replace" in message
+    # Nothing changed: not the other environment's webhook, no history, no audit event.
+    assert list(Webhook.objects.values_list("environment", "url")) == [("production", "https://hooks.example.com/ours")]
+    assert not WebhookLog.objects.exists() and not Delivery.objects.exists()
+    assert AuditEvent.objects.count() == audit_events
+
+
+def test_seed_demo_exits_non_zero_from_the_command_line_when_it_refuses(tmp_path):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+    }
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    script = "from tests import factories; factories.webhook('sandbox', url='https://hooks.example.com/ours')"
+    subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, check=True)
+    command = [sys.executable, "manage.py", "seed_demo", "--deliveries", "1"]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode != 0
+    assert "Sandbox delivers to https://hooks.example.com/ours" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_seed_demo_replaces_it_when_asked_and_runs_again_over_its_own(db):
+    factories.webhook("sandbox", url="https://hooks.example.com/ours")
+    call_command("seed_demo", "--replace", "--base-url", "http://127.0.0.1:8123", "--deliveries", "2", verbosity=0)
+    assert Webhook.objects.get(environment="sandbox").url == "http://127.0.0.1:8123/demo/receiver/sandbox"
+    # A second demo, served on another port, may re-point the demo's own webhooks without --replace.
+    call_command("seed_demo", "--base-url", "http://127.0.0.1:9000", "--deliveries", "2", verbosity=0)
+    assert Webhook.objects.get(environment="production").url == "http://127.0.0.1:9000/demo/receiver/production"

@@ -145,3 +145,17 @@ def test_a_cache_url_keeps_its_key_prefix_for_djangos_redis_cache():
     cache = read_setting('CACHES["default"]', CACHE_URL="redis://127.0.0.1:6379/3?key_prefix=portal-a&timeout=60")
     assert "'KEY_PREFIX': 'portal-a'" in cache and "'TIMEOUT': 60" in cache
     assert "'LOCATION': 'redis://127.0.0.1:6379/3'" in cache and "key_prefix" not in cache
+
+
+def test_a_command_prints_no_django_axes_banner():
+    # django-axes announces itself ("AXES: BEGIN version ...") in every process unless told not to.
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", "print('ready')"],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings", "LOG_LEVEL": "INFO"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip().endswith("ready")
+    assert "AXES" not in done.stdout + done.stderr

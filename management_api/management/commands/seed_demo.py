@@ -12,9 +12,10 @@ import random
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.management.base import CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
@@ -85,10 +86,19 @@ class Command(AuditedCommand):
         parser.add_argument("--deliveries", type=int, default=300, help="how many deliveries to invent")
         parser.add_argument("--days", type=int, default=30)
         parser.add_argument("--seed", type=int, default=None, help="for a repeatable history")
+        parser.add_argument(
+            "--replace",
+            action="store_true",
+            help="re-point webhooks that deliver elsewhere than a demo receiver (without it, they stop the command)",
+        )
 
-    def handle(self, *args: Any, url_base: str, deliveries: int, days: int, seed: int | None, **options: Any) -> None:
+    def handle(
+        self, *args: Any, url_base: str, deliveries: int, days: int, seed: int | None, replace: bool, **options: Any
+    ) -> None:
         rng = random.Random(seed)
         url_base = url_base.rstrip("/")
+        if not replace:
+            refuse_to_replace_real_webhooks()
         with transaction.atomic():
             webhooks = {}
             for environment in environments.values():
@@ -105,6 +115,22 @@ class Command(AuditedCommand):
                 f"Deliveries to 127.0.0.1 need WEBHOOK_ALLOWED_NETWORKS=127.0.0.0/8, and the receiver "
                 f"DEMO_RECEIVER_ENABLED=true (make run sets both)."
             )
+        )
+
+
+def is_demo_receiver(url: str, environment: str) -> bool:
+    """A URL of the built-in receiver, on whatever host and port the portal was served."""
+    return urlsplit(url).path.rstrip("/") == f"/demo/receiver/{environment}"
+
+
+def refuse_to_replace_real_webhooks() -> None:
+    """A webhook someone set up to deliver to their own receiver is not re-pointed by a demo."""
+    real = [w for w in Webhook.objects.order_by("environment") if not is_demo_receiver(w.url, w.environment)]
+    if real:
+        where = "; ".join(f"{environments.label(w.environment)} delivers to {w.url}" for w in real)
+        raise CommandError(
+            f"Nothing changed: {where}. seed_demo would point it at the demo receiver instead; "
+            "run it again with --replace to do that."
         )
 
 
