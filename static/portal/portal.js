@@ -157,7 +157,7 @@
       const source = document.getElementById(pageCopier.getAttribute("data-copy-from"));
       try {
         await copyText(source ? source.textContent.trim() : "");
-        toast("Secret key copied to the clipboard.");
+        toast(pageCopier.getAttribute("data-copied") || "Secret key copied to the clipboard.");
       } catch (error) {
         toast("Copying failed; select the key and copy it by hand.");
       }
@@ -174,7 +174,7 @@
         });
         if (!response.ok) throw new Error(String(response.status));
         await copyText(await response.text());
-        toast("Secret key copied to the clipboard.");
+        toast(pageCopier.getAttribute("data-copied") || "Secret key copied to the clipboard.");
       } catch (error) {
         toast("Copying failed; use Reveal and copy the key by hand.");
       }
