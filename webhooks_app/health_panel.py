@@ -3,20 +3,28 @@ success and failure, and a chart per hour, from the management API's stats (docs
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.safestring import mark_safe
 
-from webhooks_app.client import ManagementApi
+from webhooks_app.client import ManagementApi, ManagementApiError
 
-# The chart's geometry, in SVG units: one bar per hour, successes below failures.
+# The chart's geometry, in SVG units: one bar per hour, successes below failures. The SVG is
+# stretched to the panel's width; the hours' links and the time axis are HTML cells over and
+# under it, one per bar, so they line up with the bars whatever the width.
 BAR_WIDTH, BAR_GAP, CHART_HEIGHT = 10, 2, 48
+# A time on the axis every this many hours.
+AXIS_EVERY = 6
+# The form's format for From and To (log_filters.TIME_FORMATS), in UTC as their labels say.
+FILTER_TIME = "%Y-%m-%dT%H:%M"
 
 
 @dataclass
@@ -35,6 +43,27 @@ class Bar:
     @property
     def failure_y(self) -> float:
         return round(CHART_HEIGHT - self.success_height - self.failure_height, 1)
+
+    @property
+    def hour(self) -> str:
+        start = self.start.astimezone(UTC)
+        return f"{start:%H:%M}–{start + timedelta(hours=1):%H:%M} UTC"
+
+    @property
+    def figures(self) -> str:
+        return f"{self.hour}: {self.successes} succeeded, {self.failures} failed"
+
+
+def _hour_link(environment: str, bar: Bar) -> str:
+    """The logs table filtered to the bar's hour: a custom time range, in the URL like any filter."""
+    start = bar.start.astimezone(UTC)
+    query = {
+        "env": environment,
+        "range": "custom",
+        "since": f"{start:{FILTER_TIME}}",
+        "until": f"{start + timedelta(hours=1):{FILTER_TIME}}",
+    }
+    return f"{reverse('logs_section')}?{urlencode(query)}"
 
 
 def _chart(buckets: list[dict[str, Any]]) -> list[Bar]:
@@ -65,7 +94,7 @@ def panel(environment: str, label: str, is_manager: bool) -> str:
     the rest of the tab, and its chart's few hundred numbers more than the table. Failures are not
     kept. Rendered without the request: what is kept is shown to every reader of that kind."""
     api = ManagementApi()
-    key = _key(api, environment, is_manager)
+    key = _key(api, environment, is_manager)  # no longer the same once a delivery lands
     html = cache.get(key)
     if html is not None:
         return str(html)
@@ -92,6 +121,8 @@ def _computed(api: ManagementApi, key: str, environment: str, label: str, is_man
         "windows": [("24 h", day, _rate(day)), ("7 d", week, _rate(week))],
         "day": day,
         "bars": bars,
+        "hours": [(bar, _hour_link(environment, bar), index % AXIS_EVERY == 0) for index, bar in enumerate(bars)],
+        "as_of": timezone.now(),
         "chart_width": len(bars) * (BAR_WIDTH + BAR_GAP),
         "chart_height": CHART_HEIGHT,
         "bar_width": BAR_WIDTH,
@@ -106,10 +137,17 @@ def _computed(api: ManagementApi, key: str, environment: str, label: str, is_man
 
 
 def kept(environment: str, is_manager: bool) -> str | None:
-    """The panel if it is kept, for the tab to show at once; None and the slot loads it by itself."""
+    """The panel if it is kept, for the tab to show at once; None and the slot loads it by itself
+    (and says what failed, with Retry, when the management API cannot be reached)."""
     html = cache.get(_key(ManagementApi(), environment, is_manager))
     return None if html is None else mark_safe(html)  # the panel as panel() rendered it
 
 
 def _key(api: ManagementApi, environment: str, is_manager: bool) -> str:
-    return f"logs-health:{api.domain}:{environment}:{'manager' if is_manager else 'reader'}"
+    """The newest log row is part of the key: a delivery that lands (each attempt is a row) makes
+    the next render compute the panel afresh, so that it never contradicts the table beside it."""
+    try:
+        newest = api.newest_log_id(environment)
+    except ManagementApiError:
+        newest = "unknown"  # kept by time alone then, and the panel says its age
+    return f"logs-health:{api.domain}:{environment}:{'manager' if is_manager else 'reader'}:{newest}"

@@ -118,7 +118,8 @@ def logs_health(request: HttpRequest, environment: str) -> HttpResponse:
         if e.status == 404:
             # A plain AutoQL has no stats: no health panel, and no Recover either.
             return HttpResponse("")
-        return render(request, "webhooks_app/_health.html", {"label": label, "error": str(e)})
+        context = {"label": label, "environment": environment, "error": str(e)}
+        return render(request, "webhooks_app/_health.html", context)
 
 
 # Recover failed deliveries.

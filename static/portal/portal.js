@@ -370,7 +370,9 @@
     root.querySelectorAll("time[data-local]").forEach((el) => {
       const date = new Date(el.getAttribute("datetime"));
       if (isNaN(date)) return;
-      const local = date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
+      // data-format="time": the time of day alone (the health panel's "as of").
+      const style = el.getAttribute("data-format") === "time" ? { timeStyle: "medium" } : { dateStyle: "medium", timeStyle: "medium" };
+      const local = date.toLocaleString(undefined, style);
       el.title = date.toISOString();
       if (el.hasAttribute("data-relative")) {
         el.textContent = local + " ";
