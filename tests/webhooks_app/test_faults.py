@@ -223,7 +223,7 @@ def test_a_health_panel_that_failed_to_load_offers_retry_into_its_slot(manager_c
     html = manager_client.get("/webhooks/sandbox/health", **HX).content.decode()
     assert "Loading the Sandbox health failed:" in html
     retry = re.search(
-        r'<a class="btn btn-small" href="([^"]+)" hx-get="([^"]+)" hx-target="([^"]+)"[^>]*>Retry</a>', html
+        r'<a class="btn btn-small" href="([^"]+)" hx-get="([^"]+)" hx-target="([^"]+)"[^>]*>Try again</a>', html
     )
     assert retry and retry.groups() == ("/webhooks/sandbox/health", "/webhooks/sandbox/health", "#health-sandbox")
 
