@@ -394,11 +394,6 @@ class ManagementApi:
         offset and limit alone, so an upstream gets exactly that and answers whole rows."""
         return {"fields": ",".join(fields)} if fields and self.embedded else {}
 
-    def newest_log_id(self, environment: str) -> str:
-        """The id of the newest log row ("" when none): it changes whenever a delivery lands."""
-        items = self.logs(environment, offset=0, limit=1, fields=("id",))["items"]
-        return str(items[0].get("id", "")) if items else ""
-
     def log_filters_supported(self, environment: str) -> frozenset[str]:
         """The filters GET .../logs takes, as its pagination advertises them; none for a plain AutoQL."""
         data = self.logs(environment, offset=0, limit=1, fields=("id",))

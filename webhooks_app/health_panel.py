@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.safestring import mark_safe
 
-from webhooks_app.client import ManagementApi, ManagementApiError
+from webhooks_app.client import ManagementApi
 
 # The chart's geometry, in SVG units: one bar per hour, successes below failures. The SVG is
 # stretched to the panel's width; the hours' links and the time axis are HTML cells over and
@@ -25,6 +25,8 @@ BAR_WIDTH, BAR_GAP, CHART_HEIGHT = 10, 2, 48
 AXIS_EVERY = 6
 # The form's format for From and To (log_filters.TIME_FORMATS), in UTC as their labels say.
 FILTER_TIME = "%Y-%m-%dT%H:%M"
+# How long the newest row seen is remembered (note_newest): past that, one panel is computed afresh.
+NEWEST_KEPT_SECONDS = 24 * 3600
 
 
 @dataclass
@@ -94,7 +96,7 @@ def panel(environment: str, label: str, is_manager: bool) -> str:
     the rest of the tab, and its chart's few hundred numbers more than the table. Failures are not
     kept. Rendered without the request: what is kept is shown to every reader of that kind."""
     api = ManagementApi()
-    key = _key(api, environment, is_manager)  # no longer the same once a delivery lands
+    key = _key(api, environment, is_manager)  # no longer the same once a delivery landed
     html = cache.get(key)
     if html is not None:
         return str(html)
@@ -137,17 +139,28 @@ def _computed(api: ManagementApi, key: str, environment: str, label: str, is_man
 
 
 def kept(environment: str, is_manager: bool) -> str | None:
-    """The panel if it is kept, for the tab to show at once; None and the slot loads it by itself
-    (and says what failed, with Retry, when the management API cannot be reached)."""
+    """The panel if it is kept, for the tab to show at once; None and the slot loads it by itself."""
     html = cache.get(_key(ManagementApi(), environment, is_manager))
     return None if html is None else mark_safe(html)  # the panel as panel() rendered it
 
 
+def note_newest(environment: str, row_id: str) -> None:
+    """A log row the table or the live check has just seen. Row ids grow with every row written
+    (logs_views._count_newer), so a higher one than any seen so far is a delivery that landed:
+    the panel kept until now no longer agrees with the table, and the next render computes it
+    afresh (issue 19, item 7). The portal learns this from calls it makes anyway, none more."""
+    if not row_id.isdigit():
+        return  # an upstream's ids that are not numbers: the panel is kept by time, and says its age
+    key = _newest_key(ManagementApi(), environment)
+    if int(row_id) > int(cache.get(key) or 0):
+        cache.set(key, row_id, NEWEST_KEPT_SECONDS)
+
+
+def _newest_key(api: ManagementApi, environment: str) -> str:
+    return f"logs-newest:{api.domain}:{environment}"
+
+
 def _key(api: ManagementApi, environment: str, is_manager: bool) -> str:
-    """The newest log row is part of the key: a delivery that lands (each attempt is a row) makes
-    the next render compute the panel afresh, so that it never contradicts the table beside it."""
-    try:
-        newest = api.newest_log_id(environment)
-    except ManagementApiError:
-        newest = "unknown"  # kept by time alone then, and the panel says its age
+    """The newest row seen is part of the key: see note_newest."""
+    newest = cache.get(_newest_key(api, environment)) or ""
     return f"logs-health:{api.domain}:{environment}:{'manager' if is_manager else 'reader'}:{newest}"

@@ -103,6 +103,10 @@ def logs_context(request: HttpRequest, api: ManagementApi) -> dict[str, Any]:
         context["logs_error"] = f"Couldn't load the {environments.label(environment)} logs: {lower_first(e.message)}"
         context["fault"] = fault(request, e, "logs")
         return context
+    if filtering.newest:
+        health_panel.note_newest(environment, filtering.newest)
+        # What is kept may have changed with it: the panel shown agrees with these rows.
+        context["health_panel"] = health_panel.kept(environment, context["is_manager"])
     context.update(rows=rows_shown(environment, data["items"], (page - 1) * size), total=total, pages=pages, page=page)
     context["pager_back"] = page > 1
     context["pager_forward"] = page < pages

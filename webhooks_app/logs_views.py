@@ -251,6 +251,8 @@ def new_deliveries(request: HttpRequest, environment: str) -> HttpResponse:
     except ManagementApiError:
         # Quiet: the table says what failed the next time it loads.
         return HttpResponse(status=204)
+    if items:
+        health_panel.note_newest(environment, str(items[0].get("id", "")))
     filtering.page = paging["page"]
     if newest is None:
         newest, count = filtering.newest, 0

@@ -115,13 +115,20 @@ def test_health_is_computed_once_per_cache_period_not_on_every_tab_load(viewer_c
 
 
 def test_a_delivery_that_lands_is_in_the_next_panel_though_the_last_one_is_kept(viewer_client):
-    log(status="success", duration_ms=10)
+    first = log(status="success", duration_ms=10)
+    viewer_client.get("/logs?env=sandbox", **HX)  # the table shows it
     assert "1 succeeded, 0 failed" in viewer_client.get("/webhooks/sandbox/health", **HX).content.decode()
     log(status="failure", code=500, duration_ms=30)  # lands within HEALTH_PANEL_CACHE_SECONDS
+    # The live check finds it and refreshes the table; the panel it asks for next includes it.
+    live = viewer_client.get(f"/webhooks/sandbox/logs/new?page=1&size=10&newest={first.pk}", **HX)
+    assert live.status_code == 204 and "logs:refresh" in live["HX-Trigger"]
     assert "1 succeeded, 1 failed" in viewer_client.get("/webhooks/sandbox/health", **HX).content.decode()
-    # The tab brings the panel that agrees with its table, not the one kept before.
+    # A tab load that finds a newer row does not bring the panel kept before it.
+    log(status="failure", code=500, duration_ms=30)
     tab = viewer_client.get("/?env=sandbox").content.decode()
-    assert "1 succeeded, 1 failed" in tab and "1 succeeded, 0 failed" not in tab
+    assert "1 succeeded, 1 failed" not in tab and "Sandbox health" not in tab
+    assert "1 succeeded, 2 failed" in viewer_client.get("/webhooks/sandbox/health", **HX).content.decode()
+    assert "1 succeeded, 2 failed" in viewer_client.get("/?env=sandbox").content.decode()
 
 
 def test_the_panel_says_when_it_was_computed(viewer_client):
