@@ -54,6 +54,14 @@
     }
   });
 
+  // A custom time range needs From and To, which wait behind "More filters": open it.
+  document.addEventListener("change", (event) => {
+    const select = event.target;
+    if (select.name !== "range" || select.value !== "custom" || !select.closest(".log-filters")) return;
+    const more = select.form.querySelector("details.more-filters");
+    if (more) more.open = true;
+  });
+
   const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
   function ago(date) {
     const seconds = Math.round((date - Date.now()) / 1000);

@@ -80,6 +80,9 @@ def test_more_filters_is_closed_until_a_filter_behind_it_is_set(as_viewer, porta
     page.goto(f"{portal}/?env=sandbox&status=failure")
     expect(logs.locator(".log-row")).to_have_count(10)
     expect(logs.locator("details.more-filters")).not_to_have_attribute("open", re.compile(".*"))
+    # A custom time range opens it: its From and To are there.
+    logs.get_by_label("Time", exact=True).select_option("custom")
+    expect(logs.get_by_label("From (UTC)")).to_be_visible()
 
 
 @AXE_CONTEXT
