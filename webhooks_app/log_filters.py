@@ -26,6 +26,9 @@ PRESETS = {
     "7d": ("the last 7 days", timedelta(days=7)),
     "30d": ("the last 30 days", timedelta(days=30)),
 }
+# The filters in the bar's one line; the rest wait behind "More filters", which opens when one of
+# them is set. Few, so the keyboard reaches the first row in a handful of Tabs (issue 19, item 6).
+BAR_FILTERS = ("status", "range", "delivery_id")
 STATUS_NAMES = {"success": "Success", "failure": "Failure"}
 # The table shows attempts (one row per logged attempt) unless ?view=deliveries asks for one row
 # per delivery (webhooks_app/deliveries_table.py); the view is kept in every link, like a filter.
@@ -220,6 +223,19 @@ class LogFiltering:
     def passthrough(self) -> list[tuple[str, str]]:
         """The filters as hidden fields, for the forms that keep them (page size)."""
         return list({**(self.raw if self.supported is not False else {}), **self.kept}.items())
+
+    @property
+    def bar_fields(self) -> list[forms.BoundField]:
+        return [self.form[name] for name in BAR_FILTERS]
+
+    @property
+    def more_fields(self) -> list[forms.BoundField]:
+        return [self.form[name] for name in FILTER_NAMES if name not in BAR_FILTERS]
+
+    @property
+    def more_open(self) -> bool:
+        """A filter behind "More filters" is set (a custom time range's From and To are there)."""
+        return any(name not in BAR_FILTERS for name in self.raw) or self.raw.get("range") == "custom"
 
     @property
     def label(self) -> str:

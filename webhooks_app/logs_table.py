@@ -158,6 +158,10 @@ def logs_context(request: HttpRequest, api: ManagementApi) -> dict[str, Any]:
         context["logs_error"] = f"Couldn't load the {environments.label(environment)} logs: {lower_first(e.message)}"
         context["fault"] = fault(request, e, "logs")
         return context
+    if filtering.newest:
+        health_panel.note_newest(environment, filtering.newest)
+        # What is kept may have changed with it: the panel shown agrees with these rows.
+        context["health_panel"] = health_panel.kept(environment, context["is_manager"], deliveries=bool(filtering.view))
     total, pages = data["pagination"]["total_items"], pages_of(data, size)
     # A page counted from the oldest row has no known offset from the newest: its rows carry none
     # (only an upstream AutoQL, which never pages from the oldest, needs it: logs_views.log_detail).

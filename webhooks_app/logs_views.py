@@ -121,7 +121,8 @@ def logs_health(request: HttpRequest, environment: str) -> HttpResponse:
         if e.status == 404:
             # A plain AutoQL has no stats: no health panel, and no Recover either.
             return HttpResponse("")
-        return render(request, "webhooks_app/_health.html", {"label": label, "error": str(e)})
+        context = {"label": label, "environment": environment, "error": str(e)}
+        return render(request, "webhooks_app/_health.html", context)
 
 
 # Recover failed deliveries.
@@ -253,6 +254,8 @@ def new_deliveries(request: HttpRequest, environment: str) -> HttpResponse:
     except ManagementApiError:
         # Quiet: the table says what failed the next time it loads.
         return HttpResponse(status=204)
+    if items:
+        health_panel.note_newest(environment, str(items[0].get("id", "")))
     filtering.page = paging["page"]
     if newest is None:
         newest, count = filtering.newest, 0

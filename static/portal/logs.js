@@ -114,6 +114,14 @@
     }
   });
 
+  // A custom time range needs From and To, which wait behind "More filters": open it.
+  document.addEventListener("change", (event) => {
+    const select = event.target;
+    if (select.name !== "range" || select.value !== "custom" || !select.closest(".log-filters")) return;
+    const more = select.form.querySelector("details.more-filters");
+    if (more) more.open = true;
+  });
+
   const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
   function ago(date) {
     const seconds = Math.round((date - Date.now()) / 1000);
@@ -130,4 +138,43 @@
       if (small && !isNaN(date)) small.textContent = "(" + ago(date) + ")";
     });
   }, 30000);
+})();
+
+// The health chart (_health.html): an hour's figures on hover and on focus, and the arrow keys
+// move between the hours, which are one Tab stop together.
+(function () {
+  "use strict";
+
+  function show(hour) {
+    const hours = hour.closest("[data-chart-tip]");
+    const tip = hours && document.getElementById(hours.getAttribute("data-chart-tip"));
+    if (tip) tip.textContent = hour.getAttribute("data-tip");
+  }
+  document.addEventListener("mouseover", (event) => {
+    const hour = event.target.closest && event.target.closest(".chart-hour");
+    if (hour) show(hour);
+  });
+  document.addEventListener("focusin", (event) => {
+    const hour = event.target.closest && event.target.closest(".chart-hour");
+    if (hour) show(hour);
+  });
+  // The table refreshes when deliveries land: the panel, kept across the swap (hx-preserve), is
+  // asked again too, and the new row makes the server compute it afresh (health_panel.py).
+  document.body.addEventListener("logs:refresh", () => {
+    const slot = document.querySelector("#logs .health-slot[data-health-url]");
+    if (slot) htmx.ajax("GET", slot.getAttribute("data-health-url"), { target: slot, swap: "innerHTML" });
+  });
+  // One Tab stop for a row of choices (the chart's hours, Attempts/Deliveries): the arrow keys,
+  // Home and End move between them.
+  document.addEventListener("keydown", (event) => {
+    const hour = event.target.closest && event.target.closest(".chart-hour, .view-toggle a");
+    if (!hour) return;
+    const all = [...hour.parentElement.querySelectorAll(":scope > a")];
+    const at = all.indexOf(hour);
+    const to = { ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: all.length - 1 }[event.key];
+    if (to === undefined || !all[to]) return;
+    event.preventDefault();
+    all.forEach((el) => el.setAttribute("tabindex", el === all[to] ? "0" : "-1"));
+    all[to].focus();
+  });
 })();

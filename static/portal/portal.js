@@ -157,7 +157,7 @@
       const source = document.getElementById(pageCopier.getAttribute("data-copy-from"));
       try {
         await copyText(source ? source.textContent.trim() : "");
-        toast("Secret key copied to the clipboard.");
+        toast(pageCopier.getAttribute("data-copied") || "Secret key copied to the clipboard.");
       } catch (error) {
         toast("Copying failed; select the key and copy it by hand.");
       }
@@ -179,7 +179,7 @@
         if (signIn) { window.location.href = signIn; return; }
         if (!response.ok) throw new Error(String(response.status));
         await copyText(await response.text());
-        toast("Secret key copied to the clipboard.");
+        toast(pageCopier.getAttribute("data-copied") || "Secret key copied to the clipboard.");
       } catch (error) {
         toast("Copying failed; use Reveal and copy the key by hand.");
       }
@@ -375,7 +375,9 @@
     root.querySelectorAll("time[data-local]").forEach((el) => {
       const date = new Date(el.getAttribute("datetime"));
       if (isNaN(date)) return;
-      const local = date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
+      // data-format="time": the time of day alone (the health panel's "as of").
+      const style = el.getAttribute("data-format") === "time" ? { timeStyle: "medium" } : { dateStyle: "medium", timeStyle: "medium" };
+      const local = date.toLocaleString(undefined, style);
       el.title = date.toISOString();
       if (el.hasAttribute("data-relative")) {
         el.textContent = local + " ";

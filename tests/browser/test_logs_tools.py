@@ -39,6 +39,7 @@ def test_filters_live_in_the_url_with_back_chips_and_clear(as_viewer, portal):
 
     # Keyboard only: choose the status, then Enter in a text field submits the form.
     logs.get_by_label("Status", exact=True).select_option("failure")
+    logs.get_by_text("More filters").click()  # Project ID waits behind it (issue 19, item 6)
     logs.get_by_label("Project ID").fill("p1")
     logs.get_by_label("Project ID").press("Enter")
     expect(page).to_have_url(re.compile(r"status=failure.*project_id=p1"))

@@ -28,9 +28,15 @@ def test_roll_shows_the_next_secret_once_then_switch_now(as_manager, portal, scr
     assert webhook.next_secret and webhook.secret == CURRENT
     expect(dialog.get_by_label("Next secret key")).to_have_text(webhook.next_secret)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    dialog.get_by_role("button", name="Copy").click()
+    dialog.get_by_role("button", name="Copy", exact=True).click()
     expect(page.locator("#toast")).to_have_text("Secret key copied to the clipboard.")
     assert page.evaluate("navigator.clipboard.readText()") == webhook.next_secret
+    # The receiver's setting with both secrets, ready to paste (issue 19, item 9).
+    both = f'AUTOQL_WEBHOOK_SECRETS="{webhook.next_secret},$AUTOQL_WEBHOOK_SECRET"'
+    expect(dialog.get_by_label("Both secrets for your receiver")).to_have_text(both)
+    dialog.get_by_role("button", name="Copy the setting with both secrets").click()
+    expect(page.locator("#toast")).to_have_text("Both secrets' setting copied to the clipboard.")
+    assert page.evaluate("navigator.clipboard.readText()") == both
     # The card already says a roll is pending, swapped in while the modal was open.
     expect(sandbox).to_contain_text("Next secret takes over")
     page.screenshot(path=str(screenshots / "roll-secret-shown.png"))

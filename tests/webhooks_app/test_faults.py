@@ -1,5 +1,6 @@
 """A management API that is down, slow or refusing: each part of the tab says so in plain words."""
 
+import re
 import threading
 
 import pytest
@@ -216,6 +217,15 @@ def test_stats_of_the_wrong_shape_say_the_health_failed(manager_client, raw_upst
     serve_json(raw_upstream, "/webhooks/sandbox/stats", envelope({"success_rate": 0.75, "buckets": [bucket]}))
     html = manager_client.get("/webhooks/sandbox/health", **HX).content.decode()
     assert "Loading the Sandbox health failed: The management API answered with something" in html
+
+
+def test_a_health_panel_that_failed_to_load_offers_retry_into_its_slot(manager_client, dead_upstream):
+    html = manager_client.get("/webhooks/sandbox/health", **HX).content.decode()
+    assert "Loading the Sandbox health failed:" in html
+    retry = re.search(
+        r'<a class="btn btn-small" href="([^"]+)" hx-get="([^"]+)" hx-target="([^"]+)"[^>]*>Try again</a>', html
+    )
+    assert retry and retry.groups() == ("/webhooks/sandbox/health", "/webhooks/sandbox/health", "#health-sandbox")
 
 
 def test_a_test_connection_result_with_half_a_surrogate_pair_fails_in_plain_words(manager_client, raw_upstream):

@@ -6,7 +6,7 @@ import json
 import re
 import threading
 import uuid
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.core.cache import cache
@@ -88,18 +88,68 @@ def test_health_shows_counts_rates_durations_and_an_accessible_chart(viewer_clie
     assert "Recover failed deliveries" not in html  # a viewer
 
 
-def test_health_is_computed_once_per_cache_period_not_on_every_tab_load(viewer_client, settings):
+def test_health_is_computed_once_per_cache_period_not_on_every_tab_load(viewer_client, settings, monkeypatch):
+    from webhooks_app.client import ManagementApi
+
+    windows: list[str] = []
+    stats = ManagementApi.stats
+
+    def counted_stats(api: ManagementApi, environment: str, window: str = "24h") -> dict:
+        windows.append(window)
+        return stats(api, environment, window)
+
+    monkeypatch.setattr(ManagementApi, "stats", counted_stats)
     log(status="success", duration_ms=10)
     assert "1 succeeded, 0 failed" in viewer_client.get("/webhooks/sandbox/health", **HX).content.decode()
-    log(status="failure", code=500, duration_ms=30)
-    # Within HEALTH_PANEL_CACHE_SECONDS the panel shows what it computed; the other environment is its own.
+    # Within HEALTH_PANEL_CACHE_SECONDS, and no delivery landed: the panel is not computed again.
     assert "1 succeeded, 0 failed" in viewer_client.get("/webhooks/sandbox/health", **HX).content.decode()
+    assert windows == ["24h", "7d"]
+    # The other environment is its own.
     assert "0 succeeded, 0 failed" in viewer_client.get("/webhooks/production/health", **HX).content.decode()
+    log(status="failure", code=500, duration_ms=30)
     settings.HEALTH_PANEL_CACHE_SECONDS = 0
     cache.clear()
     assert "1 succeeded, 1 failed" in viewer_client.get("/webhooks/sandbox/health", **HX).content.decode()
     log(status="failure", code=500, duration_ms=30)
     assert "1 succeeded, 2 failed" in viewer_client.get("/webhooks/sandbox/health", **HX).content.decode()
+
+
+def test_a_delivery_that_lands_is_in_the_next_panel_though_the_last_one_is_kept(viewer_client):
+    first = log(status="success", duration_ms=10)
+    viewer_client.get("/logs?env=sandbox", **HX)  # the table shows it
+    assert "1 succeeded, 0 failed" in viewer_client.get("/webhooks/sandbox/health", **HX).content.decode()
+    log(status="failure", code=500, duration_ms=30)  # lands within HEALTH_PANEL_CACHE_SECONDS
+    # The live check finds it and refreshes the table; the panel it asks for next includes it.
+    live = viewer_client.get(f"/webhooks/sandbox/logs/new?page=1&size=10&newest={first.pk}", **HX)
+    assert live.status_code == 204 and "logs:refresh" in live["HX-Trigger"]
+    assert "1 succeeded, 1 failed" in viewer_client.get("/webhooks/sandbox/health", **HX).content.decode()
+    # A tab load that finds a newer row does not bring the panel kept before it.
+    log(status="failure", code=500, duration_ms=30)
+    tab = viewer_client.get("/?env=sandbox").content.decode()
+    assert "1 succeeded, 1 failed" not in tab and "Sandbox health" not in tab
+    assert "1 succeeded, 2 failed" in viewer_client.get("/webhooks/sandbox/health", **HX).content.decode()
+    assert "1 succeeded, 2 failed" in viewer_client.get("/?env=sandbox").content.decode()
+
+
+def test_the_panel_says_when_it_was_computed(viewer_client):
+    html = viewer_client.get("/webhooks/sandbox/health", **HX).content.decode()
+    assert re.search(r'as of <time datetime="[^"]+" data-local data-format="time">\d\d:\d\d:\d\d</time>', html)
+
+
+def test_each_hour_of_the_chart_links_to_the_table_filtered_to_that_hour(viewer_client):
+    log(status="failure", code=500)
+    html = viewer_client.get("/webhooks/sandbox/health", **HX).content.decode()
+    links = re.findall(r'<a class="chart-hour" href="([^"]+)"[^>]*data-tip="([^"]+)"', html)
+    assert len(links) == 24
+    href, tip = links[-1]
+    hour = timezone.now().astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    until = hour + timedelta(hours=1)
+    assert tip == f"{hour:%H:%M}–{until:%H:%M} UTC: 0 succeeded, 1 failed"
+    query = href.replace("&amp;", "&").split("?", 1)[1]
+    assert query == f"env=sandbox&range=custom&since={hour:%Y-%m-%dT%H}%3A00&until={until:%Y-%m-%dT%H}%3A00"
+    # The link is a filter like any other: the table it opens shows that hour's row.
+    table = viewer_client.get(href.replace("&amp;", "&"), **HX).content.decode()
+    assert table.count('class="log-row"') == 1 and f"From {hour:%Y-%m-%d %H:%M} UTC" in table
 
 
 def test_a_kept_panel_comes_in_the_tab_and_an_unkept_one_loads_by_itself(viewer_client, settings):

@@ -7,22 +7,29 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import requests
+from werkzeug import Request, Response
 
+from management_api.delivery import deliver_test_event
+from management_api.models import Webhook, WebhookLog
 from management_api.sender import build_body, send_signed, signed_headers
 from management_api.signing import sign
+from management_api.webhooks import complete_roll, start_roll
 from webhooks_app.integrator import SAMPLES_DIR
 
 SECRET = "integrator-secret-" + "k" * 30
 PAYLOAD = {"title": "High Sales", "project_id": "p1"}
 
 
-def start_receiver(command: list[str]) -> Iterator[str]:
+def start_receiver(command: list[str], secrets: dict[str, str] | None = None) -> Iterator[str]:
     """Run a sample receiver on a free port of 127.0.0.1 and yield its URL once it listens."""
-    environment = {"AUTOQL_WEBHOOK_SECRET": SECRET, "HOST": "127.0.0.1", "PORT": "0", "PATH": "/usr/bin:/bin"}
+    secrets = {"AUTOQL_WEBHOOK_SECRET": SECRET} if secrets is None else secrets
+    environment = {**secrets, "HOST": "127.0.0.1", "PORT": "0", "PATH": "/usr/bin:/bin"}
     process = subprocess.Popen(
         command, cwd=SAMPLES_DIR, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -104,12 +111,14 @@ def openssl() -> None:
         pytest.skip("openssl is not installed on this machine; the shell sample cannot be run")
 
 
-def run_shell_sample(tmp_path: Path, body: bytes, timestamp: str, signature: str) -> subprocess.CompletedProcess:
+def run_shell_sample(
+    tmp_path: Path, body: bytes, timestamp: str, signature: str, secrets: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     saved = tmp_path / "body.json"
     saved.write_bytes(body)
     return subprocess.run(
         ["sh", str(SAMPLES_DIR / "verify_autoql_signature.sh"), str(saved), timestamp, signature],
-        env={"AUTOQL_WEBHOOK_SECRET": SECRET, "PATH": "/usr/bin:/bin"},
+        env={**({"AUTOQL_WEBHOOK_SECRET": SECRET} if secrets is None else secrets), "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
         timeout=30,
@@ -129,3 +138,76 @@ def test_the_shell_sample_checks_a_delivery_by_hand(openssl, tmp_path):
     assert (valid.returncode, valid.stdout) == (0, "valid\n")
     assert (forged.returncode, forged.stdout) == (1, "AutoQL-Signature does not match\n")
     assert (replayed.returncode, replayed.stdout) == (1, "AutoQL-Timestamp is more than 5 minutes away from now\n")
+
+
+# Rolling a secret end to end (issue 19, item 9): the receiver holds the next and the current
+# secret from the roll until after the switch, and no delivery is rejected on the way.
+
+
+def node_command() -> list[str]:
+    return [shutil.which("node") or "/usr/bin/node", "autoql_receiver.js"]
+
+
+RECEIVER_COMMANDS = {"python": lambda: [sys.executable, "autoql_receiver.py"], "node": node_command}
+
+
+@pytest.mark.parametrize("sample", ["python", "node"])
+def test_a_receiver_sample_holding_both_secrets_rejects_no_delivery_through_a_roll_and_a_switch(
+    sample, db, allow_loopback
+):
+    command = RECEIVER_COMMANDS[sample]()
+    receiver = contextmanager(start_receiver)
+    webhook = Webhook.objects.create(environment="sandbox", url="https://placeholder.example.com/", secret=SECRET)
+
+    def deliver_to(url: str) -> tuple[int | None, bool]:
+        Webhook.objects.filter(pk=webhook.pk).update(url=url)
+        webhook.refresh_from_db()
+        _, result = deliver_test_event(webhook)
+        return result.status_code, result.success
+
+    with receiver(command, {"AUTOQL_WEBHOOK_SECRET": SECRET}) as url:  # before the roll: one secret
+        assert deliver_to(url) == (200, True)
+    start_roll(webhook, timedelta(hours=24))
+    next_secret = webhook.next_secret
+    assert next_secret and next_secret != SECRET
+    with receiver(command, {"AUTOQL_WEBHOOK_SECRETS": f"{next_secret},{SECRET}"}) as url:
+        assert deliver_to(url) == (200, True)  # still signed with the current secret
+        assert complete_roll(webhook)
+        assert deliver_to(url) == (200, True)  # signed with the next one now
+        # Holding two secrets is not accepting anything: a third one is still refused.
+        forged = send_signed(url, "another-secret", "test", build_body("test", {}), uuid.uuid4())
+        assert forged.status_code == 401
+    with receiver(command, {"AUTOQL_WEBHOOK_SECRET": next_secret}) as url:  # the old one dropped
+        assert deliver_to(url) == (200, True)
+    assert list(WebhookLog.objects.values_list("status", flat=True)) == ["success"] * 4
+
+
+def test_the_shell_sample_holding_both_secrets_finds_every_delivery_valid_through_a_roll_and_a_switch(
+    openssl, tmp_path, httpserver, db, allow_loopback
+):
+    received: list[tuple[bytes, str, str]] = []
+
+    def keep(request: Request) -> Response:
+        headers = request.headers
+        received.append((request.get_data(), headers["AutoQL-Timestamp"], headers["AutoQL-Signature"]))
+        return Response("{}", status=200, content_type="application/json")
+
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(keep)
+    webhook = Webhook.objects.create(environment="sandbox", url=httpserver.url_for("/hook"), secret=SECRET)
+    deliver_test_event(webhook)  # before the roll
+    start_roll(webhook, timedelta(hours=24))
+    next_secret = webhook.next_secret
+    assert next_secret
+    deliver_test_event(webhook)  # during the roll, still signed with the current secret
+    complete_roll(webhook)
+    deliver_test_event(webhook)  # after the switch
+    assert len(received) == 3
+
+    both = {"AUTOQL_WEBHOOK_SECRETS": f"{next_secret},{SECRET}"}
+    checks = [run_shell_sample(tmp_path, body, timestamp, signature, both) for body, timestamp, signature in received]
+    assert [(check.returncode, check.stdout) for check in checks] == [(0, "valid\n")] * 3
+    # Either secret alone fails the deliveries signed with the other.
+    current_only = [run_shell_sample(tmp_path, *delivery, {"AUTOQL_WEBHOOK_SECRET": SECRET}) for delivery in received]
+    next_only = [run_shell_sample(tmp_path, *delivery, {"AUTOQL_WEBHOOK_SECRET": next_secret}) for delivery in received]
+    assert [check.returncode for check in current_only] == [0, 0, 1]
+    assert [check.returncode for check in next_only] == [1, 1, 0]

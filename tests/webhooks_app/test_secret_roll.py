@@ -140,3 +140,19 @@ def test_no_roll_is_offered_against_an_upstream_that_does_not_report_one(manager
     )
     html = tab_html(manager_client)
     assert "Regenerate" in html and "Roll secret" not in html and "Next secret takes over" not in html
+
+
+def test_the_roll_dialogs_show_the_setting_that_holds_both_secrets(manager_client, webhook):
+    form = manager_client.get("/webhooks/sandbox/roll", **HX).content.decode()
+    assert 'AUTOQL_WEBHOOK_SECRETS="next,current"' in form and 'href="/integrate/#roll-title"' in form
+    shown = manager_client.post("/webhooks/sandbox/roll", {"expires_in_hours": "24"}, **HX).content.decode()
+    webhook.refresh_from_db()
+    assert f'AUTOQL_WEBHOOK_SECRETS="{webhook.next_secret},$AUTOQL_WEBHOOK_SECRET"' in shown
+    # The current secret stays behind Reveal: the setting names its variable instead.
+    assert CURRENT not in shown
+
+
+def test_the_integrate_page_explains_a_roll_with_both_secrets(manager_client, db):
+    html = manager_client.get("/integrate/").content.decode()
+    roll = html[html.index('id="roll-title"') :]
+    assert 'AUTOQL_WEBHOOK_SECRETS="&lt;next secret&gt;,&lt;current secret&gt;"' in roll

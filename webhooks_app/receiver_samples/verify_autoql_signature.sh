@@ -4,6 +4,10 @@
 #
 #     AUTOQL_WEBHOOK_SECRET='<your secret key>' sh verify_autoql_signature.sh body.json "$TIMESTAMP" "$SIGNATURE"
 #
+# While a secret rolls, hold both, the next one first; a delivery signed with either is valid:
+#
+#     AUTOQL_WEBHOOK_SECRETS='<next secret>,<current secret>' sh verify_autoql_signature.sh body.json "$TIMESTAMP" "$SIGNATURE"
+#
 # To send your receiver a signed delivery of your own, sign it the same way and use curl:
 #
 #     BODY='{"event":"test","payload":{"message":"hello"}}'
@@ -21,12 +25,27 @@ if [ "$age_ms" -gt 300000 ] || [ "$age_ms" -lt -300000 ]; then
   echo "AutoQL-Timestamp is more than 5 minutes away from now"; exit 1
 fi
 
-expected=$( { printf '%s.' "$timestamp"; cat "$body_file"; } \
-  | openssl dgst -sha256 -hmac "$AUTOQL_WEBHOOK_SECRET" -binary | openssl base64 -A)
+# AUTOQL_WEBHOOK_SECRETS (comma-separated) when set, else the one AUTOQL_WEBHOOK_SECRET.
+secrets=${AUTOQL_WEBHOOK_SECRETS:-$AUTOQL_WEBHOOK_SECRET}
+if [ -z "$secrets" ]; then
+  echo "Set AUTOQL_WEBHOOK_SECRET, or AUTOQL_WEBHOOK_SECRETS while a secret rolls"; exit 1
+fi
 
 # Compare digests of the two, so that how long the comparison takes says nothing about the signature.
 digest() { printf '%s' "$1" | openssl dgst -sha256 -r; }
-if [ "$(digest "$expected")" = "$(digest "$signature")" ]; then
+given=$(digest "$signature")
+valid=no
+old_ifs=$IFS; IFS=,
+for secret in $secrets; do
+  IFS=$old_ifs
+  [ -n "$secret" ] || continue
+  expected=$( { printf '%s.' "$timestamp"; cat "$body_file"; } \
+    | openssl dgst -sha256 -hmac "$secret" -binary | openssl base64 -A)
+  if [ "$(digest "$expected")" = "$given" ]; then valid=yes; fi
+done
+IFS=$old_ifs
+
+if [ "$valid" = yes ]; then
   echo "valid"
 else
   echo "AutoQL-Signature does not match"; exit 1
