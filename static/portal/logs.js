@@ -164,6 +164,20 @@
     const slot = document.querySelector("#logs .health-slot[data-health-url]");
     if (slot) htmx.ajax("GET", slot.getAttribute("data-health-url"), { target: slot, swap: "innerHTML" });
   });
+  // A health panel drawn again (a delivery landed) keeps the focus on the same control in it.
+  let healthFocus = null;
+  document.body.addEventListener("htmx:beforeSwap", (event) => {
+    const slot = event.detail.target;
+    const active = document.activeElement;
+    healthFocus = slot.classList.contains("health-slot") && active && slot.contains(active) ? active.getAttribute("hx-get") : null;
+  });
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    const slot = event.detail.target;
+    if (!healthFocus || !slot.classList.contains("health-slot")) return;
+    const again = slot.querySelector(`[hx-get="${CSS.escape(healthFocus)}"]`);
+    healthFocus = null;
+    if (again) again.focus({ preventScroll: true });
+  });
   // One Tab stop for a row of choices (the chart's hours, Attempts/Deliveries): the arrow keys,
   // Home and End move between them.
   document.addEventListener("keydown", (event) => {

@@ -7,6 +7,7 @@
   const modalContent = () => document.getElementById("modal-content");
   let opener = null;
   let openerCardId = null;
+  let openerGet = null;
 
   function openModal() {
     const dialog = modal();
@@ -14,6 +15,7 @@
       opener = document.activeElement;
       const card = opener && opener.closest ? opener.closest(".card") : null;
       openerCardId = card ? card.id : null;
+      openerGet = opener && opener.getAttribute ? opener.getAttribute("hx-get") : null;
       dialog.showModal();
     }
   }
@@ -129,7 +131,11 @@
     if (event.target !== modal()) return;
     // A secret shown once leaves the page with its modal.
     if (modalContent().querySelector("[data-shown-once]")) modalContent().replaceChildren();
+    const again = openerGet && document.querySelector(`[hx-get="${CSS.escape(openerGet)}"]`);
     if (opener && document.contains(opener)) opener.focus();
+    // The part that held the button was refreshed meanwhile (the health panel after Recover):
+    // the same button, drawn again, takes the focus.
+    else if (again) again.focus();
     // The button that opened it went with the card it changed: focus that card instead.
     else if (openerCardId && document.getElementById(openerCardId)) document.getElementById(openerCardId).focus();
   }, true);
