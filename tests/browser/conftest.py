@@ -5,6 +5,12 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from playwright.sync_api import expect
+
+# How long an expectation waits for the page to get there: a ceiling, not a speed goal. CI runs the
+# SQLite and PostgreSQL suites side by side on two cores, where a part that loads in 50 ms alone
+# can take seconds; 5 s (Playwright's default) failed there with nothing wrong.
+expect.set_options(timeout=15_000)
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
