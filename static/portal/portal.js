@@ -185,7 +185,7 @@
         if (signIn) { window.location.href = signIn; return; }
         if (!response.ok) throw new Error(String(response.status));
         await copyText(await response.text());
-        toast(pageCopier.getAttribute("data-copied") || "Secret key copied to the clipboard.");
+        toast("Secret key copied to the clipboard.");
       } catch (error) {
         toast("Copying failed; use Reveal and copy the key by hand.");
       }
