@@ -133,11 +133,11 @@
     if (modalContent().querySelector("[data-shown-once]")) modalContent().replaceChildren();
     const again = openerGet && document.querySelector(`[hx-get="${CSS.escape(openerGet)}"]`);
     if (opener && document.contains(opener)) opener.focus();
+    // The button that opened it went with the card it changed: focus that card instead.
+    else if (openerCardId && document.getElementById(openerCardId)) document.getElementById(openerCardId).focus();
     // The part that held the button was refreshed meanwhile (the health panel after Recover):
     // the same button, drawn again, takes the focus.
     else if (again) again.focus();
-    // The button that opened it went with the card it changed: focus that card instead.
-    else if (openerCardId && document.getElementById(openerCardId)) document.getElementById(openerCardId).focus();
   }, true);
 
   document.addEventListener("click", async (event) => {

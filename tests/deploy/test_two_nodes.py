@@ -254,11 +254,12 @@ def test_sessions_lockouts_rate_limits_the_health_panel_and_the_live_check_are_o
             tab = on(portal, node, lambda: alice.get(f"{portal.proxy.url}/", allow_redirects=False, timeout=30))
             assert tab.status_code == 200 and "Webhooks" in tab.text
 
-        # The health panel is computed once for both: B shows what A computed before the delivery.
+        # The health panel is computed once for both: B shows what A computed.
         health = f"{portal.proxy.url}/webhooks/sandbox/health"
         before = on(portal, a, lambda: alice.get(health, timeout=30))
         assert before.status_code == 200
         assert any(b":logs-health:" in key for key in portal.cache.scan_iter(f"{portal.prefix}:*"))
+        assert on(portal, b, lambda: alice.get(health, timeout=30)).text == before.text
 
         # The live check: the newest row as A shows it, then a delivery, then B says to refresh.
         poll = f"{portal.proxy.url}/webhooks/sandbox/logs/new?page=1&size=25&newest="
@@ -272,7 +273,11 @@ def test_sessions_lockouts_rate_limits_the_health_panel_and_the_live_check_are_o
         )
         fresh = on(portal, b, lambda: alice.get(poll, timeout=30))
         assert fresh.status_code == 204 and "logs:refresh" in fresh.headers["HX-Trigger"]
-        assert on(portal, b, lambda: alice.get(health, timeout=30)).text == before.text
+        # Once B has seen the new row, the panel kept by either node is computed afresh, once,
+        # for both: A shows what B computed (issue 19: the panel follows new deliveries).
+        after = on(portal, b, lambda: alice.get(health, timeout=30))
+        assert after.status_code == 200 and after.text != before.text
+        assert on(portal, a, lambda: alice.get(health, timeout=30)).text == after.text
         # The export, through nginx's location for long streams, has the row of that delivery.
         export = on(portal, b, lambda: alice.get(f"{portal.proxy.url}/webhooks/sandbox/logs/export", timeout=30))
         assert export.status_code == 200 and export.headers["Content-Type"].startswith("text/csv")
