@@ -109,7 +109,24 @@ def log_page(
     if not lower_bound and start * 2 > total:
         # Nearer the other end: the same rows, counted from there.
         from_oldest, start, stop = not from_oldest, max(0, total - stop), max(0, total - start)
+    if stop <= start:
+        return LogPage(rows=[], total=total, total_is_lower_bound=lower_bound)
     walk = matching.order_by(*(OLDEST_FIRST if from_oldest else NEWEST_FIRST)).values("seq")[start:stop]
-    on_page = WebhookLog.objects.filter(environment=environment, seq__in=walk).order_by(*NEWEST_FIRST)
-    rows = list(on_page.values(*fields) if fields else on_page) if stop > start else []
+    # The page's rows by their numbers, put in order here: asked to order them itself, SQLite walks
+    # the environment's whole time index to avoid sorting a page (150 ms at a million rows).
+    on_page = WebhookLog.objects.filter(environment=environment, seq__in=walk).order_by()
+    if not fields:
+        return LogPage(
+            rows=sorted(on_page, key=_time_order, reverse=True), total=total, total_is_lower_bound=lower_bound
+        )
+    extra = [name for name in ("created_at", "seq") if name not in fields]
+    rows = sorted(on_page.values(*fields, *extra), key=_time_order, reverse=True)
+    for row in rows:
+        for name in extra:
+            del row[name]
     return LogPage(rows=rows, total=total, total_is_lower_bound=lower_bound)
+
+
+def _time_order(row: Any) -> tuple[Any, int]:
+    """NEWEST_FIRST, reversed, for a model or a dict of values."""
+    return (row["created_at"], row["seq"]) if isinstance(row, dict) else (row.created_at, row.seq)
