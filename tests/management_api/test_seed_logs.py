@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from management_api.management.commands import seed_logs
 from management_api.models import AttemptTally, Delivery, LogSequence, WebhookLog
 from management_api.schemas import iso
 from management_api.signing import sign
@@ -95,10 +96,15 @@ def all_deliveries(api) -> list[dict]:
             return items
 
 
-def test_the_deliveries_view_lists_the_seeded_deliveries_with_their_attempts(api):
+# One batch is invented and stored in this process; five are invented by a child process while
+# this one stores them.
+@pytest.mark.parametrize("batch_size", [5000, 100], ids=["one process", "invented by a child"])
+def test_the_deliveries_view_lists_the_seeded_deliveries_with_their_attempts(api, monkeypatch, batch_size):
+    monkeypatch.setattr(seed_logs, "BATCH_SIZE", batch_size)
     api.create("sandbox")
     call_command("seed_logs", "--rows", "500", "--environment", "sandbox", "--seed", "7")
     by_delivery = seeded_attempts()
+    assert sorted(WebhookLog.objects.values_list("seq", flat=True)) == list(range(1, 501))
 
     items = all_deliveries(api)
     assert len(items) == len(by_delivery) == Delivery.objects.count()

@@ -11,9 +11,12 @@ does (it is not stored).
 """
 
 import json
+import multiprocessing
+import queue
 import random
 import secrets
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -96,11 +99,10 @@ class Command(BaseCommand):
             with connection.cursor() as cursor:
                 cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KB}")
         step = timedelta(days=days) / rows
+        plan = [(min(BATCH_SIZE, rows - done), end - step * (rows - done), step) for done in range(0, rows, BATCH_SIZE)]
         written = delivered = 0
-        while written < rows:
-            count = min(BATCH_SIZE, rows - written)
-            start = end - step * (rows - written)
-            deliveries, attempts = history.batch(count, start, step)
+        for deliveries, attempts in invented(history, plan):
+            count = len(attempts)
             with transaction.atomic():
                 Delivery.objects.append_values(deliveries)
                 WebhookLog.objects.append_values(environment, attempts)
@@ -112,6 +114,43 @@ class Command(BaseCommand):
 
 
 Row = dict[str, Any]
+Batch = tuple[int, datetime, timedelta]
+
+
+def invented(history: "History", plan: list[Batch]) -> "Iterator[tuple[list[Row], list[Row]]]":
+    """Each batch of the plan, in order. Inventing a batch (signing every body) costs about as
+    much as storing it, so past two batches a child process invents the next ones while this one
+    stores: two cores take a million rows in about half the time. The child only invents: it
+    never touches the database."""
+    if len(plan) <= 2:
+        for batch in plan:
+            yield history.batch(*batch)
+        return
+    context = multiprocessing.get_context("fork")
+    ready: multiprocessing.Queue = context.Queue(maxsize=2)
+    child = context.Process(target=_invent_into, args=(history, plan, ready), daemon=True)
+    child.start()
+    try:
+        for _ in plan:
+            while True:
+                try:
+                    yield ready.get(timeout=1)
+                    break
+                except queue.Empty:
+                    if child.exitcode is not None:
+                        raise CommandError(f"Inventing the rows failed (exit code {child.exitcode}).") from None
+        child.join()
+    finally:
+        if child.is_alive():
+            child.terminate()
+            child.join()
+
+
+def _invent_into(history: "History", plan: list[Batch], ready: multiprocessing.Queue) -> None:
+    for batch in plan:
+        ready.put(history.batch(*batch))
+    ready.close()
+    ready.join_thread()
 
 
 class History:
