@@ -9,6 +9,10 @@ touched. Each comparison alternates its two sides, a fixed number of times, and 
 Prints a table and writes benchmarks/results.json (or BENCH_RESULTS, e.g. build/bench.json for
 a run that should not replace the recorded one): one object per figure (name, value, unit, goal,
 met). Nothing here is part of `make test`.
+
+BENCH_ONLY runs some parts only, named with commas (pages, deliveries, delivery, scale_out, load),
+e.g. BENCH_ONLY=deliveries for the deliveries view's figures; such a run writes
+build/bench-<parts>.json unless BENCH_RESULTS says otherwise, never the recorded results.
 """
 
 import collections
@@ -35,7 +39,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
-RESULTS = ROOT / os.environ.get("BENCH_RESULTS", "benchmarks/results.json")
+PARTS = ("pages", "deliveries", "delivery", "scale_out", "load")
+ONLY = [part.strip() for part in os.environ.get("BENCH_ONLY", "").split(",") if part.strip()]
+if unknown := set(ONLY) - set(PARTS):
+    sys.exit(f"BENCH_ONLY: no part named {', '.join(sorted(unknown))}; the parts are {', '.join(PARTS)}.")
+DEFAULT_RESULTS = f"build/bench-{'-'.join(ONLY)}.json" if ONLY else "benchmarks/results.json"
+RESULTS = ROOT / os.environ.get("BENCH_RESULTS", DEFAULT_RESULTS)
 sys.path.insert(0, str(ROOT))
 
 ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
@@ -244,19 +253,27 @@ def run(database_url: str) -> None:
     started = time.perf_counter()
     call_command("seed_logs", rows=ROWS, environment="sandbox", seed=1, stdout=open(os.devnull, "w"))  # noqa: SIM115
     print(f"seeded in {time.perf_counter() - started:.0f} s", flush=True)
+    if ONLY:
+        print(f"only: {', '.join(ONLY)} (BENCH_ONLY)", flush=True)
     user = User.objects.create_superuser("bench", password="bench-pass-1")
 
     figures = Figures()
     print(f"\n  {'figure':<62} {'value':>12} {'unit':<12} {'goal':<14}")
-    pages(figures, user, settings)
-    delivery(figures, receiver, database_url)
-    if vendor == "postgresql":
+    if wanted("pages"):
+        pages(figures, user, settings)
+    if wanted("deliveries"):
+        deliveries_view(figures, user, settings)
+    if wanted("delivery"):
+        delivery(figures, receiver, database_url)
+    if wanted("scale_out") and vendor == "postgresql":
         scale_out(figures, database_url)
-    else:
+    elif wanted("scale_out"):
         print("  scale-out: not measured: it needs PostgreSQL (set DATABASE_URL); SQLite has one writer", flush=True)
-    load(figures, user, database_url)
+    if wanted("load"):
+        load(figures, user, database_url)
     receiver.close()
 
+    RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(machine(vendor) | {"figures": figures.rows}, indent=2) + "\n")
     print(f"\nwrote {RESULTS}")
 
@@ -367,6 +384,72 @@ def pages(figures: Figures, user: Any, settings: Any) -> None:
     partial, floor = side_by_side(partial_page, lambda: render(request, "webhooks_app/_logs.html", context))
     figures.add("rendering the partial's rows from memory (median)", floor, "ms")
     figures.ratio("logs partial / rendering from memory", partial / floor, "<= 2x")
+
+
+def deliveries_view(figures: Figures, user: Any, settings: Any) -> None:
+    """The logs table's deliveries view (?view=deliveries) beside the attempts view, with the
+    attempts' goals: the partial of 10 rows, its deepest page and a filtered page."""
+    from django.test import Client
+
+    from management_api.models import Delivery
+
+    client = Client()
+    client.force_login(user)
+    deliveries_api = API.removesuffix("/logs") + "/deliveries"
+    api_query = {"key": settings.AUTOQL_SANDBOX_API_KEY, "limit": 10}
+    auth = {"Authorization": f"Bearer {settings.AUTOQL_TOKEN}"}
+    attempts_query = {"env": "sandbox", "page": "1", "size": "10"}
+    deliveries_query = attempts_query | {"view": "deliveries"}
+
+    def ok(path: str, query: dict[str, Any], **headers: str) -> Any:
+        response = client.get(path, query, headers=headers)
+        assert response.status_code == 200, (path, response.status_code, response.content[:300])
+        return response
+
+    def partial(query: dict[str, Any]) -> Callable[[], Any]:
+        return lambda: ok("/logs", query, **HX)
+
+    def api_page(**query: Any) -> Any:
+        return ok(deliveries_api, api_query | query, **auth).json()["data"]
+
+    total = Delivery.objects.filter(environment="sandbox").count()
+    first = api_page()
+    print(f"  deliveries: {total:,} (the API counts {first['pagination']['total_items']:,}", end="")
+    print(f"{' or more' if first['pagination']['total_is_lower_bound'] else ''})", flush=True)
+    shown_rows = ok("/logs", deliveries_query, **HX).content.decode().count('class="log-row delivery-row"')
+    assert shown_rows == 10, f"the deliveries partial shows {shown_rows} deliveries, not 10"
+
+    mine, theirs = side_by_side(partial(deliveries_query), partial(attempts_query))
+    figures.add("deliveries partial, 10 rows (median)", mine, "ms")
+    figures.add("attempts (logs) partial, 10 rows (median)", theirs, "ms")
+    figures.ratio("deliveries partial / attempts partial", mine / theirs, "<= 1.5x")
+
+    # The deepest page the pager leads to: under a capped count, the last one it knows of; a
+    # page past it shows that one (logs_table.load_page).
+    shown = first["pagination"]["total_items"]
+    deepest = max(1, -(-shown // 10))
+    deep, top = side_by_side(partial(deliveries_query | {"page": str(deepest)}), partial(deliveries_query))
+    figures.add(f"deliveries partial, page {deepest:,} (the pager's last) (median)", deep, "ms")
+    figures.add("deliveries partial, page 1 (median)", top, "ms")
+    figures.ratio("deliveries partial: last page / page 1", deep / top, "<= 1.5x")
+
+    # Every delivery, not only those the pager reaches: the API's page at offset total-10.
+    last, first_ms = side_by_side(lambda: api_page(offset=total - 10), lambda: api_page(offset=0))
+    figures.add("API deliveries, offset total-10 (median)", last, "ms")
+    figures.add("API deliveries, offset 0 (median)", first_ms, "ms")
+    figures.ratio("API deliveries: offset total-10 / offset 0", last / first_ms, "<= 1.5x")
+
+    filtered_query = deliveries_query | {"status": "failure", "project_id": "project-emea", "range": "7d"}
+    matched = ok("/logs", filtered_query, **HX).content.decode().count('class="log-row delivery-row"')
+    # A million rows give it a full page; a small BENCH_ROWS may match none.
+    print(f"  the filtered deliveries page shows {matched} deliveries", flush=True)
+    filtered, unfiltered = side_by_side(partial(filtered_query), partial(deliveries_query))
+    figures.add("deliveries partial filtered: gave up, one project, 7 days (median)", filtered, "ms")
+    figures.ratio("deliveries partial filtered / unfiltered", filtered / unfiltered, "<= 3x")
+
+
+def wanted(part: str) -> bool:
+    return not ONLY or part in ONLY
 
 
 def queue_alerts(count: int) -> float:

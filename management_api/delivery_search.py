@@ -71,16 +71,23 @@ def deliveries_page(environment: str, wanted: LogFilter, offset: int, limit: int
     )
     by_id = {delivery.pk: delivery for delivery in deliveries}
     last_attempts: dict[Any, WebhookLog] = {}
-    attempts = (
-        WebhookLog.objects.filter(environment=environment, delivery_id__in=ids)
-        .order_by("seq")
-        .only("id", "delivery_id", "status", "code", "duration_ms", "created_at", "seq")
-    )
-    for log in attempts:
+    for log in attempts_of(environment, ids):
         last_attempts[log.delivery_id] = log  # oldest first, so the newest stays
     disabled = Webhook.objects.filter(environment=environment, disabled_at__isnull=False).exists()
     rows = [_row(by_id[pk], last_attempts.get(pk), disabled) for pk in ids if pk in by_id]
     return DeliveryPage(rows=rows, total=counted, total_is_lower_bound=counted > COUNT_CAP)
+
+
+def attempts_of(environment: str, ids: list[Any]) -> QuerySet[WebhookLog]:
+    """The attempts of these deliveries, each delivery's oldest first, as a range of the
+    (environment, delivery_id, seq) index per delivery. Ordered by seq alone, SQLite walks the
+    environment's whole (environment, seq) index instead, to spare itself a sort: 0.6 s at a
+    million rows, for a page of 10."""
+    return (
+        WebhookLog.objects.filter(environment=environment, delivery_id__in=ids)
+        .order_by("delivery_id", "seq")
+        .only("id", "delivery_id", "status", "code", "duration_ms", "created_at", "seq")
+    )
 
 
 def _row(delivery: Delivery, last: WebhookLog | None, webhook_disabled: bool) -> dict[str, Any]:

@@ -1,10 +1,12 @@
 import logging
+import operator
 import secrets
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, connections, models, router, transaction
 from django.db.models import F
@@ -207,25 +209,12 @@ class WebhookLogManager(models.Manager["WebhookLog"]):
     def append_values(self, environment: str, rows: "list[dict[str, Any]]") -> None:
         """`append` for many trusted rows at once, given as plain dicts of every column but the id
         (seed_logs writes a million this way): numbered and counted the same, stored with one
-        INSERT run through executemany.
-
-        bulk_create builds a model instance per row and prepares every value through its field,
-        which costs more than the database's own work (a million rows took four minutes here
-        instead of one). Only JSON, UUID and date values need converting.
+        INSERT run through executemany (insert_values).
         """
         last = LogSequence.take_next(environment, len(rows))
         for number, row in enumerate(rows, start=last - len(rows) + 1):
             row["seq"] = number
-        db = connections[router.db_for_write(self.model)]
-        fields = [field for field in self.model._meta.concrete_fields if not field.primary_key]
-        columns = [(field.attname, _to_db(db, field)) for field in fields]
-        quote = db.ops.quote_name
-        sql = (
-            f"INSERT INTO {quote(self.model._meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))})"
-        )
-        with db.cursor() as cursor:
-            cursor.executemany(sql, [[to_db(row[name]) for name, to_db in columns] for row in rows])
+        insert_values(self.model, rows)
         AttemptTally.count_values(environment, rows)
 
     def _store_one(self, log: "WebhookLog") -> None:
@@ -243,15 +232,69 @@ class WebhookLogManager(models.Manager["WebhookLog"]):
                     raise
 
 
-def _to_db(db: Any, field: models.Field) -> "Callable[[Any], Any]":
-    kind = field.get_internal_type()
+class JsonText(str):
+    """A value already encoded as JSON, for insert_values to store as it is: a seeded history
+    encodes each payload once, and the answers every row shares once in all."""
+
+
+def insert_values(model: type[models.Model], rows: "list[dict[str, Any]]") -> None:
+    """Many trusted rows, given as plain dicts of every column but an automatic id, in one INSERT
+    run through executemany (seed_logs writes a million log rows and their deliveries this way).
+
+    bulk_create builds a model instance per row and prepares every value through its field,
+    which costs more than the database's own work (a million rows took four minutes here
+    instead of one). Only JSON, UUID and date values need converting.
+    """
+    db = connections[router.db_for_write(model)]
+    fields = [
+        field
+        for field in model._meta.concrete_fields
+        if not (field.primary_key and isinstance(field, models.AutoField | models.BigAutoField))
+    ]
+    pick = operator.itemgetter(*(field.attname for field in fields))
+    # Only JSON, UUID and date values need converting; the other columns go as they are.
+    converting = [(index, to_db) for index, field in enumerate(fields) if (to_db := _to_db(db, field)) is not None]
+    values = []
+    for row in rows:
+        value = list(pick(row))
+        for index, to_db in converting:
+            value[index] = to_db(value[index])
+        values.append(value)
+    quote = db.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    with db.cursor() as cursor:
+        cursor.executemany(sql, values)
+
+
+def _to_db(db: Any, field: models.Field) -> "Callable[[Any], Any] | None":
+    kind = field.target_field.get_internal_type() if isinstance(field, models.ForeignKey) else field.get_internal_type()
     if kind == "JSONField":
-        return lambda value: None if value is None else db.ops.adapt_json_value(value, None)
+        return lambda value: _json_to_db(db, value)
     if kind == "UUIDField":
-        return (lambda value: value) if db.features.has_native_uuid_field else (lambda value: value.hex)
+        if db.features.has_native_uuid_field:
+            return None
+        return lambda value: None if value is None else value.hex
     if kind == "DateTimeField":
+        if db.vendor == "sqlite" and settings.USE_TZ:
+            # What adapt_datetimefield_value makes of an aware value, without its checks per row.
+            return lambda value: None if value is None else str(value.astimezone(UTC).replace(tzinfo=None))
         return db.ops.adapt_datetimefield_value
-    return lambda value: value
+    return None
+
+
+def _json_to_db(db: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, JsonText):
+        if db.vendor == "postgresql":
+            from psycopg.types.json import Jsonb
+
+            return Jsonb(value, dumps=str)
+        return str(value)
+    return db.ops.adapt_json_value(value, None)
 
 
 def _without_answer(log: "WebhookLog") -> None:
@@ -337,6 +380,15 @@ class DeliveryState(models.TextChoices):
     FAILED = "failed", "Given up"
 
 
+class DeliveryManager(models.Manager["Delivery"]):
+    def append_values(self, rows: "list[dict[str, Any]]") -> None:
+        """Many trusted deliveries of a history at once (seed_logs), given as plain dicts of every
+        column (recovery_of as recovery_of_id), written as WebhookLog.objects.append_values writes
+        their attempts: one INSERT through executemany. Call it in the transaction that appends
+        their attempts, so a delivery is never stored without its log rows or the other way round."""
+        insert_values(self.model, rows)
+
+
 class Delivery(models.Model):
     """One event for one environment's webhook, attempted until it is accepted or given up.
 
@@ -363,6 +415,8 @@ class Delivery(models.Model):
     recovery_of = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="recovered_by"
     )
+
+    objects = DeliveryManager()
 
     class Meta:
         verbose_name_plural = "deliveries"

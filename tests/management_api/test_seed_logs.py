@@ -1,11 +1,15 @@
 """manage.py seed_logs: many realistic log rows in bulk, numbered without gaps, newest first."""
 
 import collections
+import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
-from management_api.models import AttemptTally, LogSequence, WebhookLog
+from management_api.management.commands import seed_logs
+from management_api.models import AttemptTally, Delivery, LogSequence, WebhookLog
+from management_api.schemas import iso
 from management_api.signing import sign
 
 
@@ -72,3 +76,79 @@ def test_it_refuses_a_count_below_one(db, rows):
     with pytest.raises(CommandError, match="at least 1"):
         call_command("seed_logs", "--rows", rows, "--environment", "sandbox")
     assert not WebhookLog.objects.exists()
+
+
+def seeded_attempts(environment: str = "sandbox") -> dict:
+    by_delivery = collections.defaultdict(list)
+    for row in WebhookLog.objects.filter(environment=environment).order_by("seq"):
+        by_delivery[str(row.delivery_id)].append(row)
+    return by_delivery
+
+
+def all_deliveries(api) -> list[dict]:
+    items: list[dict] = []
+    while True:
+        query = f"&offset={len(items)}&limit=100"
+        data = api.call("GET", "/webhooks/sandbox/deliveries", query=query).json()["data"]
+        items += data["items"]
+        if len(items) >= data["pagination"]["total_items"]:
+            assert data["pagination"]["total_is_lower_bound"] is False
+            return items
+
+
+# One batch is invented and stored in this process; five are invented by a child process while
+# this one stores them.
+@pytest.mark.parametrize("batch_size", [5000, 100], ids=["one process", "invented by a child"])
+def test_the_deliveries_view_lists_the_seeded_deliveries_with_their_attempts(api, monkeypatch, batch_size):
+    monkeypatch.setattr(seed_logs, "BATCH_SIZE", batch_size)
+    api.create("sandbox")
+    call_command("seed_logs", "--rows", "500", "--environment", "sandbox", "--seed", "7")
+    by_delivery = seeded_attempts()
+    assert sorted(WebhookLog.objects.values_list("seq", flat=True)) == list(range(1, 501))
+
+    items = all_deliveries(api)
+    assert len(items) == len(by_delivery) == Delivery.objects.count()
+    assert {item["id"] for item in items} == set(by_delivery)
+    outcomes: collections.Counter[str] = collections.Counter()
+    for item in items:
+        attempts = by_delivery[item["id"]]
+        last = attempts[-1]
+        assert item["attempts"] == len(attempts) == last.attempt
+        assert (item["last_log_id"], item["last_status"], item["last_code"]) == (str(last.pk), last.status, last.code)
+        assert item["last_duration_ms"] == last.duration_ms
+        assert item["created_at"] == iso(attempts[0].created_at)
+        assert (item["type"], item["event"], item["project_id"]) == (last.type, last.event, last.project_id)
+        expected = "delivered" if last.status == "success" else "retrying" if last.next_attempt_at else "gave_up"
+        assert item["outcome"] == expected
+        outcomes[item["outcome"]] += 1
+    # Most deliveries are delivered at once, some after retries; a few are given up.
+    assert outcomes["delivered"] > 0.8 * len(items)
+    assert outcomes["gave_up"] > 0
+    assert sum(item["attempts"] > 1 and item["outcome"] == "delivered" for item in items) > 0
+    # The delivery carries the payload its attempts signed, stored as JSON (an object, not a string).
+    for delivery in Delivery.objects.all():
+        assert {"event": delivery.event, "payload": delivery.payload} == json.loads(
+            by_delivery[str(delivery.pk)][0].request_body
+        )
+
+
+def test_a_delivery_whose_retry_is_still_to_come_is_retrying(api):
+    # Over the last two hours, some retries (5 s to 2 h apart) fall after now.
+    before = timezone.now()
+    call_command("seed_logs", "--rows", "2000", "--environment", "sandbox", "--seed", "11", "--days", "0.08")
+    by_delivery = seeded_attempts()
+
+    waiting = Delivery.objects.filter(state="pending")
+    assert waiting.exists()
+    for delivery in waiting:
+        last = by_delivery[str(delivery.pk)][-1]
+        assert last.status == "failure"
+        assert delivery.next_attempt_at == last.next_attempt_at > before
+        assert delivery.attempts == last.attempt
+    # Every other delivery is settled, and its last attempt schedules nothing.
+    for delivery in Delivery.objects.exclude(state="pending"):
+        last = by_delivery[str(delivery.pk)][-1]
+        assert last.next_attempt_at is None
+        assert delivery.state == ("delivered" if last.status == "success" else "failed")
+    retrying = [item for item in all_deliveries(api) if item["outcome"] == "retrying"]
+    assert {item["id"] for item in retrying} == {str(delivery.pk) for delivery in waiting}
