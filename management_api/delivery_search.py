@@ -61,11 +61,24 @@ def outcome(state: str, webhook_disabled: bool) -> str:
     return Outcome.DISABLED if webhook_disabled else Outcome.RETRYING
 
 
-def deliveries_page(environment: str, wanted: LogFilter, offset: int, limit: int) -> DeliveryPage:
+def deliveries_page(
+    environment: str, wanted: LogFilter, offset: int, limit: int, from_oldest: bool = False
+) -> DeliveryPage:
+    """The `limit` deliveries `offset` from the newest (or, `from_oldest`, from the oldest), listed
+    newest first. As the log's pages (log_search.log_page): the count stops COUNT_CAP past the
+    page, so a deep page still knows more follow, and an exact total is walked from its nearer end."""
     matching = matching_deliveries(environment, wanted)
-    counted = matching.values("pk")[: COUNT_CAP + 1].count()
+    cap = COUNT_CAP + offset
+    counted = matching.values("pk")[: cap + 1].count()
+    lower_bound = counted > cap
+    start, stop = offset, offset + limit
+    if not lower_bound and start * 2 > counted:
+        from_oldest, start, stop = not from_oldest, max(0, counted - stop), max(0, counted - start)
+    order = ("created_at", "id") if from_oldest else ("-created_at", "-id")
     # Ids first, from the index alone; then the page's rows by primary key.
-    ids = list(matching.order_by("-created_at", "-id").values_list("pk", flat=True)[offset : offset + limit])
+    ids = list(matching.order_by(*order).values_list("pk", flat=True)[start:stop]) if stop > start else []
+    if from_oldest:
+        ids.reverse()
     deliveries = Delivery.objects.filter(pk__in=ids).only(
         "id", "type", "event", "project_id", "state", "attempts", "next_attempt_at", "created_at", "updated_at"
     )
@@ -75,7 +88,7 @@ def deliveries_page(environment: str, wanted: LogFilter, offset: int, limit: int
         last_attempts[log.delivery_id] = log  # oldest first, so the newest stays
     disabled = Webhook.objects.filter(environment=environment, disabled_at__isnull=False).exists()
     rows = [_row(by_id[pk], last_attempts.get(pk), disabled) for pk in ids if pk in by_id]
-    return DeliveryPage(rows=rows, total=counted, total_is_lower_bound=counted > COUNT_CAP)
+    return DeliveryPage(rows=rows, total=counted, total_is_lower_bound=lower_bound)
 
 
 def attempts_of(environment: str, ids: list[Any]) -> QuerySet[WebhookLog]:

@@ -428,11 +428,19 @@ class ManagementApi:
         return self._call("GET", path, environment, contract.DELIVERY)
 
     def deliveries(
-        self, environment: str, offset: int, limit: int, filters: Mapping[str, str] | None = None
+        self,
+        environment: str,
+        offset: int,
+        limit: int,
+        filters: Mapping[str, str] | None = None,
+        from_oldest: bool = False,
     ) -> dict[str, Any]:
         """A page of deliveries, one row each with its outcome and last attempt (the logs' filters
-        apply). A plain AutoQL has no such call: it answers 404, and the tab shows attempts only."""
-        params = {**(filters or {}), "offset": offset, "limit": limit}
+        apply; `from_oldest` as for filtered_logs). A plain AutoQL has no such call: it answers 404,
+        and the tab shows attempts only."""
+        params: dict[str, Any] = {**(filters or {}), "offset": offset, "limit": limit}
+        if from_oldest:
+            params["end"] = "oldest"
         path = f"/webhooks/{environment}/deliveries"
         return self._call("GET", path, environment, contract.DELIVERIES_PAGE, params=params)
 

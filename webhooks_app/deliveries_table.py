@@ -26,12 +26,16 @@ OUTCOMES = {
 }
 
 
-def fetch_deliveries_page(filtering: LogFiltering, api: ManagementApi, offset: int, limit: int) -> dict[str, Any]:
-    """The page of deliveries; the live check then watches the newest attempt the page shows."""
-    data = api.deliveries(filtering.environment, offset, limit, filtering.api_filters)
+def fetch_deliveries_page(
+    filtering: LogFiltering, api: ManagementApi, offset: int, limit: int, from_oldest: bool = False
+) -> dict[str, Any]:
+    """The page of deliveries (`from_oldest`: counted from the oldest, as the attempts' deep end);
+    the live check then watches the newest attempt the page shows."""
+    data = api.deliveries(filtering.environment, offset, limit, filtering.api_filters, from_oldest)
     filtering.supported = True
     filtering.total_is_lower_bound = bool(data["pagination"].get("total_is_lower_bound"))
-    filtering.page = offset // limit + 1
+    filtering.from_oldest = data["pagination"].get("end") == "oldest"
+    filtering.page = -(offset // limit + 1) if filtering.from_oldest else offset // limit + 1
     log_ids = [int(item["last_log_id"]) for item in data["items"] if item.get("last_log_id") is not None]
     filtering.newest = str(max(log_ids)) if log_ids else ""
     return data

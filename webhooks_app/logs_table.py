@@ -74,10 +74,10 @@ def fetch_table_page(
 ) -> dict[str, Any]:
     """A page of the view asked for: deliveries, or attempts. An API without the deliveries call
     (a plain AutoQL answers 404) shows attempts, and no toggle (its logs advertise no filters).
-    Only attempts are read `from_oldest`; a page of deliveries is counted from the newest."""
+    Either is read `from_oldest` when asked (a capped count's deep end)."""
     if filtering.view:
         try:
-            return fetch_deliveries_page(filtering, api, offset, limit)
+            return fetch_deliveries_page(filtering, api, offset, limit, from_oldest)
         except ManagementApiError as e:
             if e.status != 404:
                 raise
@@ -172,5 +172,5 @@ def logs_context(request: HttpRequest, api: ManagementApi) -> dict[str, Any]:
         else rows_shown(environment, data["items"], offset)
     )
     context.update(rows=shown, total=total, pages=pages, page=page, view_links=view_links(filtering))
-    pager(context, filtering.total_is_lower_bound, from_oldest=api.embedded and not filtering.view)
+    pager(context, filtering.total_is_lower_bound, from_oldest=api.embedded)
     return context

@@ -3,6 +3,7 @@ logged one, a page of deliveries, one delivery with its attempts, and recover th
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Literal
 
 from django.conf import settings
 from django.utils import timezone
@@ -64,6 +65,9 @@ def resend(request: AuthenticatedRequest, environment: str, log_id: str, key: st
 class DeliveryQuery(Schema):
     offset: int = Field(0, ge=0, le=2**62, description="deliveries to skip, newest first")
     limit: int = Field(10, ge=1, le=100, description="deliveries per page, 1 to 100")
+    end: Literal["newest", "oldest"] = Field(
+        "newest", description="the end `offset` counts from; the page is listed newest first either way"
+    )
 
 
 @router.get(
@@ -80,13 +84,15 @@ def list_deliveries(
     filters: Query[schemas.LogFilterQuery],
     key: str = KEY,
 ):
-    page = deliveries_page(request.auth, log_filter(filters), paging.offset, paging.limit)
+    from_oldest = paging.end == "oldest"
+    page = deliveries_page(request.auth, log_filter(filters), paging.offset, paging.limit, from_oldest)
     pagination = {
         "offset": paging.offset,
         "limit": paging.limit,
         "total_items": page.total,
         "total_is_lower_bound": page.total_is_lower_bound,
         "filters": list(FILTERS),
+        **({"end": "oldest"} if from_oldest else {}),
     }
     return ok({"items": page.rows, "pagination": pagination})
 

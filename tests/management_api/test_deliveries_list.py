@@ -101,6 +101,15 @@ def test_it_pages_newest_first(api):
     assert second["pagination"]["total_items"] == 5
 
 
+def test_it_pages_from_the_oldest_end_when_asked(api):
+    made = [a_delivery("delivered", 1, minute, 200) for minute in range(5)]
+    oldest = page(api, "&end=oldest&offset=1&limit=2").json()["data"]
+    assert [item["id"] for item in oldest["items"]] == [str(made[2].id), str(made[1].id)]
+    assert oldest["pagination"]["end"] == "oldest"
+    assert "end" not in page(api, "&limit=2").json()["data"]["pagination"]
+    assert page(api, "&end=middle").status_code == 400
+
+
 def test_it_shows_only_the_environment_of_the_key(api):
     factories.delivery(environment="production", state="delivered", attempts=1)
     assert page(api).json()["data"]["items"] == []

@@ -116,3 +116,36 @@ def test_the_delivery_just_made_is_first_on_page_1_though_older_history_was_seed
     html = manager_client.get("/logs?env=sandbox&size=10", **HX).content.decode()
     assert row_ids(html)[0] == str(fresh.pk)
     assert "Page 1 of 31" in html
+
+
+def test_every_matching_delivery_is_reachable_under_a_capped_count_too(manager_client, db):
+    # The deliveries view pages as the attempts do: its Last is the oldest deliveries, from that end.
+    from management_api.models import Delivery
+
+    start = timezone.now() - timedelta(days=3)
+    Delivery.objects.bulk_create(
+        Delivery(
+            environment="sandbox",
+            state="delivered" if i % 50 else "failed",
+            type="data_alert",
+            event="data_alert.true",
+            payload={"title": "x"},
+            created_at=start + timedelta(seconds=i),
+        )
+        for i in range(10_600)
+    )
+    delivered = [
+        str(pk)
+        for pk in Delivery.objects.filter(state="delivered").order_by("-created_at", "-id").values_list("pk", flat=True)
+    ]
+    ids = lambda html: re.findall(r'aria-controls="delivery-([0-9a-f-]{36})"', html)  # noqa: E731
+    get = lambda query: manager_client.get(f"/logs{query}", **HX).content.decode()  # noqa: E731
+
+    first = get("?env=sandbox&size=10&view=deliveries&status=success")
+    assert "Page 1 of at least 1001" in first and "at least 10001 deliveries" in first
+    assert ids(first) == delivered[:10]
+    assert link(first, "Last") == "?env=sandbox&size=10&page=-1&status=success&view=deliveries"
+    last = get(link(first, "Last"))
+    assert "Last page" in last and ids(last) == delivered[-10:]
+    assert ids(get(link(last, "Previous"))) == delivered[-20:-10]
+    assert ids(get("?env=sandbox&size=10&page=1001&view=deliveries&status=success")) == delivered[10_000:10_010]
