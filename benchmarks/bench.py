@@ -10,7 +10,8 @@ Prints a table and writes benchmarks/results.json (or BENCH_RESULTS, e.g. build/
 a run that should not replace the recorded one): one object per figure (name, value, unit, goal,
 met). Nothing here is part of `make test`.
 
-BENCH_ONLY runs some parts only, named with commas (pages, deliveries, delivery, scale_out, load),
+BENCH_ONLY runs some parts only, named with commas (pages, deliveries, delivery, scale_out, load,
+ingest, latency),
 e.g. BENCH_ONLY=deliveries for the deliveries view's figures; such a run writes
 build/bench-<parts>.json unless BENCH_RESULTS says otherwise, never the recorded results.
 """
@@ -39,7 +40,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
-PARTS = ("pages", "deliveries", "delivery", "scale_out", "load")
+PARTS = ("pages", "deliveries", "delivery", "scale_out", "load", "ingest", "latency")
 ONLY = [part.strip() for part in os.environ.get("BENCH_ONLY", "").split(",") if part.strip()]
 if unknown := set(ONLY) - set(PARTS):
     sys.exit(f"BENCH_ONLY: no part named {', '.join(sorted(unknown))}; the parts are {', '.join(PARTS)}.")
@@ -62,6 +63,14 @@ SCALE_OUT_TIMEOUT_S = 900
 LOAD_CONNECTIONS = 50
 LOAD_SECONDS = 20.0
 LOAD_MAX_REQUESTS = 200_000
+# Several nodes (README, "Several machines"): two web nodes behind nginx on PostgreSQL and Redis.
+INGEST_CLIENTS = int(os.environ.get("BENCH_INGEST_CLIENTS", "50"))
+INGEST_SECONDS = float(os.environ.get("BENCH_INGEST_SECONDS", "20"))
+INGEST_ROUNDS = 3  # each side's seconds in this many slices, the sides alternating
+LATENCY_SECONDS = float(os.environ.get("BENCH_LATENCY_SECONDS", "60"))
+LATENCY_SENDERS = 16  # threads sending on the schedule, so one slow answer does not hold the rate
+LATENCY_WORKERS_PER_ENVIRONMENT = 2
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 # As scripts/serve.sh starts it, with its defaults: every environment, each in a loop of its own.
 WORKER_COMMAND = [sys.executable, "manage.py", "delivery_worker"]
@@ -167,6 +176,8 @@ class Receiver:
         self.delay = delay
         self.lock = threading.Lock()
         self.received: list[tuple[str, float]] = []
+        # (delivery id, when its request had been read up to the headers): its first bytes had come.
+        self.arrived: list[tuple[str, float]] = []
         self.done = threading.Condition(self.lock)
         receiver = self
 
@@ -177,6 +188,7 @@ class Receiver:
             disable_nagle_algorithm = True
 
             def do_POST(self) -> None:
+                arrived_at = time.time()
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if receiver.delay:
                     time.sleep(receiver.delay)
@@ -188,6 +200,7 @@ class Receiver:
                 self.wfile.write(body)
                 with receiver.done:
                     receiver.received.append((self.headers.get("AutoQL-Delivery-Id", ""), time.time()))
+                    receiver.arrived.append((self.headers.get("AutoQL-Delivery-Id", ""), arrived_at))
                     receiver.done.notify_all()
 
             def log_message(self, format: str, *args: Any) -> None:
@@ -201,6 +214,7 @@ class Receiver:
     def reset(self) -> None:
         with self.lock:
             self.received = []
+            self.arrived = []
 
     def wait_for(self, count: int, timeout: float) -> bool:
         with self.done:
@@ -271,6 +285,10 @@ def run(database_url: str) -> None:
         print("  scale-out: not measured: it needs PostgreSQL (set DATABASE_URL); SQLite has one writer", flush=True)
     if wanted("load"):
         load(figures, user, database_url)
+    if (wanted("ingest") or wanted("latency")) and vendor == "postgresql":
+        several_nodes(figures, receiver, database_url)
+    elif wanted("ingest") or wanted("latency"):
+        print("  ingest, latency: not measured: they need PostgreSQL (set DATABASE_URL), as several nodes do")
     receiver.close()
 
     RESULTS.parent.mkdir(exist_ok=True)
@@ -723,6 +741,308 @@ def load(figures: Figures, user: Any, database_url: str) -> None:
     figures.add("load: p50 of a whole tab load", percentile(latencies, 0.5), "ms")
     figures.add("load: p99 of a whole tab load", percentile(latencies, 0.99), "ms")
     figures.add("peak RSS of a web (gunicorn) worker", web_rss, "MB")
+
+
+# --- Several nodes: ingest and end-to-end latency (README, "Several machines") -----------------
+
+
+class NodesStack:
+    """Two web nodes (the shipped unit, PostgreSQL, Redis through CACHE_URL) behind nginx (the shipped
+    site), started from the deployment files as tests/deploy/test_two_nodes.py starts them."""
+
+    def __init__(self, stack: Any, database_url: str) -> None:
+        import secrets
+        import shutil
+
+        import redis
+        from django.conf import settings
+
+        from tests.instances import accepts_connections
+        from tests.nginx import nginx_in_front
+        from tests.systemd import ENV_EXAMPLES, write_environment_file
+        from tests.workers import wait_for
+
+        self.stack = stack
+        self.folder = BUILD / "bench-nodes"
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder.mkdir(parents=True)
+        names = ("SECRET_KEY", "AUTOQL_SANDBOX_API_KEY", "AUTOQL_PRODUCTION_API_KEY", "AUTOQL_TOKEN")
+        credentials = {name: getattr(settings, name) for name in names}
+        credentials["FIELD_ENCRYPTION_KEYS"] = ",".join(settings.FIELD_ENCRYPTION_KEYS)
+        if missing := [name for name, value in credentials.items() if not value]:
+            raise RuntimeError(f"{', '.join(missing)} unset: run `manage.py generate_credentials` (make run does)")
+        self.credentials = credentials
+        self.cache = redis.Redis.from_url(REDIS_URL)
+        self.prefix = f"bench-{os.getpid()}-{secrets.token_hex(4)}"
+        stack.callback(self.forget_cache)
+        shared = {
+            **credentials,
+            "DATABASE_URL": database_url,
+            "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
+            "LOG_LEVEL": "WARNING",
+        }
+        self.ports = [free_port(), free_port()]
+        web = {
+            **shared,
+            "CACHE_URL": f"{REDIS_URL}?key_prefix={self.prefix}",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "BEHIND_TLS_PROXY": "true",
+            "TRUSTED_PROXIES": "127.0.0.1/32",
+            "PORTAL_URL": "https://127.0.0.1",
+            # 50 clients from one address and one key: the bench measures the API, not its limits.
+            "API_RATE_LIMIT": "10000000/m",
+            "BENCH_FLOOR_VIEWS": "true",
+        }
+        self.worker_env = write_environment_file(self.folder / "worker.env", ENV_EXAMPLES / "worker.env", **shared)
+        for port in self.ports:
+            env_file = write_environment_file(
+                self.folder / f"web-{port}.env", ENV_EXAMPLES / "web.env", **web, PORTAL_BIND=f"127.0.0.1:{port}"
+            )
+            self.start(WEB_UNIT, env_file, f"web-{port}")
+        for port in self.ports:
+            wait_for(lambda port=port: accepts_connections(port), 60, message=f"the web node on {port} to start")
+        self.proxy = stack.enter_context(nginx_in_front(self.folder / "nginx", self.ports))
+        self.url = self.proxy.url
+        self.workers: list[str] = []
+
+    def start(self, unit: Path, env_file: Path, name: str, instance: str = "") -> None:
+        from tests.systemd import service
+
+        self.stack.enter_context(service(unit, env_file, self.folder / f"{name}.log", instance=instance))
+
+    def forget_cache(self) -> None:
+        for key in self.cache.scan_iter(f"{self.prefix}:*"):
+            self.cache.delete(key)
+        self.cache.close()
+
+    def session(self) -> Any:
+        from tests.nginx import client_from
+
+        return client_from("127.0.0.1", self.proxy)
+
+    def post_alert(self, session: Any, title: str) -> Any:
+        from management_api.alerts import data_alert_payload
+
+        return session.post(
+            f"{self.url}{API.rsplit('/', 1)[0]}/events",
+            params={"key": self.credentials["AUTOQL_SANDBOX_API_KEY"]},
+            headers={"Authorization": f"Bearer {self.credentials['AUTOQL_TOKEN']}"},
+            json={"event": "data_alert.true", "payload": data_alert_payload("project-bench", title)},
+            timeout=30,
+        )
+
+    def start_workers(self) -> None:
+        """Two worker units per environment, each serving only its own (WORKER_OPTIONS)."""
+        from django.conf import settings
+
+        from management_api.models import WorkerHeartbeat
+        from tests.systemd import read_environment_file, write_environment_file
+        from tests.workers import wait_for
+
+        WorkerHeartbeat.objects.all().delete()
+        shipped = read_environment_file(self.worker_env)
+        for environment, _label in settings.WEBHOOK_ENVIRONMENTS:
+            env_file = write_environment_file(
+                self.folder / f"worker-{environment}.env",
+                self.worker_env,
+                **{**shipped, "WORKER_OPTIONS": f"--environment {environment}"},
+            )
+            for i in range(1, LATENCY_WORKERS_PER_ENVIRONMENT + 1):
+                self.start(WORKER_UNIT, env_file, f"worker-{environment}-{i}", instance=f"{environment}-{i}")
+                self.workers.append(f"{environment}-{i}")
+        wait_for(
+            lambda: WorkerHeartbeat.objects.count() >= len(self.workers),
+            120,
+            message=f"the delivery workers to start; see {self.folder}/worker-*.log",
+        )
+
+
+WEB_UNIT = ROOT / "deploy" / "systemd" / "webhooks-portal-web.service"
+WORKER_UNIT = ROOT / "deploy" / "systemd" / "webhooks-portal-worker@.service"
+
+
+def several_nodes(figures: Figures, receiver: Receiver, database_url: str) -> None:
+    from contextlib import ExitStack
+
+    from management_api.models import Webhook
+
+    Webhook.objects.filter(environment="sandbox").update(url=receiver.url)
+    with ExitStack() as stack:
+        nodes = NodesStack(stack, database_url)
+        print(f"  several nodes: 2 web nodes on {nodes.ports} behind nginx at {nodes.url}", flush=True)
+        maximum = None
+        accepted: list[str] = []
+        if wanted("ingest"):
+            receiver.reset()
+            maximum, accepted = ingest(figures, nodes)
+        nodes.start_workers()
+        if wanted("ingest"):
+            delivered_once(figures, receiver, accepted)
+        if wanted("latency"):
+            latency(figures, receiver, nodes, maximum)
+
+
+def hammer(
+    new_session: Callable[[], Any], send: Callable[[Any], Any], seconds: float, accepted_status: int
+) -> tuple[int, list[str], list[str], float]:
+    """INGEST_CLIENTS threads, each with its own session, sending for `seconds`: how many were
+    answered `accepted_status`, the errors, the delivery ids in those answers (if any), the time taken."""
+    import requests
+
+    answered = 0
+    errors: list[str] = []
+    ids: list[str] = []
+    lock = threading.Lock()
+    sessions = [new_session() for _ in range(INGEST_CLIENTS)]
+
+    def client(session: Any) -> None:
+        nonlocal answered
+        with session:
+            while time.monotonic() < stop_at:
+                try:
+                    response = send(session)
+                except requests.RequestException as e:
+                    with lock:
+                        errors.append(type(e).__name__)
+                    continue
+                with lock:
+                    if response.status_code != accepted_status:
+                        errors.append(f"HTTP {response.status_code}: {response.text[:100]}")
+                        continue
+                    answered += 1
+                    if response.headers.get("Content-Type", "").startswith("application/json"):
+                        ids.append(response.json()["data"]["delivery_id"])
+
+    threads = [threading.Thread(target=client, args=(session,)) for session in sessions]
+    started = time.perf_counter()
+    stop_at = time.monotonic() + seconds
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answered, errors, ids, time.perf_counter() - started
+
+
+def ingest(figures: Figures, nodes: NodesStack) -> tuple[float, list[str]]:
+    """POST {env}/events against a view that inserts one row and /healthz, through nginx, the three
+    alternating in INGEST_ROUNDS slices; returns alerts accepted a second, and their delivery ids."""
+    sides: dict[str, tuple[Callable[[Any], Any], int]] = {
+        "events": (lambda session: nodes.post_alert(session, "High Sales"), 202),
+        "floor": (lambda session: session.post(f"{nodes.url}/bench/floor/insert-one-row", timeout=30), 202),
+        "healthz": (lambda session: session.get(f"{nodes.url}/healthz", timeout=30), 200),
+    }
+    counts = dict.fromkeys(sides, 0)
+    seconds = dict.fromkeys(sides, 0.0)
+    errors: dict[str, list[str]] = {side: [] for side in sides}
+    accepted: list[str] = []
+    for send, status in sides.values():  # a short warm-up of each (connections, imports), not counted
+        accepted += hammer(nodes.session, send, 0.5, status)[2]
+    for _ in range(INGEST_ROUNDS):
+        for side, (send, status) in sides.items():
+            answered, failed, ids, elapsed = hammer(nodes.session, send, INGEST_SECONDS / INGEST_ROUNDS, status)
+            counts[side] += answered
+            seconds[side] += elapsed
+            errors[side] += failed
+            accepted += ids
+    rates = {side: counts[side] / seconds[side] for side in sides}
+    clients = f"{INGEST_CLIENTS} clients, {INGEST_SECONDS:g} s"
+    figures.add(f"ingest: POST sandbox/events, {clients}, 2 nodes behind nginx", rates["events"], "per s")
+    figures.add("ingest floor: a view that inserts one row, the same way", rates["floor"], "per s")
+    figures.add("ingest: /healthz, the same way", rates["healthz"], "per s")
+    figures.ratio("ingest: events / the insert-one-row floor", rates["events"] / rates["floor"], ">= 0.5x")
+    figures.ratio("ingest: events / healthz", rates["events"] / rates["healthz"], ">= 0.3x")
+    every_error = [error for side in sides for error in errors[side]]
+    figures.add("ingest: errors (events, floor, healthz)", len(every_error), "", "0", not every_error)
+    if every_error:
+        print(f"  ingest errors, first few: {every_error[:5]}", flush=True)
+    return rates["events"], accepted
+
+
+def delivered_once(figures: Figures, receiver: Receiver, accepted: list[str]) -> None:
+    """Every alert the ingest accepted reached the receiver exactly once (by AutoQL-Delivery-Id)."""
+    from management_api.models import Delivery, DeliveryState
+
+    unfinished = Delivery.objects.filter(state__in=[DeliveryState.PENDING, DeliveryState.IN_FLIGHT])
+    deadline = time.monotonic() + max(120, len(accepted) / 10)
+    while unfinished.exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    received = collections.Counter(delivery_id for delivery_id, _ in receiver.received)
+    lost = sum(1 for delivery_id in accepted if delivery_id not in received)
+    twice = sum(count - 1 for count in received.values() if count > 1)
+    stranger = sum(1 for delivery_id in received if delivery_id not in set(accepted))
+    figures.add(f"ingest: accepted alerts ({len(accepted)}) not delivered", lost, "alerts", "0", lost == 0)
+    figures.add("ingest: alerts delivered more than once", twice, "alerts", "0", twice == 0)
+    figures.add("ingest: deliveries of no accepted alert", stranger, "alerts", "0", stranger == 0)
+
+
+def latency(figures: Figures, receiver: Receiver, nodes: NodesStack, maximum: float | None) -> None:
+    """Alerts at a sustained rate through nginx, two workers per environment: from the API's 202
+    to the receiver's first byte, per alert."""
+    import requests
+
+    default = maximum / 2 if maximum else 10.0
+    rate = float(os.environ.get("BENCH_LATENCY_RATE") or default)
+    total = max(1, int(rate * LATENCY_SECONDS))
+    receiver.reset()
+    accepted_at: dict[str, float] = {}
+    errors: list[str] = []
+    lock = threading.Lock()
+    slots = iter(range(total))
+    begin = time.monotonic() + 1.0
+
+    def sender() -> None:
+        with nodes.session() as session:
+            while True:
+                with lock:
+                    slot = next(slots, None)
+                if slot is None:
+                    return
+                time.sleep(max(0.0, begin + slot / rate - time.monotonic()))  # the schedule, not a wait for state
+                try:
+                    response = nodes.post_alert(session, f"alert {slot}")
+                except requests.RequestException as e:
+                    with lock:
+                        errors.append(type(e).__name__)
+                    continue
+                at = time.time()
+                with lock:
+                    if response.status_code == 202:
+                        accepted_at[response.json()["data"]["delivery_id"]] = at
+                    else:
+                        errors.append(f"HTTP {response.status_code}: {response.text[:100]}")
+
+    threads = [threading.Thread(target=sender) for _ in range(LATENCY_SENDERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    held = len(accepted_at) / max(time.monotonic() - begin, 1e-9)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with receiver.lock:
+            arrived = {delivery_id for delivery_id, _ in receiver.arrived}
+        if arrived >= set(accepted_at):
+            break
+        time.sleep(0.2)
+    first_byte: dict[str, float] = {}
+    with receiver.lock:
+        for delivery_id, at in receiver.arrived:
+            first_byte.setdefault(delivery_id, at)
+    latencies = [(first_byte[i] - at) * 1000 for i, at in accepted_at.items() if i in first_byte]
+    lost = len(accepted_at) - len(latencies)
+    workers = f"{LATENCY_WORKERS_PER_ENVIRONMENT} workers per environment"
+    figures.add(f"latency: rate held (asked {rate:,.1f}/s, {LATENCY_SECONDS:g} s, {workers})", held, "per s")
+    if not latencies:
+        figures.add("latency: alerts delivered", 0, "alerts", f"{len(accepted_at)}", False)
+        return
+    p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
+    figures.add("latency: the API's 202 to the receiver's first byte, p50", p50, "ms")
+    figures.add("latency: the API's 202 to the receiver's first byte, p99", p99, "ms", "<= 1000 ms", p99 <= 1000)
+    figures.ratio("latency: p99 / p50", p99 / p50, "<= 10x")
+    figures.add("latency: errors", len(errors), "", "0", not errors)
+    figures.add("latency: accepted, not delivered in 120 s", lost, "alerts", "0", lost == 0)
+    if errors:
+        print(f"  latency errors, first few: {errors[:5]}", flush=True)
 
 
 def machine(vendor: str) -> dict[str, Any]:

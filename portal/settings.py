@@ -430,3 +430,9 @@ LOGGING = {
     # takes its key in the query string: never below INFO, whatever LOG_LEVEL says.
     "loggers": {"urllib3": {"level": "INFO"}},
 }
+
+
+# --- Benchmark only -----------------------------------------------------------------------------
+# benchmarks/bench.py (the ingest part) compares POST {env}/events with a view that inserts one row;
+# that view exists only when this is true (portal/bench_floor.py), never in production.
+BENCH_FLOOR_VIEWS = env.bool("BENCH_FLOOR_VIEWS", default=False)

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.templatetags.static import static
@@ -37,6 +38,11 @@ urlpatterns = [
     path("", include("webhooks_app.urls")),
 ]
 urlpatterns += [path(route, only_with_email(view), name=name) for route, view, name in PASSWORD_RESET_PAGES]
+
+if settings.BENCH_FLOOR_VIEWS:  # benchmarks/bench.py's ingest floor; never in production
+    from portal.bench_floor import insert_one_row
+
+    urlpatterns += [path("bench/floor/insert-one-row", insert_one_row, name="bench_floor_insert")]
 
 handler400 = "webhooks_app.errors.bad_request"
 handler403 = "webhooks_app.errors.permission_denied"
