@@ -969,7 +969,8 @@ def delivered_once(figures: Figures, receiver: Receiver, accepted: list[str]) ->
     received = collections.Counter(delivery_id for delivery_id, _ in receiver.received)
     lost = sum(1 for delivery_id in accepted if delivery_id not in received)
     twice = sum(count - 1 for count in received.values() if count > 1)
-    stranger = sum(1 for delivery_id in received if delivery_id not in set(accepted))
+    ours = set(accepted)
+    stranger = sum(1 for delivery_id in received if delivery_id not in ours)
     figures.add(f"ingest: accepted alerts ({len(accepted)}) not delivered", lost, "alerts", "0", lost == 0)
     figures.add("ingest: alerts delivered more than once", twice, "alerts", "0", twice == 0)
     figures.add("ingest: deliveries of no accepted alert", stranger, "alerts", "0", stranger == 0)
@@ -982,6 +983,8 @@ def latency(figures: Figures, receiver: Receiver, nodes: NodesStack, maximum: fl
 
     default = maximum / 2 if maximum else 10.0
     rate = float(os.environ.get("BENCH_LATENCY_RATE") or default)
+    if not rate > 0:
+        sys.exit(f"BENCH_LATENCY_RATE: {rate:g} is not a rate; give alerts a second above 0, e.g. 10")
     total = max(1, int(rate * LATENCY_SECONDS))
     receiver.reset()
     accepted_at: dict[str, float] = {}
