@@ -189,10 +189,19 @@ def test_the_last_attempts_are_ranges_of_the_delivery_index(db):
     sql, params = attempts_of("sandbox", delivery_ids).query.sql_with_params()
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # A day of history and its statistics: without them the planner's choice follows
+            # whatever earlier tests left in the table's statistics (seen in a full run).
+            factories.history(600, until=T0, days=1)
+            cursor.execute("ANALYZE management_api_webhooklog")
             cursor.execute("SET LOCAL enable_seqscan = off")
             cursor.execute(f"EXPLAIN {sql}", params)
         else:
             cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
         plan = " ".join(str(row) for row in cursor.fetchall())
     assert "webhooklog_env_delivery_seq" in plan, plan
-    assert "TEMP B-TREE" not in plan and "Sort Key" not in plan, plan
+    if connection.vendor == "postgresql":
+        # The index is searched by the page's delivery ids (= ANY), and PostgreSQL sorts the few
+        # rows it finds: what matters is that it never reads the environment's other rows.
+        assert "delivery_id = ANY" in plan, plan
+    else:
+        assert "TEMP B-TREE" not in plan, plan
