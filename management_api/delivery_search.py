@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from management_api.log_search import COUNT_CAP, LogFilter, delivery_id_condition
+from management_api.log_search import COUNT_CAP, LogFilter, delivery_id_condition, nearer_end
 from management_api.models import Delivery, DeliveryState, Webhook, WebhookLog
 
 
@@ -71,9 +71,7 @@ def deliveries_page(
     cap = COUNT_CAP + offset
     counted = matching.values("pk")[: cap + 1].count()
     lower_bound = counted > cap
-    start, stop = offset, offset + limit
-    if not lower_bound and start * 2 > counted:
-        from_oldest, start, stop = not from_oldest, max(0, counted - stop), max(0, counted - start)
+    from_oldest, start, stop = nearer_end(offset, limit, counted, lower_bound, from_oldest)
     order = ("created_at", "id") if from_oldest else ("-created_at", "-id")
     # Ids first, from the index alone; then the page's rows by primary key.
     ids = list(matching.order_by(*order).values_list("pk", flat=True)[start:stop]) if stop > start else []

@@ -84,6 +84,16 @@ class LogPage:
     total_is_lower_bound: bool
 
 
+def nearer_end(offset: int, limit: int, total: int, lower_bound: bool, from_oldest: bool) -> tuple[bool, int, int]:
+    """Where to walk for the `limit` rows `offset` from one end: from that end, or, when the total
+    is exact and the other end is nearer, the same rows counted from there. Returns the end walked
+    from (True: the oldest) and the slice to take from it."""
+    start, stop = offset, offset + limit
+    if not lower_bound and start * 2 > total:
+        return not from_oldest, max(0, total - stop), max(0, total - start)
+    return from_oldest, start, stop
+
+
 def log_page(
     environment: str,
     log_filter: LogFilter,
@@ -105,10 +115,7 @@ def log_page(
         lower_bound = total > cap
     else:
         total, lower_bound = kept, False
-    start, stop = offset, offset + limit
-    if not lower_bound and start * 2 > total:
-        # Nearer the other end: the same rows, counted from there.
-        from_oldest, start, stop = not from_oldest, max(0, total - stop), max(0, total - start)
+    from_oldest, start, stop = nearer_end(offset, limit, total, lower_bound, from_oldest)
     if stop <= start:
         return LogPage(rows=[], total=total, total_is_lower_bound=lower_bound)
     walk = matching.order_by(*(OLDEST_FIRST if from_oldest else NEWEST_FIRST)).values("seq")[start:stop]

@@ -20,10 +20,9 @@ from management_api.api.base import (
     ok,
     webhook_or_404,
 )
-from management_api.api.logs import log_filter, log_or_404
+from management_api.api.logs import filtered_pagination, log_filter, log_or_404
 from management_api.delivery_search import deliveries_page
 from management_api.delivery_timeline import delivery_timeline
-from management_api.log_search import FILTERS
 from management_api.models import Webhook
 
 router = Router()
@@ -86,14 +85,7 @@ def list_deliveries(
 ):
     from_oldest = paging.end == "oldest"
     page = deliveries_page(request.auth, log_filter(filters), paging.offset, paging.limit, from_oldest)
-    pagination = {
-        "offset": paging.offset,
-        "limit": paging.limit,
-        "total_items": page.total,
-        "total_is_lower_bound": page.total_is_lower_bound,
-        "filters": list(FILTERS),
-        **({"end": "oldest"} if from_oldest else {}),
-    }
+    pagination = filtered_pagination(paging.offset, paging.limit, page.total, page.total_is_lower_bound, from_oldest)
     return ok({"items": page.rows, "pagination": pagination})
 
 

@@ -49,6 +49,19 @@ def sparse_page(request: HttpRequest, rows: list[dict[str, Any]], fields: list[s
     return api.create_response(request, ok({"items": written, "pagination": pagination}).value, status=200)
 
 
+def filtered_pagination(offset: int, limit: int, total: int, lower_bound: bool, from_oldest: bool) -> dict[str, Any]:
+    """A filtered page's `pagination` (schemas.FilteredPagination), for the logs and the deliveries."""
+    return {
+        "offset": offset,
+        "limit": limit,
+        "total_items": total,
+        "total_is_lower_bound": lower_bound,
+        "filters": list(FILTERS),
+        # Said only when asked: a caller that sees it knows the offset was taken from the oldest.
+        **({"end": "oldest"} if from_oldest else {}),
+    }
+
+
 def log_filter(query: schemas.LogFilterQuery) -> LogFilter:
     return LogFilter(**query.model_dump())
 
@@ -70,15 +83,7 @@ def list_logs(
     wanted, fields = log_filter(filters), sparse_fields(paging.fields)
     from_oldest = paging.end == "oldest"
     page = log_page(request.auth, wanted, paging.offset, paging.limit, fields, from_oldest)
-    pagination = {
-        "offset": paging.offset,
-        "limit": paging.limit,
-        "total_items": page.total,
-        "total_is_lower_bound": page.total_is_lower_bound,
-        "filters": list(FILTERS),
-        # Said only when asked: a caller that sees it knows the offset was taken from the oldest.
-        **({"end": "oldest"} if from_oldest else {}),
-    }
+    pagination = filtered_pagination(paging.offset, paging.limit, page.total, page.total_is_lower_bound, from_oldest)
     rows: list[Any] = page.rows
     if fields:
         return sparse_page(request, rows, fields, pagination)
