@@ -379,6 +379,8 @@ def test_stopping_a_node_during_a_load_run_loses_no_request_and_no_data(tmp_path
         assert collections.Counter(receiver.ids) == collections.Counter(accepted)
         assert portal.sql("SELECT count(*) FROM management_api_delivery")[0][0] == len(accepted)
         assert len(set(accepted)) == len(accepted) == clients * rounds - len(failed)
-        # Stopped at once, nginx met the stopped node and moved requests on to the other one;
-        # drained first, it sent it nothing more.
-        assert any(len(entry[3]) > 1 for entry in answered) is not drained
+        # Stopped at once, nginx met the stopped node: it moved a request on to the other one, or
+        # answered 502 for a POST the node reset (after which it leaves the node alone for its
+        # fail_timeout, which may outlast the run). Drained first, it sent it nothing more.
+        met = [entry for entry in answered if len(entry[3]) > 1 or (entry[2] == 502 and entry[3] == [stopped])]
+        assert bool(met) is not drained, met
