@@ -115,11 +115,13 @@ def deliver_test_event(webhook: Webhook) -> tuple[WebhookLog, DeliveryResult]:
 
 def queue_event(environment: str, event: str, payload: dict[str, Any], project_id: str | None = None) -> Delivery:
     """Queue one delivery of `event` to the environment's webhook; the worker sends it."""
-    webhook = Webhook.objects.filter(environment=environment).first()
-    if webhook is None:
+    # Only whether it can be sent: the secret is read (and a due roll completed) when it is signed.
+    state = Webhook.objects.filter(environment=environment).values_list("disabled_at", "disabled_reason").first()
+    if state is None:
         raise Webhook.DoesNotExist(f"No webhook is configured for {environment}.")
-    if webhook.disabled_at:
-        raise WebhookDisabled(f"The {environment} webhook is disabled: {webhook.disabled_reason}")
+    disabled_at, disabled_reason = state
+    if disabled_at:
+        raise WebhookDisabled(f"The {environment} webhook is disabled: {disabled_reason}")
     with transaction.atomic():
         delivery = Delivery.objects.create(
             environment=environment,

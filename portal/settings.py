@@ -141,6 +141,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+else:
+    # A web thread keeps its PostgreSQL connection between requests instead of opening one for each
+    # (a new backend costs a few milliseconds, more than the write an API call makes), and checks it
+    # before reusing it after an error. `?conn_max_age=` in DATABASE_URL overrides it; 0 opens one
+    # per request again. Each gunicorn thread holds at most one: see "Several machines" for sizing
+    # max_connections.
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 

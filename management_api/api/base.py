@@ -154,10 +154,14 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     return json_error(request, "The management API failed unexpectedly; try again.", 500)
 
 
+def no_webhook(environment: str) -> ApiError:
+    return ApiError(404, f"No webhook is configured for {environment}; create one first.")
+
+
 def webhook_or_404(environment: str) -> Webhook:
     webhook = Webhook.objects.filter(environment=environment).first()
     if webhook is None:
-        raise ApiError(404, f"No webhook is configured for {environment}; create one first.")
+        raise no_webhook(environment)
     webhook.promote_next_secret_if_due()
     return webhook
 

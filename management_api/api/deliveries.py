@@ -17,6 +17,7 @@ from management_api.api.base import (
     KEY,
     ApiError,
     AuthenticatedRequest,
+    no_webhook,
     ok,
     webhook_or_404,
 )
@@ -34,11 +35,12 @@ router = Router()
     summary="Queue one delivery of a data alert event to the environment's webhook",
 )
 def queue_event(request: AuthenticatedRequest, environment: str, payload: schemas.EventIn, key: str = KEY):
-    webhook_or_404(request.auth)
     try:
         queued = delivery.queue_event(
             request.auth, payload.event, payload.payload.model_dump(), project_id=payload.payload.project_id
         )
+    except Webhook.DoesNotExist:
+        raise no_webhook(request.auth)
     except delivery.WebhookDisabled as e:
         raise ApiError(409, f"{e} Enable it first.")
     return ok(queued, 202)

@@ -159,3 +159,17 @@ def test_a_command_prints_no_django_axes_banner():
     )
     assert done.stdout.strip().endswith("ready")
     assert "AXES" not in done.stdout + done.stderr
+
+
+POSTGRES_URL = "postgres://portal@db.example.com:5432/portal"
+
+
+def test_on_postgresql_a_web_thread_keeps_its_connection_and_checks_it_before_reuse():
+    database = "DATABASES['default']"
+    assert read_setting(f"{database}['CONN_MAX_AGE']", DATABASE_URL=POSTGRES_URL) == "60"
+    assert read_setting(f"{database}['CONN_HEALTH_CHECKS']", DATABASE_URL=POSTGRES_URL) == "True"
+    # DATABASE_URL's own `conn_max_age` wins; DATABASE_CONN_MAX_AGE sets the default.
+    assert read_setting(f"{database}['CONN_MAX_AGE']", DATABASE_URL=f"{POSTGRES_URL}?conn_max_age=0") == "0"
+    assert read_setting(f"{database}['CONN_MAX_AGE']", DATABASE_URL=POSTGRES_URL, DATABASE_CONN_MAX_AGE="5") == "5"
+    # SQLite opens its file in a moment: one connection a request, as Django does by default.
+    assert read_setting(f"{database}.get('CONN_MAX_AGE', 0)") == "0"
