@@ -3,6 +3,7 @@ import operator
 import secrets
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -211,11 +212,16 @@ class WebhookLogManager(models.Manager["WebhookLog"]):
         (seed_logs writes a million this way): numbered and counted the same, stored with one
         INSERT run through executemany (insert_values).
         """
-        last = LogSequence.take_next(environment, len(rows))
-        for number, row in enumerate(rows, start=last - len(rows) + 1):
-            row["seq"] = number
-        insert_values(self.model, rows)
-        AttemptTally.count_values(environment, rows)
+        self.append_prepared(environment, PreparedRows.of(self.model, rows))
+
+    def append_prepared(self, environment: str, prepared: "PreparedRows") -> None:
+        """append_values for rows already converted (PreparedRows.of, which another process may run)."""
+        last = LogSequence.take_next(environment, len(prepared.values))
+        seq, type_, status, duration_ms = (prepared.index(name) for name in ("seq", "type", "status", "duration_ms"))
+        for number, value in enumerate(prepared.values, start=last - len(prepared.values) + 1):
+            value[seq] = number
+        prepared.insert()
+        AttemptTally.add_all((environment, v[type_], v[status], v[duration_ms]) for v in prepared.values)
 
     def _store_one(self, log: "WebhookLog") -> None:
         for degrade in (None, _without_answer, _minimal):
@@ -245,28 +251,55 @@ def insert_values(model: type[models.Model], rows: "list[dict[str, Any]]") -> No
     which costs more than the database's own work (a million rows took four minutes here
     instead of one). Only JSON, UUID and date values need converting.
     """
-    db = connections[router.db_for_write(model)]
-    fields = [
+    PreparedRows.of(model, rows).insert()
+
+
+@dataclass
+class PreparedRows:
+    """Rows of `model` as the database takes them, one list of values per row in the order of
+    `columns`: converting them costs about as much as storing them, so seed_logs converts in the
+    process that invents the rows while its main process stores the ones before."""
+
+    model: type[models.Model]
+    columns: list[str]
+    values: list[list[Any]]
+
+    @classmethod
+    def of(cls, model: type[models.Model], rows: "list[dict[str, Any]]") -> "PreparedRows":
+        db = connections[router.db_for_write(model)]
+        fields = _inserted_fields(model)
+        pick = operator.itemgetter(*(field.attname for field in fields))
+        # Only JSON, UUID and date values need converting; the other columns go as they are.
+        converting = [(index, to_db) for index, field in enumerate(fields) if (to_db := _to_db(db, field)) is not None]
+        values = []
+        for row in rows:
+            value = list(pick(row))
+            for index, to_db in converting:
+                value[index] = to_db(value[index])
+            values.append(value)
+        return cls(model, [field.attname for field in fields], values)
+
+    def index(self, attname: str) -> int:
+        return self.columns.index(attname)
+
+    def insert(self) -> None:
+        db = connections[router.db_for_write(self.model)]
+        quote = db.ops.quote_name
+        columns = ", ".join(quote(str(field.column)) for field in _inserted_fields(self.model))
+        sql = (
+            f"INSERT INTO {quote(self.model._meta.db_table)} ({columns}) "
+            f"VALUES ({', '.join(['%s'] * len(self.columns))})"
+        )
+        with db.cursor() as cursor:
+            cursor.executemany(sql, self.values)
+
+
+def _inserted_fields(model: type[models.Model]) -> list[models.Field]:
+    return [
         field
         for field in model._meta.concrete_fields
         if not (field.primary_key and isinstance(field, models.AutoField | models.BigAutoField))
     ]
-    pick = operator.itemgetter(*(field.attname for field in fields))
-    # Only JSON, UUID and date values need converting; the other columns go as they are.
-    converting = [(index, to_db) for index, field in enumerate(fields) if (to_db := _to_db(db, field)) is not None]
-    values = []
-    for row in rows:
-        value = list(pick(row))
-        for index, to_db in converting:
-            value[index] = to_db(value[index])
-        values.append(value)
-    quote = db.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))})"
-    )
-    with db.cursor() as cursor:
-        cursor.executemany(sql, values)
 
 
 def _to_db(db: Any, field: models.Field) -> "Callable[[Any], Any] | None":
@@ -380,15 +413,6 @@ class DeliveryState(models.TextChoices):
     FAILED = "failed", "Given up"
 
 
-class DeliveryManager(models.Manager["Delivery"]):
-    def append_values(self, rows: "list[dict[str, Any]]") -> None:
-        """Many trusted deliveries of a history at once (seed_logs), given as plain dicts of every
-        column (recovery_of as recovery_of_id), written as WebhookLog.objects.append_values writes
-        their attempts: one INSERT through executemany. Call it in the transaction that appends
-        their attempts, so a delivery is never stored without its log rows or the other way round."""
-        insert_values(self.model, rows)
-
-
 class Delivery(models.Model):
     """One event for one environment's webhook, attempted until it is accepted or given up.
 
@@ -415,8 +439,6 @@ class Delivery(models.Model):
     recovery_of = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="recovered_by"
     )
-
-    objects = DeliveryManager()
 
     class Meta:
         verbose_name_plural = "deliveries"
@@ -493,14 +515,10 @@ class AttemptTally(models.Model):
     @classmethod
     def count_all(cls, logs: "list[WebhookLog]") -> None:
         """Add a batch of log rows: one UPDATE per row of totals they touch, not one per log row."""
-        cls._add_totals((log.environment, log.type, log.status, log.duration_ms) for log in logs)
+        cls.add_all((log.environment, log.type, log.status, log.duration_ms) for log in logs)
 
     @classmethod
-    def count_values(cls, environment: str, rows: "list[dict[str, Any]]") -> None:
-        cls._add_totals((environment, row["type"], row["status"], row["duration_ms"]) for row in rows)
-
-    @classmethod
-    def _add_totals(cls, attempts: "Iterable[tuple[str, str, str, int]]") -> None:
+    def add_all(cls, attempts: "Iterable[tuple[str, str, str, int]]") -> None:
         totals: dict[tuple[str, str, str, int], list[int]] = {}
         for environment, type, status, duration_ms in attempts:
             attempts_and_ms = totals.setdefault((environment, type, status, latency_bucket(duration_ms)), [0, 0])

@@ -31,6 +31,7 @@ from management_api.models import (
     JsonText,
     LogStatus,
     LogType,
+    PreparedRows,
     Webhook,
     WebhookLog,
 )
@@ -111,10 +112,10 @@ class Command(BaseCommand):
             # Each batch's numbers are taken in its transaction, so the numbering stays gap-free.
             with transaction.atomic():
                 for deliveries, attempts in itertools.islice(batches, BATCHES_PER_TRANSACTION):
-                    Delivery.objects.append_values(deliveries)
-                    WebhookLog.objects.append_values(environment, attempts)
-                    written += len(attempts)
-                    delivered += len(deliveries)
+                    deliveries.insert()
+                    WebhookLog.objects.append_prepared(environment, attempts)
+                    written += len(attempts.values)
+                    delivered += len(deliveries.values)
         self.stdout.write(
             f"Wrote {written} {environment} log rows of {delivered} deliveries over the last {days:g} days."
         )
@@ -124,14 +125,14 @@ Row = dict[str, Any]
 Batch = tuple[int, datetime, timedelta]
 
 
-def invented(history: "History", plan: list[Batch]) -> "Iterator[tuple[list[Row], list[Row]]]":
-    """Each batch of the plan, in order. Inventing a batch (signing every body) costs about as
-    much as storing it, so past two batches a child process invents the next ones while this one
-    stores: two cores take a million rows in about half the time. The child only invents: it
-    never touches the database."""
+def invented(history: "History", plan: list[Batch]) -> "Iterator[tuple[PreparedRows, PreparedRows]]":
+    """Each batch of the plan, in order, as the database takes its rows. Inventing a batch (signing
+    every body) and converting its values cost about as much as storing it, so past two batches a
+    child process does both for the next ones while this one stores: two cores take a million rows
+    in about half the time. The child never touches the database."""
     if len(plan) <= 2:
         for batch in plan:
-            yield history.batch(*batch)
+            yield prepared(history, batch)
         return
     context = multiprocessing.get_context("fork")
     ready: multiprocessing.Queue = context.Queue(maxsize=2)
@@ -153,9 +154,14 @@ def invented(history: "History", plan: list[Batch]) -> "Iterator[tuple[list[Row]
             child.join()
 
 
+def prepared(history: "History", batch: Batch) -> tuple[PreparedRows, PreparedRows]:
+    deliveries, attempts = history.batch(*batch)
+    return PreparedRows.of(Delivery, deliveries), PreparedRows.of(WebhookLog, attempts)
+
+
 def _invent_into(history: "History", plan: list[Batch], ready: multiprocessing.Queue) -> None:
     for batch in plan:
-        ready.put(history.batch(*batch))
+        ready.put(prepared(history, batch))
     ready.close()
     ready.join_thread()
 
