@@ -17,6 +17,7 @@ build/bench-<parts>.json unless BENCH_RESULTS says otherwise, never the recorded
 """
 
 import collections
+import contextlib
 import functools
 import html
 import json
@@ -32,7 +33,7 @@ import threading
 import time
 import uuid
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
-PARTS = ("pages", "deliveries", "delivery", "scale_out", "load", "ingest", "latency")
+PARTS = ("pages", "pages_http", "deliveries", "delivery", "scale_out", "load", "ingest", "latency")
 ONLY = [part.strip() for part in os.environ.get("BENCH_ONLY", "").split(",") if part.strip()]
 if unknown := set(ONLY) - set(PARTS):
     sys.exit(f"BENCH_ONLY: no part named {', '.join(sorted(unknown))}; the parts are {', '.join(PARTS)}.")
@@ -275,6 +276,8 @@ def run(database_url: str) -> None:
     print(f"\n  {'figure':<62} {'value':>12} {'unit':<12} {'goal':<14}")
     if wanted("pages"):
         pages(figures, user, settings)
+    if wanted("pages_http"):
+        pages_http(figures, user, vendor, database_url)
     if wanted("deliveries"):
         deliveries_view(figures, user, settings)
     if wanted("delivery"):
@@ -402,6 +405,96 @@ def pages(figures: Figures, user: Any, settings: Any) -> None:
     partial, floor = side_by_side(partial_page, lambda: render(request, "webhooks_app/_logs.html", context))
     figures.add("rendering the partial's rows from memory (median)", floor, "ms")
     figures.ratio("logs partial / rendering from memory", partial / floor, "<= 2x")
+
+
+def pages_http(figures: Figures, user: Any, vendor: str, database_url: str) -> None:
+    """The page goals measured over HTTP against gunicorn as `make run` serves it, the sides
+    alternating: the tab as a browser loads it against the admin changelist; the logs partial
+    against its floor (a signed-in view that does nothing, over HTTP, + the same API call made the
+    same way, in-process as the portal makes it, + rendering the same rows from memory, timed in
+    the same round); the API's deep and filtered pages against its first."""
+    import requests
+    from django.conf import settings
+    from django.shortcuts import render
+    from django.test import RequestFactory
+
+    from webhooks_app.client import ManagementApi
+    from webhooks_app.log_filters import LogFiltering
+    from webhooks_app.logs_table import load_page, logs_context
+
+    with gunicorn_serving(database_url, "bench-gunicorn-pages.log", BENCH_FLOOR_VIEWS="true") as (url, _):
+        session = requests.Session()
+        session.cookies.set(settings.SESSION_COOKIE_NAME, signed_in_cookie(user))
+        auth = {"Authorization": f"Bearer {settings.AUTOQL_TOKEN}"}
+        api_query = {"key": settings.AUTOQL_SANDBOX_API_KEY, "limit": 10}
+
+        def ok(path: str, query: dict[str, Any] | None = None, **headers: str) -> Any:
+            response = session.get(url + path.lstrip("/"), params=query, headers=headers, timeout=60)
+            assert response.status_code == 200, (path, response.status_code, response.text[:300])
+            return response
+
+        def api_page(**query: Any) -> Any:
+            return ok(API, api_query | query, **auth).json()["data"]
+
+        page = f"/?size={ADMIN_PAGE_SIZE}"
+        asked: collections.Counter[tuple[str, ...]] = collections.Counter()
+
+        def whole_tab() -> None:
+            asked[tuple(tab_requests(ok, page))] += 1
+
+        tab, admin = side_by_side(whole_tab, lambda: ok(ADMIN_CHANGELIST), repeat=15)
+        print(f"  HTTP: the tab's requests: {requested(asked)}", flush=True)
+        figures.add(f"HTTP: tab, {ADMIN_PAGE_SIZE} log rows, as a browser loads it (median)", tab, "ms")
+        figures.add(f"HTTP: admin changelist of WebhookLog, {ADMIN_PAGE_SIZE} rows (median)", admin, "ms")
+        figures.ratio("HTTP: tab / admin changelist", tab / admin, "<= 0.2x" if vendor == "postgresql" else "<= 0.5x")
+
+        logs_query = {"env": "sandbox", "page": "1", "size": "10"}
+        request = RequestFactory().get("/logs", logs_query, headers=HX)
+        request.user = user
+        context = logs_context(request, ManagementApi())
+        assert len(context["rows"]) == 10, context["logs_error"]
+        filtering = LogFiltering.from_query(request.GET, "sandbox", 10)
+        times: dict[str, list[float]] = {"partial": [], "nothing": [], "api": [], "render": []}
+        sides = {
+            "partial": lambda: ok("/logs", logs_query, **HX),
+            "nothing": lambda: ok("/bench/floor/signed-in-nothing"),
+            "api": lambda: load_page(filtering, ManagementApi(), 1, 10),
+            "render": lambda: render(request, "webhooks_app/_logs.html", context),
+        }
+        for action in sides.values():
+            action()
+        for _ in range(REPEAT):
+            for name, action in sides.items():
+                times[name].append(timed_ms(action))
+        partial = statistics.median(times["partial"])
+        floor = statistics.median(map(sum, zip(times["nothing"], times["api"], times["render"], strict=True)))
+        figures.add("HTTP: tab's logs partial, 10 rows (median)", partial, "ms")
+        for name, label in (
+            ("nothing", "a signed-in view that does nothing"),
+            ("api", "the same API call, in-process"),
+        ):
+            figures.add(f"HTTP:   floor: {label} (median)", statistics.median(times[name]), "ms")
+        figures.add(
+            "HTTP:   floor: rendering the same rows from memory (median)", statistics.median(times["render"]), "ms"
+        )
+        figures.add("HTTP: the partial's floor, the three in the same round (median)", floor, "ms")
+        figures.ratio("HTTP: logs partial / its floor", partial / floor, "<= 1.25x")
+
+        total = api_page()["pagination"]["total_items"]
+        last, first = side_by_side(lambda: api_page(offset=total - 10), lambda: api_page(offset=0))
+        figures.add("HTTP: API logs, offset total-10 (median)", last, "ms")
+        figures.add("HTTP: API logs, offset 0 (median)", first, "ms")
+        figures.ratio("HTTP: API logs: offset total-10 / offset 0", last / first, "<= 1.5x")
+        now = time.time()
+        filters = {
+            "status": "failure",
+            "project_id": "project-emea",
+            "created_after": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 7 * 86400)),
+            "created_before": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+        }
+        filtered, unfiltered = side_by_side(lambda: api_page(**filters), lambda: api_page(offset=0))
+        figures.add("HTTP: API logs filtered: failure, one project, 7 days (median)", filtered, "ms")
+        figures.ratio("HTTP: API logs filtered / unfiltered", filtered / unfiltered, "<= 3x")
 
 
 def deliveries_view(figures: Figures, user: Any, settings: Any) -> None:
@@ -656,24 +749,29 @@ class LoadError(Exception):
     """A tab load under load that failed: what failed, for which request."""
 
 
-def load(figures: Figures, user: Any, database_url: str) -> None:
-    import requests
+def signed_in_cookie(user: Any) -> str:
+    """A session cookie of `user`'s, for requests made over HTTP."""
     from django.conf import settings
     from django.test import Client
 
     client = Client()
     client.force_login(user)
-    session_cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+@contextlib.contextmanager
+def gunicorn_serving(database_url: str, log_name: str, **env: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """The portal as `make run` serves it (gunicorn, 2 workers) on a free 127.0.0.1 port: its URL and process."""
+    import requests
+
     port = free_port()
-    env = os.environ | RUN_ENV | {"DATABASE_URL": database_url, "PORT": str(port)}
     web = subprocess.Popen(
         [*GUNICORN_COMMAND, "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null"],
         cwd=ROOT,
-        env=env,
-        stdout=open(BUILD / "bench-gunicorn.log", "w"),  # noqa: SIM115
+        env=os.environ | RUN_ENV | {"DATABASE_URL": database_url, "PORT": str(port)} | env,
+        stdout=open(BUILD / log_name, "w"),  # noqa: SIM115
         stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -682,8 +780,20 @@ def load(figures: Figures, user: Any, database_url: str) -> None:
                 break
             except requests.RequestException:  # refused while it starts, or slow to answer on a busy machine
                 if time.monotonic() > deadline or web.poll() is not None:
-                    raise RuntimeError("gunicorn did not start; see build/bench-gunicorn.log") from None
+                    raise RuntimeError(f"gunicorn did not start; see build/{log_name}") from None
                 time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}/", web
+    finally:
+        web.send_signal(signal.SIGTERM)
+        web.wait(30)
+
+
+def load(figures: Figures, user: Any, database_url: str) -> None:
+    import requests
+    from django.conf import settings
+
+    session_cookie = signed_in_cookie(user)
+    with gunicorn_serving(database_url, "bench-gunicorn.log") as (url, web):
         latencies: list[float] = []
         errors: list[str] = []
         asked: collections.Counter[tuple[str, ...]] = collections.Counter()
@@ -729,9 +839,6 @@ def load(figures: Figures, user: Any, database_url: str) -> None:
         elapsed = time.perf_counter() - started
         children = Path(f"/proc/{web.pid}/task/{web.pid}/children").read_text().split()
         web_rss = max(peak_rss_mb(int(pid)) for pid in children)
-    finally:
-        web.send_signal(signal.SIGTERM)
-        web.wait(30)
     print(f"  load: the tab loads requested {requested(+asked)}", flush=True)
     figures.add(f"load: {LOAD_CONNECTIONS} connections, {LOAD_SECONDS:g} s on the tab, tab loads", len(latencies), "")
     figures.add("load: tab loads", len(latencies) / elapsed, "per s")

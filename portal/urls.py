@@ -39,10 +39,13 @@ urlpatterns = [
 ]
 urlpatterns += [path(route, only_with_email(view), name=name) for route, view, name in PASSWORD_RESET_PAGES]
 
-if settings.BENCH_FLOOR_VIEWS:  # benchmarks/bench.py's ingest floor; never in production
-    from portal.bench_floor import insert_one_row
+if settings.BENCH_FLOOR_VIEWS:  # benchmarks/bench.py's floors; never in production
+    from portal.bench_floor import insert_one_row, signed_in_nothing
 
-    urlpatterns += [path("bench/floor/insert-one-row", insert_one_row, name="bench_floor_insert")]
+    urlpatterns += [
+        path("bench/floor/insert-one-row", insert_one_row, name="bench_floor_insert"),
+        path("bench/floor/signed-in-nothing", signed_in_nothing, name="bench_floor_signed_in"),
+    ]
 
 handler400 = "webhooks_app.errors.bad_request"
 handler403 = "webhooks_app.errors.permission_denied"
