@@ -3,6 +3,7 @@ filters, from one call of the management API."""
 
 import math
 from typing import Any
+from urllib.parse import quote
 
 from django.http import HttpRequest
 from django.urls import reverse
@@ -44,6 +45,7 @@ def rows_shown(environment: str, items: list[dict[str, Any]], offset: int = 0) -
     (a page has up to 100 rows)."""
     # One reverse for the page: every row's detail URL differs only in its id.
     detail_base = reverse("log_detail", args=[environment, "0"]).removesuffix("0")
+    delivery_base = reverse("delivery_page", args=["0"]).removesuffix("0/")
     now = timezone.now()
     rows = []
     for index, item in enumerate(items):
@@ -64,6 +66,9 @@ def rows_shown(environment: str, items: list[dict[str, Any]], offset: int = 0) -
                 # is asked for the list again from there (logs_views.log_detail).
                 "detail_url": f"{detail_base}{item['id']}?at={offset + index}",
                 "delivery_id": item.get("delivery_id"),
+                "delivery_url": f"{delivery_base}{quote(str(item['delivery_id']), safe='')}/"
+                if item.get("delivery_id")
+                else "",
             }
         )
     return rows
