@@ -3,6 +3,7 @@ from datetime import datetime
 from typing import Any
 
 from django import template
+from django.template import engines
 from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -51,3 +52,13 @@ def wrap_at_slashes(value: str) -> str:
     """A URL that a narrow box breaks after its slashes rather than in the middle of a word."""
     # Safe: the text is escaped first, and only <wbr> is added.
     return mark_safe(escape(value).replace("/", "/<wbr>"))
+
+
+@register.simple_tag(takes_context=True)
+def log_rows(context: template.Context) -> str:
+    """The logs table's rows, rendered by Jinja2 (webhooks_app/jinja2/webhooks_app/_log_rows.html):
+    a page of 100 of them took Django's engine several times as long."""
+    rows_template = engines["jinja2"].get_template("webhooks_app/_log_rows.html")
+    rows = {name: context.get(name) for name in ("rows", "filtering", "env")}
+    # Safe: Jinja2 escaped every value (autoescape, settings.TEMPLATES).
+    return mark_safe(rows_template.render(rows))
