@@ -145,6 +145,7 @@ def test_a_cache_url_keeps_its_key_prefix_for_djangos_redis_cache():
     cache = read_setting('CACHES["default"]', CACHE_URL="redis://127.0.0.1:6379/3?key_prefix=portal-a&timeout=60")
     assert "'KEY_PREFIX': 'portal-a'" in cache and "'TIMEOUT': 60" in cache
     assert "'LOCATION': 'redis://127.0.0.1:6379/3'" in cache and "key_prefix" not in cache
+    assert "'BACKEND': 'portal.cache.RedisCache'" in cache  # Django's, as portal/cache.py tunes it
 
 
 def test_a_command_prints_no_django_axes_banner():

@@ -1,0 +1,41 @@
+"""The shared cache (portal/cache.py): Django's RedisCache, against a real Redis, with one client
+per connection pool and `incr` as one script."""
+
+import os
+import uuid
+
+import pytest
+import redis
+
+from portal.cache import RedisCache
+
+REDIS = os.environ.get("NODES_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def cache():
+    prefix = f"test-cache-{uuid.uuid4().hex}"
+    cache = RedisCache(REDIS, {"KEY_PREFIX": prefix})
+    yield cache
+    server = redis.Redis.from_url(REDIS)
+    for key in server.scan_iter(f"{prefix}:*"):
+        server.delete(key)
+
+
+def test_it_counts_as_django_ratelimit_uses_it(cache):
+    with pytest.raises(ValueError, match="not found"):
+        cache.incr("calls")
+    assert cache.get("calls") is None  # a missing key is not created without its expiry
+    assert cache.add("calls", 1, 60) is True
+    assert cache.add("calls", 1, 60) is False
+    assert [cache.incr("calls") for _ in range(3)] == [2, 3, 4]
+    assert cache.incr("calls", 10) == 14
+    assert cache.get("calls") == 14
+    server = redis.Redis.from_url(REDIS)
+    assert 0 < server.ttl(cache.make_key("calls")) <= 60  # the window's expiry is kept
+
+
+def test_each_pool_keeps_one_client(cache):
+    # Django's own builds a redis.Redis for every operation, which cost more than the operation.
+    assert cache._cache.get_client(write=True) is cache._cache.get_client("calls", write=True)
+    assert cache._cache.get_client() is cache._cache.get_client("calls")
