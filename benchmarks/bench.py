@@ -10,10 +10,10 @@ Prints a table and writes benchmarks/results.json (or BENCH_RESULTS, e.g. build/
 a run that should not replace the recorded one): one object per figure (name, value, unit, goal,
 met). Nothing here is part of `make test`.
 
-BENCH_ONLY runs some parts only, named with commas (pages, deliveries, delivery, scale_out, load,
-ingest, latency),
-e.g. BENCH_ONLY=deliveries for the deliveries view's figures; such a run writes
-build/bench-<parts>.json unless BENCH_RESULTS says otherwise, never the recorded results.
+BENCH_ONLY runs some parts only, named with commas (pages, pages_http, deliveries, delivery,
+scale_out, load, ingest, latency, export), e.g. BENCH_ONLY=deliveries for the deliveries view's
+figures; such a run writes build/bench-<parts>.json unless BENCH_RESULTS says otherwise, never the
+recorded results.
 """
 
 import collections
@@ -41,7 +41,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
-PARTS = ("pages", "pages_http", "deliveries", "delivery", "scale_out", "load", "ingest", "latency")
+PARTS = ("pages", "pages_http", "deliveries", "delivery", "scale_out", "load", "ingest", "latency", "export")
 ONLY = [part.strip() for part in os.environ.get("BENCH_ONLY", "").split(",") if part.strip()]
 if unknown := set(ONLY) - set(PARTS):
     sys.exit(f"BENCH_ONLY: no part named {', '.join(sorted(unknown))}; the parts are {', '.join(PARTS)}.")
@@ -290,10 +290,11 @@ def run(database_url: str) -> None:
         print("  scale-out: not measured: it needs PostgreSQL (set DATABASE_URL); SQLite has one writer", flush=True)
     if wanted("load"):
         load(figures, user, database_url)
-    if (wanted("ingest") or wanted("latency")) and vendor == "postgresql":
+    on_nodes = [part for part in ("ingest", "latency", "export") if wanted(part)]
+    if on_nodes and vendor == "postgresql":
         several_nodes(figures, receiver, database_url)
-    elif wanted("ingest") or wanted("latency"):
-        print("  ingest, latency: not measured: they need PostgreSQL (set DATABASE_URL), as several nodes do")
+    elif on_nodes:
+        print(f"  {', '.join(on_nodes)}: not measured: they need PostgreSQL (set DATABASE_URL), as several nodes do")
     receiver.close()
 
     RESULTS.parent.mkdir(exist_ok=True)
@@ -883,6 +884,7 @@ class NodesStack:
         from tests.workers import wait_for
 
         self.stack = stack
+        self.processes: dict[str, subprocess.Popen] = {}
         self.folder = BUILD / "bench-nodes"
         shutil.rmtree(self.folder, ignore_errors=True)
         self.folder.mkdir(parents=True)
@@ -925,10 +927,21 @@ class NodesStack:
         self.url = self.proxy.url
         self.workers: list[str] = []
 
-    def start(self, unit: Path, env_file: Path, name: str, instance: str = "") -> None:
+    def start(self, unit: Path, env_file: Path, name: str, instance: str = "") -> subprocess.Popen:
         from tests.systemd import service
 
-        self.stack.enter_context(service(unit, env_file, self.folder / f"{name}.log", instance=instance))
+        process = self.stack.enter_context(service(unit, env_file, self.folder / f"{name}.log", instance=instance))
+        self.processes[name] = process
+        return process
+
+    def web_rss_mb(self) -> float:
+        """The highest peak resident set (VmHWM) of the web nodes' gunicorn workers, in MB."""
+        peaks = []
+        for name, process in self.processes.items():
+            if name.startswith("web-"):
+                children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+                peaks += [peak_rss_mb(int(pid)) for pid in children]
+        return max(peaks)
 
     def forget_cache(self) -> None:
         for key in self.cache.scan_iter(f"{self.prefix}:*"):
@@ -1000,6 +1013,37 @@ def several_nodes(figures: Figures, receiver: Receiver, database_url: str) -> No
             delivered_once(figures, receiver, accepted)
         if wanted("latency"):
             latency(figures, receiver, nodes, maximum)
+        if wanted("export"):
+            export(figures, nodes)
+
+
+def export(figures: Figures, nodes: NodesStack) -> None:
+    """The whole sandbox log as CSV through nginx, as a browser's download would stream it: rows a
+    second (the API's count of rows over the time to the last byte) and the web workers' peak RSS."""
+    from management_api.models import WebhookLog
+
+    rows = WebhookLog.objects.filter(environment="sandbox").count()
+    session = nodes.session()
+    started = time.perf_counter()
+    size = lines = 0
+    with session.get(
+        f"{nodes.url}{API}/export",
+        params={"key": nodes.credentials["AUTOQL_SANDBOX_API_KEY"], "format": "csv"},
+        headers={"Authorization": f"Bearer {nodes.credentials['AUTOQL_TOKEN']}"},
+        stream=True,
+        timeout=60,  # between two reads; the whole download takes minutes
+    ) as response:
+        response.raise_for_status()
+        for chunk in response.iter_content(256 * 1024):
+            size += len(chunk)
+            lines += chunk.count(b"\n")
+    elapsed = time.perf_counter() - started
+    # Each row is at least one line (a body with newlines makes more), plus the header.
+    complete = lines >= rows + 1
+    figures.add(f"export: CSV of {rows:,} rows through nginx, {size / 1e6:,.0f} MB, time", elapsed, "s")
+    figures.add("export: the whole file arrived", int(complete), "", "1", complete)
+    figures.add("export: rows a second", rows / elapsed, "per s", ">= 15000", rows / elapsed >= 15000)
+    figures.add("export: peak RSS of a web (gunicorn) worker", nodes.web_rss_mb(), "MB")
 
 
 def hammer(
