@@ -5,6 +5,7 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.utils import timezone
 
 from management_api.management.commands import seed_logs
@@ -152,3 +153,17 @@ def test_a_delivery_whose_retry_is_still_to_come_is_retrying(api):
         assert delivery.state == ("delivered" if last.status == "success" else "failed")
     retrying = [item for item in all_deliveries(api) if item["outcome"] == "retrying"]
     assert {item["id"] for item in retrying} == {str(delivery.pk) for delivery in waiting}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="VACUUM is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_the_seeded_tables_are_vacuumed_so_pages_come_from_the_indexes():
+    call_command("seed_logs", "--rows", "300", "--environment", "sandbox", "--seed", "3")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, last_vacuum IS NOT NULL, last_analyze IS NOT NULL FROM pg_stat_user_tables"
+            " WHERE relname IN (%s, %s)",
+            [Delivery._meta.db_table, WebhookLog._meta.db_table],
+        )
+        vacuumed = {name: (vacuum, analyze) for name, vacuum, analyze in cursor.fetchall()}
+    assert vacuumed == {Delivery._meta.db_table: (True, True), WebhookLog._meta.db_table: (True, True)}

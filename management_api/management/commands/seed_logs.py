@@ -116,6 +116,13 @@ class Command(BaseCommand):
                     WebhookLog.objects.append_prepared(environment, attempts)
                     written += len(attempts.values)
                     delivered += len(deliveries.values)
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            # As autovacuum would after a while: until then PostgreSQL cannot answer a count or a
+            # page from an index alone (the pages' visibility is unknown), and the deliveries view's
+            # pages at a million rows took 0.1 to 0.9 s instead of milliseconds.
+            with connection.cursor() as cursor:
+                for model in (Delivery, WebhookLog):
+                    cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(model._meta.db_table)}")
         self.stdout.write(
             f"Wrote {written} {environment} log rows of {delivered} deliveries over the last {days:g} days."
         )
