@@ -48,9 +48,9 @@ def test_a_dead_upstream_then_retry_once_it_is_back(as_manager, portal, settings
     expect(page.locator("#card-sandbox")).to_contain_text("No Sandbox webhook yet.")
     expect(banner.locator("[data-fault-source]")).to_have_count(2)
     page.locator("#card-production").get_by_role("button", name="Retry").click()
+    expect(page.locator("#card-production")).to_contain_text("No Production webhook yet.")
     page.locator("#logs").get_by_role("button", name="Retry").click()
     expect(page.locator("#logs")).to_contain_text("No sandbox deliveries yet.")
-    expect(page.locator("#card-production")).to_contain_text("No Production webhook yet.")
     expect(page.locator("#banner .fault-banner")).to_have_count(0)
 
 
