@@ -325,6 +325,24 @@ def tab_requests(get: Callable[..., Any], page: str) -> list[str]:
     return urls
 
 
+def tab_against_admin(figures: Figures, get: Callable[..., Any], label: str, goal: str) -> tuple[str, ...]:
+    """The tab as a browser gets it (the page and every part it loads by itself, one after another,
+    as each answer asks; a health panel kept from an earlier load comes in the page) against the
+    admin changelist, each fetched with `get`. Returns the requests the tab's loads made most often."""
+    page = f"/?size={ADMIN_PAGE_SIZE}"
+    asked: collections.Counter[tuple[str, ...]] = collections.Counter()
+
+    def whole_tab() -> None:
+        asked[tuple(tab_requests(get, page))] += 1
+
+    tab, admin = side_by_side(whole_tab, lambda: get(ADMIN_CHANGELIST), repeat=15)
+    print(f"  {label}the tab's requests: {requested(asked)}", flush=True)
+    figures.add(f"{label}tab, {ADMIN_PAGE_SIZE} log rows, as a browser loads it (median)", tab, "ms")
+    figures.add(f"{label}admin changelist of WebhookLog, {ADMIN_PAGE_SIZE} rows (median)", admin, "ms")
+    figures.ratio(f"{label}tab / admin changelist", tab / admin, goal)
+    return max(asked, key=asked.__getitem__)
+
+
 def pages(figures: Figures, user: Any, settings: Any) -> None:
     from django.shortcuts import render
     from django.test import Client, RequestFactory
@@ -347,20 +365,7 @@ def pages(figures: Figures, user: Any, settings: Any) -> None:
 
     total = api_page()["pagination"]["total_items"]
 
-    # The tab as a browser gets it: the page and every part it loads by itself, one after another,
-    # as each answer asks (a health panel kept from an earlier load comes in the page).
-    page = f"/?size={ADMIN_PAGE_SIZE}"
-    asked: collections.Counter[tuple[str, ...]] = collections.Counter()
-
-    def whole_tab() -> None:
-        asked[tuple(tab_requests(ok, page))] += 1
-
-    tab, admin = side_by_side(whole_tab, lambda: ok(ADMIN_CHANGELIST), repeat=15)
-    print(f"  the tab's requests: {requested(asked)}", flush=True)
-    figures.add(f"tab, {ADMIN_PAGE_SIZE} log rows, as a browser loads it (median)", tab, "ms")
-    figures.add(f"admin changelist of WebhookLog, {ADMIN_PAGE_SIZE} rows (median)", admin, "ms")
-    figures.ratio("tab / admin changelist", tab / admin, "<= 0.2x")
-    urls = max(asked, key=asked.__getitem__)
+    urls = tab_against_admin(figures, ok, "", "<= 0.2x")
     for url in urls:  # where the tab's time goes: each request alone, a few times
         headers = {} if url == urls[0] else HX
         alone = statistics.median(timed_ms(functools.partial(ok, url, None, **headers)) for _ in range(5))
@@ -439,17 +444,7 @@ def pages_http(figures: Figures, user: Any, vendor: str, database_url: str) -> N
         def api_page(**query: Any) -> Any:
             return ok(API, api_query | query, **auth).json()["data"]
 
-        page = f"/?size={ADMIN_PAGE_SIZE}"
-        asked: collections.Counter[tuple[str, ...]] = collections.Counter()
-
-        def whole_tab() -> None:
-            asked[tuple(tab_requests(ok, page))] += 1
-
-        tab, admin = side_by_side(whole_tab, lambda: ok(ADMIN_CHANGELIST), repeat=15)
-        print(f"  HTTP: the tab's requests: {requested(asked)}", flush=True)
-        figures.add(f"HTTP: tab, {ADMIN_PAGE_SIZE} log rows, as a browser loads it (median)", tab, "ms")
-        figures.add(f"HTTP: admin changelist of WebhookLog, {ADMIN_PAGE_SIZE} rows (median)", admin, "ms")
-        figures.ratio("HTTP: tab / admin changelist", tab / admin, "<= 0.2x" if vendor == "postgresql" else "<= 0.5x")
+        tab_against_admin(figures, ok, "HTTP: ", "<= 0.2x" if vendor == "postgresql" else "<= 0.5x")
 
         logs_query = {"env": "sandbox", "page": "1", "size": "10"}
         request = RequestFactory().get("/logs", logs_query, headers=HX)

@@ -210,7 +210,7 @@ class WebhookLogManager(models.Manager["WebhookLog"]):
     def append_values(self, environment: str, rows: "list[dict[str, Any]]") -> None:
         """`append` for many trusted rows at once, given as plain dicts of every column but the id
         (seed_logs writes a million this way): numbered and counted the same, stored with one
-        INSERT run through executemany (insert_values).
+        INSERT run through executemany (PreparedRows).
         """
         self.append_prepared(environment, PreparedRows.of(self.model, rows))
 
@@ -239,26 +239,19 @@ class WebhookLogManager(models.Manager["WebhookLog"]):
 
 
 class JsonText(str):
-    """A value already encoded as JSON, for insert_values to store as it is: a seeded history
+    """A value already encoded as JSON, for PreparedRows to store as it is: a seeded history
     encodes each payload once, and the answers every row shares once in all."""
-
-
-def insert_values(model: type[models.Model], rows: "list[dict[str, Any]]") -> None:
-    """Many trusted rows, given as plain dicts of every column but an automatic id, in one INSERT
-    run through executemany (seed_logs writes a million log rows and their deliveries this way).
-
-    bulk_create builds a model instance per row and prepares every value through its field,
-    which costs more than the database's own work (a million rows took four minutes here
-    instead of one). Only JSON, UUID and date values need converting.
-    """
-    PreparedRows.of(model, rows).insert()
 
 
 @dataclass
 class PreparedRows:
-    """Rows of `model` as the database takes them, one list of values per row in the order of
-    `columns`: converting them costs about as much as storing them, so seed_logs converts in the
-    process that invents the rows while its main process stores the ones before."""
+    """Many trusted rows of `model` as the database takes them, one list of values per row in the
+    order of `columns`, stored by one INSERT run through executemany (seed_logs writes a million log
+    rows and their deliveries this way). bulk_create builds a model instance per row and prepares
+    every value through its field, which costs more than the database's own work (a million rows
+    took four minutes here instead of one); only JSON, UUID and date values need converting.
+    Converting still costs about as much as storing, so seed_logs converts in the process that
+    invents the rows while its main process stores the ones before."""
 
     model: type[models.Model]
     columns: list[str]
