@@ -123,10 +123,25 @@ def record(
     `request` gives the address when nothing acts yet (Django's sign-in signals can be sent
     outside any request the middleware saw).
     """
+    event = audit_event(action, environment=environment, detail=detail, actor=actor, request=request)
+    event.save(force_insert=True)
+    return event
+
+
+def audit_event(
+    action: str,
+    *,
+    environment: str = "",
+    detail: str = "",
+    actor: str | None = None,
+    request: HttpRequest | None = None,
+) -> AuditEvent:
+    """The event `record` stores, not yet stored: for a caller that stores it with its change in
+    one statement (portal/inserts.py)."""
     acting = current_actor()
     address = acting.address if acting else (client_address(request) if request is not None else None)
     name = actor if actor is not None else (acting.name if acting else "")
-    return AuditEvent.objects.create(
+    return AuditEvent(
         action=action,
         actor=name[:ACTOR_LENGTH],
         environment=environment,

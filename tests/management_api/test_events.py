@@ -1,8 +1,11 @@
 """POST /webhooks/{environment}/events: a data alert queued for the worker."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from management_api.alerts import data_alert_payload
 from management_api.models import Delivery, Webhook
 from tests.wakeups import postgresql_only, wake_ups_heard
@@ -27,6 +30,18 @@ def test_it_queues_one_delivery(api):
     # The delivery row is the queue: due at once, for whichever sandbox worker claims it first.
     assert (delivery.state, delivery.attempts, delivery.leased_until) == ("pending", 0, None)
     assert delivery.next_attempt_at is not None and delivery.next_attempt_at <= timezone.now()
+
+
+def test_the_delivery_and_its_audit_record_are_one_write(api):
+    api.create()
+    with CaptureQueriesContext(connection) as queries:
+        assert api.call("POST", "/webhooks/sandbox/events", event()).status_code == 202
+    writes = [query["sql"] for query in queries.captured_queries if "INSERT" in query["sql"]]
+    if connection.vendor == "postgresql":
+        # The delivery and its audit record together, in one statement.
+        assert len(writes) == 1 and "management_api_delivery" in writes[0] and "audit_auditevent" in writes[0]
+    assert Delivery.objects.count() == 1
+    assert AuditEvent.objects.filter(action="event_queued", environment="sandbox").count() == 1
 
 
 @postgresql_only

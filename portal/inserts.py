@@ -1,0 +1,44 @@
+"""New rows of several tables stored together, in one statement where the database allows it.
+
+Queueing a data alert stores its delivery and the audit record of it; in a transaction of their own
+that is four round trips to PostgreSQL (BEGIN, two INSERTs, COMMIT). PostgreSQL runs the INSERTs of
+a `WITH` query together, as one statement, so in autocommit they are one round trip and still all
+or nothing. SQLite has no INSERT inside WITH: there they are saved in one transaction.
+
+Each INSERT is the one Django would send for `save(force_insert=True)`, made by its own compiler,
+so a field added to a model needs nothing here. A primary key the database numbers is not read
+back: give such rows to `insert_together` only when nothing needs their id afterwards.
+"""
+
+from django.db import connections, router, transaction
+from django.db.models import Model
+from django.db.models.sql import InsertQuery
+
+
+def insert_together(*rows: Model) -> None:
+    """Store new `rows` (of one database) all or none."""
+    using = router.db_for_write(type(rows[0]))
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        with transaction.atomic(using=using):
+            for row in rows:
+                row.save(force_insert=True, using=using)
+        return
+    statements = [_insert_sql(row, using) for row in rows]
+    *first, (last, _) = statements
+    sql = "WITH " + ", ".join(f"insert_{n} AS ({part})" for n, (part, _) in enumerate(first)) + f" {last}"
+    params = [param for _, part_params in statements for param in part_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    for row in rows:
+        row._state.adding = False
+        row._state.db = using
+
+
+def _insert_sql(row: Model, using: str) -> tuple[str, tuple]:
+    meta = row._meta
+    fields = [field for field in meta.local_concrete_fields if not field.generated and field is not meta.auto_field]
+    query = InsertQuery(type(row))
+    query.insert_values(fields, [row])
+    [(sql, params)] = query.get_compiler(using=using).as_sql()
+    return sql, tuple(params)
