@@ -4,6 +4,10 @@ Rows are read from the database in chunks and written out as they come, so a mil
 the memory of one chunk and the response starts at once. Log rows hold no secret; the signature
 of a delivery sent less than five minutes ago is hidden wherever it appears (portal/signatures.py),
 because a receiver would still accept it with the body next to it.
+
+On PostgreSQL the CSV of the rows older than that is written by the database itself (`COPY ... TO
+STDOUT`), cell for cell what Python writes: Python's work per row (decoding three JSON columns to
+encode them again, formatting times) held a million-row export to about 10,000 rows a second.
 """
 
 import csv
@@ -13,14 +17,16 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
+from django.db import connections, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from audit.trail import Action, export_detail, record
 from management_api.log_search import NEWEST_FIRST
 from management_api.models import WebhookLog
 from management_api.schemas import iso
-from portal.signatures import hide_fresh_signature, is_replayable
+from portal.signatures import REPLAY_WINDOW, hide_fresh_signature, is_replayable
 
 CHUNK_ROWS = 2000
 # Bytes gathered before they are handed to the server: one write per row would be slow.
@@ -62,17 +68,21 @@ def export_rows(logs: QuerySet[WebhookLog], now: datetime) -> Iterator[dict[str,
     """Each row as the export shows it, newest first: read as plain values a chunk at a time (no
     model instance per row), the signature hidden while a receiver would still accept it."""
     for values in logs.order_by(*NEWEST_FIRST).values_list(*FIELDS).iterator(chunk_size=CHUNK_ROWS):
-        row = dict(zip(COLUMNS, values, strict=True))
-        row["request_headers"] = row["request_headers"] or {}
-        # Decided on the row's exact time, before it is written in whole seconds.
-        if is_replayable(row, now):
-            row = hide_fresh_signature(row, now)
-        for name in TIMES:
-            if row[name] is not None:
-                row[name] = iso(row[name])
-        for name in IDS:
-            row[name] = str(row[name])
-        yield row
+        yield shown(dict(zip(COLUMNS, values, strict=True)), now)
+
+
+def shown(row: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """One row (its values by COLUMNS, times as datetimes) as the export shows it."""
+    row["request_headers"] = row["request_headers"] or {}
+    # Decided on the row's exact time, before it is written in whole seconds.
+    if is_replayable(row, now):
+        row = hide_fresh_signature(row, now)
+    for name in TIMES:
+        if row[name] is not None:
+            row[name] = iso(row[name])
+    for name in IDS:
+        row[name] = str(row[name])
+    return row
 
 
 def csv_cell(value: Any) -> str:
@@ -100,11 +110,21 @@ CSV_CELLS = [
 ]
 
 
-def csv_chunks(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+class _LinesEndingInLineFeed(io.StringIO):
+    """Lines end in "\n", as PostgreSQL's COPY ends them, so both parts of a file are alike. The
+    writer keeps its "\r\n" (it quotes a cell holding "\r" only when "\r" ends its lines, as COPY
+    does) and hands each line over in one write."""
+
+    def write(self, line: str) -> int:
+        return super().write(line[:-2] + "\n")
+
+
+def csv_chunks(rows: Iterable[dict[str, Any]], header: bool = True) -> Iterator[str]:
     """The CSV file in pieces of about FLUSH_BYTES: one write per row would be slow."""
-    buffer = io.StringIO()
+    buffer = _LinesEndingInLineFeed()
     writer = csv.writer(buffer)
-    writer.writerow(COLUMNS)
+    if header:
+        writer.writerow(COLUMNS)
     cells = list(zip(COLUMNS, CSV_CELLS, strict=True))
     for row in rows:
         writer.writerow([cell(row[name]) for name, cell in cells])
@@ -129,10 +149,149 @@ def jsonl_chunks(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
 
 
 def export_chunks(logs: QuerySet[WebhookLog], file_format: str) -> Iterator[bytes]:
-    rows = export_rows(logs, timezone.now())
-    for chunk in csv_chunks(rows) if file_format == "csv" else jsonl_chunks(rows):
+    now = timezone.now()
+    if file_format == "csv" and connections[logs.db].vendor == "postgresql":
+        yield from postgresql_csv(logs, now)
+        return
+    rows = export_rows(logs, now)
+    yield from _encoded(csv_chunks(rows) if file_format == "csv" else jsonl_chunks(rows))
+
+
+def _encoded(chunks: Iterable[str]) -> Iterator[bytes]:
+    for chunk in chunks:
         if chunk:
             yield chunk.encode()
+
+
+def postgresql_csv(logs: QuerySet[WebhookLog], now: datetime) -> Iterator[bytes]:
+    """The CSV file: the last five minutes' rows, whose signature may still be hidden, written by
+    Python, and the older ones by COPY, newest first throughout."""
+    cutoff = now - REPLAY_WINDOW
+    yield from _encoded(csv_chunks(export_rows(logs.filter(created_at__gte=cutoff), now)))
+    yield from copied_csv(logs.filter(created_at__lt=cutoff), now)
+
+
+# What COPY writes instead of a row whose AutoQL-Timestamp is later than its own time (no sender
+# here writes one): "~" and the row as a JSON object, for Python to write it as export_rows would,
+# with its signature hidden. No line of the export starts with "~": the first cell is the row's id.
+SIGNED_LATER = b"~"
+
+
+def copied_csv(logs: QuerySet[WebhookLog], now: datetime) -> Iterator[bytes]:
+    """The rows' CSV lines, newest first, as PostgreSQL's COPY writes them from COPY_CELLS; a row
+    whose signature is still to be hidden by its AutoQL-Timestamp is written by Python in its place.
+    COPY sends a row at a time (libpq's PQgetCopyData)."""
+    timestamp = f"({_column('request_headers')} ->> 'AutoQL-Timestamp')"
+    signed_later = f"CASE WHEN {timestamp} ~ '^[0-9]{{1,14}}$' THEN {timestamp}::bigint >= %s ELSE false END"
+    cutoff_ms = int((now - REPLAY_WINDOW).timestamp() * 1000)
+    document = ", ".join(f"'{name}', {_column(name)}" for name in COLUMNS)
+    cells = [f"CASE WHEN later.signed THEN '~' ELSE {COPY_CELLS[0]} END"]
+    cells.append(f"CASE WHEN later.signed THEN jsonb_build_object({document})::text ELSE {COPY_CELLS[1]} END")
+    cells += [f"CASE WHEN later.signed THEN NULL ELSE {cell} END" for cell in COPY_CELLS[2:]]
+    # The rows' filters as Django writes them (on this one table, no join), read in the order of
+    # the log's index. OFFSET 0 keeps PostgreSQL from copying the timestamp's test into each of the
+    # 18 cells that ask for it (4.7 s for 100,000 rows instead of 1.2 s).
+    where, where_params = logs.query.get_compiler(using=logs.db).compile(logs.query.where)
+    sql = (
+        f"SELECT {', '.join(cells)} FROM {TABLE}, LATERAL (SELECT {signed_later} AS signed OFFSET 0) AS later"
+        f" WHERE {where or 'true'} ORDER BY {_column('created_at')} DESC, {_column('seq')} DESC"
+    )
+    params = (cutoff_ms, *where_params)
+    statement = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"
+    # One process reads the rows in the index's order: in parallel, the leader merged the workers'
+    # rows in order and took two to three times as long.
+    with transaction.atomic(using=logs.db), connections[logs.db].cursor() as cursor:
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        yield from _copied(cursor, statement, params, logs, now)
+
+
+def _copied(cursor: Any, statement: str, params: tuple, logs: QuerySet[WebhookLog], now: datetime) -> Iterator[bytes]:
+    pending = bytearray()
+    with cursor.cursor.copy(statement, params) as copy:
+        for data in copy:
+            if data[:1] == SIGNED_LATER:
+                data = _signed_later_line(bytes(data), now)
+            pending += data
+            if len(pending) >= FLUSH_BYTES:
+                yield bytes(pending)
+                pending.clear()
+    if pending:
+        yield bytes(pending)
+
+
+def _signed_later_line(line: bytes, now: datetime) -> bytes:
+    """The CSV line of a row that COPY wrote as SIGNED_LATER and its JSON."""
+    _, document, *_ = next(csv.reader(io.StringIO(line.decode())))
+    row = json.loads(document)
+    for name in TIMES:
+        if row[name] is not None:
+            row[name] = parse_datetime(row[name])
+    return "".join(csv_chunks([shown(row, now)], header=False)).encode()
+
+
+TABLE = f'"{WebhookLog._meta.db_table}"'
+
+
+def _column(name: str) -> str:
+    return f'{TABLE}."{name}"'
+
+
+def _sql_text(text: str) -> str:
+    """`text` as an SQL string literal (the formula starts include a tab and a carriage return)."""
+    return "(" + " || ".join(f"chr({ord(c)})" if c in "\t\r'" else f"'{c}'" for c in text) + ")"
+
+
+_STARTS = ", ".join(_sql_text(start) for start in sorted(FORMULA_STARTS))
+
+
+def _guarded(text: str) -> str:
+    """csv_text in SQL: a formula start gets a quote before it, and "" is NULL (an empty cell, as
+    Python writes it, where COPY would quote an empty string)."""
+    return f"NULLIF(CASE WHEN left({text}, 1) IN ({_STARTS}) THEN chr(39) || {text} ELSE {text} END, '')"
+
+
+def _json_cell(value: str) -> str:
+    """csv_cell of a JSON column in SQL: an object or a list as its JSON text (PostgreSQL spaces it
+    as json.dumps does, and leaves other alphabets as they are), a string as its text, a number as
+    its digits, true and false as Python names them, null as an empty cell."""
+    as_text = f"({value} #>> '{{}}')"
+    return (
+        f"CASE jsonb_typeof({value}) WHEN 'object' THEN {value}::text WHEN 'array' THEN {value}::text"
+        f" WHEN 'string' THEN {_guarded(as_text)}"
+        f" WHEN 'number' THEN {_guarded(f'{value}::text')}"
+        f" WHEN 'boolean' THEN CASE WHEN {value} = 'true'::jsonb THEN 'True' ELSE 'False' END END"
+    )
+
+
+def _time(value: str) -> str:
+    """iso() in SQL: whole seconds, UTC, "Z"."""
+    return f"""to_char({value} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
+
+
+def _request_headers_cell() -> str:
+    """export_rows shows missing headers, and any Python finds false, as {}."""
+    headers = _column("request_headers")
+    falsy = ", ".join(f"{_sql_text(text)}::jsonb" for text in ("{}", "[]", '""', "0", "false", "null"))
+    return f"CASE WHEN {headers} IS NULL OR {headers} IN ({falsy}) THEN '{{}}' ELSE {_json_cell(headers)} END"
+
+
+# Each column of COLUMNS, in its order, as the export writes it.
+COPY_CELLS = [
+    f"{_column('id')}::text",
+    _time(_column("created_at")),
+    *(_guarded(_column(name)) for name in ("environment", "type", "event", "project_id", "status")),
+    _guarded(f"{_column('code')}::text"),
+    _guarded(f"{_column('duration_ms')}::text"),
+    _guarded(_column("error")),
+    _guarded(_column("url")),
+    f"{_column('delivery_id')}::text",
+    _guarded(f"{_column('attempt')}::text"),
+    _time(_column("next_attempt_at")),
+    _json_cell(_column("response")),
+    _request_headers_cell(),
+    _guarded(_column("request_body")),
+    _json_cell(_column("response_headers")),
+]
 
 
 def filename(environment: str, file_format: str) -> str:

@@ -6,14 +6,20 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from management_api import export
 from management_api.models import WebhookLog
 from portal.signatures import HIDDEN_SIGNATURE
 
 SIGNATURE = "c2lnbmF0dXJl"
+BOUNDED = hypothesis_settings(
+    max_examples=60, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+)
 
 
 def write_rows(count: int, environment: str = "sandbox", **fields) -> None:
@@ -169,3 +175,89 @@ def test_bad_parameters_are_400_json(api, query, field):
 def test_it_needs_the_key_and_token(api):
     response = api.call("GET", "/webhooks/sandbox/logs/export", token="")
     assert response.status_code == 401
+
+
+# PostgreSQL writes the CSV of rows older than the signature window itself (COPY): cell for cell
+# what Python writes, whatever the rows hold.
+copy_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+# Text as a database keeps it (no NUL), with what a CSV must quote or a spreadsheet would run.
+texts = st.text(
+    alphabet=st.one_of(
+        st.sampled_from([*FORMULA_STARTS, ",", '"', "\n", "\r", " ", "'", "{", "~", "\\"]),
+        st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"),
+    ),
+    max_size=12,
+)
+# JSON as receivers answer; numbers are whole (see test_numbers_are_written_as_received).
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(min_value=-(10**20), max_value=10**20), texts),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(texts, inner, max_size=3),
+    max_leaves=6,
+)
+
+
+def copied_and_python(now) -> tuple[str, str]:
+    old = WebhookLog.objects.filter(environment="sandbox", created_at__lt=now - timedelta(minutes=5))
+    copied = b"".join(export.copied_csv(old, now)).decode()
+    python = "".join(export.csv_chunks(export.export_rows(old, now), header=False))
+    return copied, python
+
+
+@copy_only
+@BOUNDED
+@given(
+    text=st.one_of(st.none(), texts),
+    body=texts,
+    response=json_values,
+    response_headers=json_values.filter(lambda value: value is not None),  # NOT NULL columns
+    request_headers=json_values.filter(lambda value: value is not None),
+    code=st.one_of(st.none(), st.integers(min_value=0, max_value=32767)),
+)
+def test_copy_writes_any_row_as_python_does(db, text, body, response, response_headers, request_headers, code):
+    WebhookLog.objects.all().delete()
+    write_rows(2)
+    WebhookLog.objects.update(
+        error=text, project_id=text, request_body=body, code=code, response_headers=response_headers
+    )
+    WebhookLog.objects.filter(seq=1).update(response=response, request_headers=request_headers)
+    copied, python = copied_and_python(timezone.now())
+    assert copied == python
+
+
+@copy_only
+def test_numbers_are_written_as_received(db):
+    write_rows(1)
+    WebhookLog.objects.update(response={"ratio": 1.5, "big": 1e21, "small": 1e-07})
+    copied, python = copied_and_python(timezone.now())
+    # As PostgreSQL keeps them (exactly, in plain digits), where Python reads a fraction as a float.
+    assert '""small"": 0.0000001' in copied and '""small"": 1e-07' in python
+    assert copied.replace("0.0000001", "1e-07") == python
+
+
+@copy_only
+def test_a_row_signed_after_its_own_time_is_hidden_in_its_place(api):
+    """A row's AutoQL-Timestamp later than its time (no sender here writes one) keeps its
+    signature hidden as long as the timestamp says; COPY leaves that row to Python, in its place."""
+    write_rows(3)
+    later = str(int(timezone.now().timestamp() * 1000))
+    WebhookLog.objects.filter(project_id="p1").update(
+        request_headers={"AutoQL-Signature": SIGNATURE, "AutoQL-Timestamp": later},
+        response={"echo": SIGNATURE},
+    )
+    rows = list(csv.DictReader(io.StringIO(b"".join(download(api).streaming_content).decode())))
+    assert [row["project_id"] for row in rows] == ["p2", "p1", "p0"]
+    assert json.loads(rows[1]["request_headers"]) == {"AutoQL-Signature": HIDDEN_SIGNATURE, "AutoQL-Timestamp": later}
+    assert json.loads(rows[1]["response"]) == {"echo": HIDDEN_SIGNATURE}
+    assert json.loads(rows[0]["request_headers"])["AutoQL-Signature"] == SIGNATURE
+
+
+def test_fresh_and_old_rows_are_one_file_newest_first(api):
+    write_rows(3)
+    WebhookLog.objects.filter(project_id="p2").update(created_at=timezone.now() - timedelta(minutes=1))
+    body = b"".join(download(api).streaming_content).decode()
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert [row["project_id"] for row in rows] == ["p2", "p1", "p0"]
+    assert json.loads(rows[0]["request_headers"])["AutoQL-Signature"] == HIDDEN_SIGNATURE
+    assert json.loads(rows[1]["request_headers"])["AutoQL-Signature"] == SIGNATURE
+    # Every line ends alike, whichever part wrote it.
+    assert "\r" not in body and body.count("\n") == 4
