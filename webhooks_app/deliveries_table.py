@@ -11,12 +11,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.timesince import timesince
 
 from webhooks_app.client import ManagementApi
 from webhooks_app.log_filters import DELIVERIES_VIEW, LogFiltering
+from webhooks_app.times import PageTimes
 
 OUTCOMES = {
     "delivered": ("Delivered", "pill-ok"),
@@ -42,7 +41,7 @@ def fetch_deliveries_page(
 
 
 def delivery_rows_shown(environment: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    now = timezone.now()
+    times = PageTimes()
     rows = []
     for item in items:
         moment = parse_datetime(item["created_at"])
@@ -61,8 +60,8 @@ def delivery_rows_shown(environment: str, items: list[dict[str, Any]]) -> list[d
                 "code": item.get("last_code") or "—",
                 "duration": "—" if duration is None else f"{duration} ms",
                 "created_at": item["created_at"],
-                "created": f"{timezone.localtime(moment):%Y-%m-%d %H:%M:%S}" if moment else "",
-                "ago": timesince(moment, now) if moment else "",
+                "created": times.shown(moment) if moment else "",
+                "ago": times.ago(moment) if moment else "",
                 "url": reverse("delivery_page", args=[item["id"]]),
                 "attempts_url": reverse("delivery_timeline", args=[environment, item["id"]]),
             }

@@ -7,9 +7,7 @@ from urllib.parse import quote
 
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.timesince import timesince
 
 from portal import environments
 from webhooks_app import health_panel
@@ -19,6 +17,7 @@ from webhooks_app.deliveries_table import delivery_rows_shown, fetch_deliveries_
 from webhooks_app.faults import fault, lower_first
 from webhooks_app.forms import PAGE_SIZES, LogsPageForm
 from webhooks_app.log_filters import DELIVERIES_VIEW, LogFiltering
+from webhooks_app.times import PageTimes
 
 
 def other_parameters(request: HttpRequest) -> str:
@@ -46,7 +45,7 @@ def rows_shown(environment: str, items: list[dict[str, Any]], offset: int = 0) -
     # One reverse for the page: every row's detail URL differs only in its id.
     detail_base = reverse("log_detail", args=[environment, "0"]).removesuffix("0")
     delivery_base = reverse("delivery_page", args=["0"]).removesuffix("0/")
-    now = timezone.now()
+    times = PageTimes()
     rows = []
     for index, item in enumerate(items):
         moment = parse_datetime(item.get("created_at") or "")
@@ -60,8 +59,8 @@ def rows_shown(environment: str, items: list[dict[str, Any]], offset: int = 0) -
                 "succeeded": item.get("status") == "success",
                 "code": item.get("code") or "—",
                 "created_at": item.get("created_at"),
-                "created": f"{timezone.localtime(moment):%Y-%m-%d %H:%M:%S}" if moment else "",
-                "ago": timesince(moment, now) if moment else "",
+                "created": times.shown(moment) if moment else "",
+                "ago": times.ago(moment) if moment else "",
                 # Where the row stood in the list: an API without the one-row call (a plain AutoQL)
                 # is asked for the list again from there (logs_views.log_detail).
                 "detail_url": f"{detail_base}{item['id']}?at={offset + index}",

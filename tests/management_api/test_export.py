@@ -261,3 +261,13 @@ def test_fresh_and_old_rows_are_one_file_newest_first(api):
     assert json.loads(rows[1]["request_headers"])["AutoQL-Signature"] == SIGNATURE
     # Every line ends alike, whichever part wrote it.
     assert "\r" not in body and body.count("\n") == 4
+
+
+def test_a_csv_with_every_filter_has_the_rows_the_logs_show(api):
+    write_rows(40)
+    delivery_id = WebhookLog.objects.get(project_id="p8").delivery_id
+    WebhookLog.objects.filter(project_id__in=["p4", "p12"]).update(delivery_id=delivery_id)
+    query = f"&status=failure&delivery_id={delivery_id.hex[:8]}&created_after=2000-01-01&created_before=2999-01-01"
+    rows = list(csv.DictReader(io.StringIO(b"".join(download(api, query).streaming_content).decode())))
+    assert [row["project_id"] for row in rows] == ["p12", "p8", "p4"]
+    assert {row["delivery_id"] for row in rows} == {str(delivery_id)}
