@@ -15,7 +15,7 @@ from webhooks_app.access import MANAGE_PERMISSION
 from webhooks_app.client import ManagementApi, ManagementApiError
 from webhooks_app.deliveries_table import delivery_rows_shown, fetch_deliveries_page, view_links
 from webhooks_app.faults import fault, lower_first
-from webhooks_app.forms import PAGE_SIZES, LogsPageForm
+from webhooks_app.forms import PAGE_SIZES, logs_place
 from webhooks_app.log_filters import DELIVERIES_VIEW, LogFiltering
 from webhooks_app.times import PageTimes
 
@@ -134,7 +134,7 @@ def pager(context: dict[str, Any], lower_bound: bool, from_oldest: bool) -> None
 
 
 def logs_context(request: HttpRequest, api: ManagementApi) -> dict[str, Any]:
-    paging = LogsPageForm.from_query(request.GET)
+    paging = logs_place(request.GET)
     environment, page, size = paging["env"], paging["page"], paging["size"]
     context: dict[str, Any] = {
         "env": environment,

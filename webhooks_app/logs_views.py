@@ -24,7 +24,7 @@ from webhooks_app import health_panel
 from webhooks_app.access import MANAGE_PERMISSION, HtmxHttpRequest, known_environment
 from webhooks_app.client import ManagementApi, ManagementApiError
 from webhooks_app.errors import error_response
-from webhooks_app.forms import LogsPageForm
+from webhooks_app.forms import logs_place
 from webhooks_app.log_filters import DELIVERIES_VIEW, TIME_FORMATS, LogFiltering, as_utc_text
 from webhooks_app.responses import modal
 
@@ -243,7 +243,7 @@ def _count_newer(items: list[dict[str, Any]], newest: str) -> int:
 @login_required
 def new_deliveries(request: HttpRequest, environment: str) -> HttpResponse:
     known_environment(environment)
-    paging = LogsPageForm.from_query(request.GET)
+    paging = logs_place(request.GET)
     # Absent: learn the newest row there is now (a page past 1 does not show it). Empty: none yet.
     newest = request.GET.get("newest")
     filtering = LogFiltering.from_query(request.GET, environment, paging["size"])

@@ -22,7 +22,7 @@ from webhooks_app.access import HtmxHttpRequest, known_environment
 from webhooks_app.cards import load_card
 from webhooks_app.client import ManagementApi, ManagementApiError
 from webhooks_app.decorators import change_view
-from webhooks_app.forms import LogsPageForm, WebhookUrlForm
+from webhooks_app.forms import WebhookUrlForm, logs_place
 from webhooks_app.limits import sends_limited
 from webhooks_app.logs_table import logs_context, other_parameters, page_link
 from webhooks_app.responses import card_response, modal, new_secret_response
@@ -35,7 +35,7 @@ def webhooks_tab(request: HtmxHttpRequest) -> HttpResponse:
     their own (see below), so the page renders at once whatever the management API does. The
     embedded API runs in this process and cannot hang on a network, so there the cards and the
     first page of logs come in the page: one request instead of four."""
-    paging = LogsPageForm.from_query(request.GET)
+    paging = logs_place(request.GET)
     context: dict[str, Any] = {
         "placeholders": [(e, environments.label(e)) for e in environments.values()],
         "logs_query": page_link(paging, paging["page"]) + other_parameters(request),
