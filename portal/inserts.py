@@ -6,8 +6,12 @@ a `WITH` query together, as one statement, so in autocommit they are one round t
 or nothing. SQLite has no INSERT inside WITH: there they are saved in one transaction.
 
 Each INSERT is the one Django would send for `save(force_insert=True)`, made by its own compiler,
-so a field added to a model needs nothing here. A primary key the database numbers is not read
-back: give such rows to `insert_together` only when nothing needs their id afterwards.
+so a field added to a model needs nothing here. What `save()` does beside it is not done on
+PostgreSQL, so give `insert_together` only rows that need none of it:
+- a primary key the database numbers is neither sent (even when set) nor read back;
+- no pre_save or post_save signal is sent (none is connected to the models it stores today);
+- a field with a database default or a generated field is not read back;
+- the database is the one the router gives the first row's model.
 """
 
 from django.db import connections, router, transaction
@@ -17,6 +21,8 @@ from django.db.models.sql import InsertQuery
 
 def insert_together(*rows: Model) -> None:
     """Store new `rows` (of one database) all or none."""
+    if not rows:
+        raise ValueError("insert_together needs at least one row.")
     using = router.db_for_write(type(rows[0]))
     connection = connections[using]
     if connection.vendor != "postgresql":
@@ -26,7 +32,9 @@ def insert_together(*rows: Model) -> None:
         return
     statements = [_insert_sql(row, using) for row in rows]
     *first, (last, _) = statements
-    sql = "WITH " + ", ".join(f"insert_{n} AS ({part})" for n, (part, _) in enumerate(first)) + f" {last}"
+    sql = last
+    if first:
+        sql = "WITH " + ", ".join(f"insert_{n} AS ({part})" for n, (part, _) in enumerate(first)) + f" {last}"
     params = [param for _, part_params in statements for param in part_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

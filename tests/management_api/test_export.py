@@ -3,7 +3,7 @@
 import csv
 import io
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection, transaction
@@ -212,8 +212,13 @@ def copied_and_python(now) -> tuple[str, str]:
     response_headers=json_values.filter(lambda value: value is not None),  # NOT NULL columns
     request_headers=json_values.filter(lambda value: value is not None),
     code=st.one_of(st.none(), st.integers(min_value=0, max_value=32767)),
+    next_attempt_at=st.one_of(
+        st.none(), st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 1, 1), timezones=st.just(UTC))
+    ),
 )
-def test_copy_writes_any_row_as_python_does(db, text, body, response, response_headers, request_headers, code):
+def test_copy_writes_any_row_as_python_does(
+    db, text, body, response, response_headers, request_headers, code, next_attempt_at
+):
     WebhookLog.objects.all().delete()
     write_rows(2)
     WebhookLog.objects.update(
@@ -235,18 +240,28 @@ def test_numbers_are_written_as_received(db):
 
 
 @copy_only
-def test_a_row_signed_after_its_own_time_is_hidden_in_its_place(api):
-    """A row's AutoQL-Timestamp later than its time (no sender here writes one) keeps its
-    signature hidden as long as the timestamp says; COPY leaves that row to Python, in its place."""
+@pytest.mark.parametrize(
+    "timestamps",
+    [
+        {"AutoQL-Timestamp": "{now}"},
+        {"autoql-timestamp": "{now}"},
+        {"AUTOQL-TIMESTAMP": "{now}", "AutoQL-Timestamp": "1"},
+    ],
+    ids=["as sent", "lower case", "two spellings"],
+)
+def test_a_row_signed_after_its_own_time_is_hidden_in_its_place(api, timestamps):
+    """A row's AutoQL-Timestamp later than its time (no sender here writes one), in any spelling,
+    keeps its signature hidden as long as the timestamp says; COPY leaves that row to Python, in
+    its place."""
     write_rows(3)
-    later = str(int(timezone.now().timestamp() * 1000))
+    now = str(int(timezone.now().timestamp() * 1000))
+    headers = {name: value.replace("{now}", now) for name, value in timestamps.items()}
     WebhookLog.objects.filter(project_id="p1").update(
-        request_headers={"AutoQL-Signature": SIGNATURE, "AutoQL-Timestamp": later},
-        response={"echo": SIGNATURE},
+        request_headers={"AutoQL-Signature": SIGNATURE, **headers}, response={"echo": SIGNATURE}
     )
     rows = list(csv.DictReader(io.StringIO(b"".join(download(api).streaming_content).decode())))
     assert [row["project_id"] for row in rows] == ["p2", "p1", "p0"]
-    assert json.loads(rows[1]["request_headers"]) == {"AutoQL-Signature": HIDDEN_SIGNATURE, "AutoQL-Timestamp": later}
+    assert json.loads(rows[1]["request_headers"]) == {"AutoQL-Signature": HIDDEN_SIGNATURE, **headers}
     assert json.loads(rows[1]["response"]) == {"echo": HIDDEN_SIGNATURE}
     assert json.loads(rows[0]["request_headers"])["AutoQL-Signature"] == SIGNATURE
 
@@ -271,3 +286,12 @@ def test_a_csv_with_every_filter_has_the_rows_the_logs_show(api):
     rows = list(csv.DictReader(io.StringIO(b"".join(download(api, query).streaming_content).decode())))
     assert [row["project_id"] for row in rows] == ["p12", "p8", "p4"]
     assert {row["delivery_id"] for row in rows} == {str(delivery_id)}
+
+
+def test_an_export_whose_filters_match_nothing_by_construction_is_a_header_line(api):
+    write_rows(2)
+    logs = WebhookLog.objects.filter(environment="sandbox", pk__in=[])
+    body = b"".join(export.export_chunks(logs, "csv")).decode()
+    assert body.splitlines() == [",".join(export.COLUMNS)]
+    everything = WebhookLog.objects.filter(pk__in=WebhookLog.objects.values("pk")).exclude(pk__in=[])
+    assert len(b"".join(export.export_chunks(everything, "csv")).decode().splitlines()) == 3

@@ -47,3 +47,15 @@ def test_when_one_row_fails_none_is_stored():
         insert_together(a_delivery(), AuditEvent(action=None, actor="x"))  # type: ignore[misc]
     assert not Delivery.objects.exists()
     assert not AuditEvent.objects.exists()
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_one_row_or_several(db, count):
+    deliveries = [a_delivery() for _ in range(count)]
+    insert_together(*deliveries)
+    assert set(Delivery.objects.values_list("pk", flat=True)) == {delivery.pk for delivery in deliveries}
+
+
+def test_no_row_is_a_mistake(db):
+    with pytest.raises(ValueError):
+        insert_together()
