@@ -55,7 +55,10 @@ def test_ctrl_c_stops_the_web_server_and_the_worker(tmp_path):
         assert "gunicorn" in members and "delivery_worker" in members
 
         os.killpg(process.pid, signal.SIGINT)
-        process.wait(timeout=20)
+        # A bound, not a speed: about 1 run in 10 (here and in CI, 2026-12-03) the group was still
+        # there 20 s after Ctrl-C, and then gone; why is not known yet (gunicorn's 30 s graceful
+        # timeout, or a write waiting out SQLite's 20 s busy timeout, would both fit).
+        process.wait(timeout=60)
         reader.join(timeout=5)
         output = "".join(lines)
         # The group empties as gunicorn's workers and the delivery worker finish shutting down.
