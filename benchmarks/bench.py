@@ -421,9 +421,10 @@ def pages(figures: Figures, user: Any, settings: Any) -> None:
 def pages_http(figures: Figures, user: Any, vendor: str, database_url: str) -> None:
     """The page goals measured over HTTP against gunicorn as `make run` serves it, the sides
     alternating: the tab as a browser loads it against the admin changelist; the logs partial
-    against its floor (a signed-in view that does nothing, over HTTP, + the same API call made the
-    same way, in-process as the portal makes it, + rendering the same rows from memory, timed in
-    the same round); the API's deep and filtered pages against its first."""
+    against its floor, served by the same gunicorn (a signed-in view that does nothing + the same
+    API call made the same way, in-process as the portal makes it + rendering the same rows from
+    memory, in one request: portal/bench_floor.py); the API's deep and filtered pages against its
+    first."""
     import requests
     from django.conf import settings
     from django.shortcuts import render
@@ -449,46 +450,55 @@ def pages_http(figures: Figures, user: Any, vendor: str, database_url: str) -> N
 
         tab_against_admin(figures, ok, "HTTP: ", "<= 0.2x" if vendor == "postgresql" else "<= 0.5x")
 
-        def partial_and_floor(size: int) -> tuple[float, dict[str, float], float]:
-            """The logs partial of `size` rows, and its floor's three parts, timed in the same rounds."""
+        def partial_and_floor(size: int) -> tuple[float, float, dict[str, float], float]:
+            """The logs partial of `size` rows against its floor as the same gunicorn serves it
+            (/bench/floor/signed-in-logs), alternating; beside them (not a goal) the floor's three
+            parts measured apart, as before: a signed-in view that does nothing over HTTP, and the
+            API call and the rendering in this process."""
             logs_query = {"env": "sandbox", "page": "1", "size": str(size)}
             request = RequestFactory().get("/logs", logs_query, headers=HX)
             request.user = user
             context = logs_context(request, ManagementApi())
             assert len(context["rows"]) == size, context["logs_error"]
             filtering = LogFiltering.from_query(request.GET, "sandbox", size)
-            times: dict[str, list[float]] = {"partial": [], "nothing": [], "api": [], "render": []}
             sides = {
                 "partial": lambda: ok("/logs", logs_query, **HX),
+                "floor": lambda: ok("/bench/floor/signed-in-logs", logs_query),
                 "nothing": lambda: ok("/bench/floor/signed-in-nothing"),
                 "api": lambda: load_page(filtering, ManagementApi(), 1, size),
                 "render": lambda: render(request, "webhooks_app/_logs.html", context),
             }
+            times: dict[str, list[float]] = {name: [] for name in sides}
             for action in sides.values():
                 action()
             for _ in range(REPEAT):
                 for name, action in sides.items():
                     times[name].append(timed_ms(action))
-            floor = statistics.median(map(sum, zip(times["nothing"], times["api"], times["render"], strict=True)))
+            apart = statistics.median(map(sum, zip(times["nothing"], times["api"], times["render"], strict=True)))
             parts = {name: statistics.median(times[name]) for name in ("nothing", "api", "render")}
-            return statistics.median(times["partial"]), parts, floor
+            return statistics.median(times["partial"]), statistics.median(times["floor"]), parts, apart
 
-        partial, parts, floor = partial_and_floor(10)
+        partial, floor, parts, apart = partial_and_floor(10)
         figures.add("HTTP: tab's logs partial, 10 rows (median)", partial, "ms")
-        for name, label in (
-            ("nothing", "a signed-in view that does nothing"),
-            ("api", "the same API call, in-process"),
-            ("render", "rendering the same rows from memory"),
-        ):
-            figures.add(f"HTTP:   floor: {label} (median)", parts[name], "ms")
-        figures.add("HTTP: the partial's floor, the three in the same round (median)", floor, "ms")
+        figures.add("HTTP: its floor, served the same way (median)", floor, "ms")
         figures.ratio("HTTP: logs partial / its floor", partial / floor, "<= 1.25x")
+        # Not a goal: the floor's parts measured apart, as the goal was first measured. A render in
+        # this process's tight loop runs faster than the same render in a web worker (README).
+        for name, label in (
+            ("nothing", "signed-in nothing, over HTTP"),
+            ("api", "the API call, in this process"),
+            ("render", "rendering, in this process"),
+        ):
+            figures.add(f"HTTP:   floor apart: {label} (median)", parts[name], "ms")
+        figures.add("HTTP:   floor apart: the three in the same round (median)", apart, "ms")
+        figures.add("HTTP:   logs partial / the floor's parts apart", partial / apart, "x")
         # Not a goal: what the tab's 0.2x (PostgreSQL) leaves once the tab's logs alone are at
         # their floor. The tab shows 100 rows, two cards and the page around them.
-        _, _, floor_100 = partial_and_floor(ADMIN_PAGE_SIZE)
+        _, floor_100, _, apart_100 = partial_and_floor(ADMIN_PAGE_SIZE)
         admin = figures.value("HTTP: admin changelist of WebhookLog, 100 rows (median)")
         figures.add(f"HTTP: the floor of the logs partial, {ADMIN_PAGE_SIZE} rows (median)", floor_100, "ms")
         figures.add("HTTP: that floor / admin changelist", floor_100 / admin, "x")
+        figures.add("HTTP:   its parts measured apart / admin changelist", apart_100 / admin, "x")
 
         total = api_page()["pagination"]["total_items"]
         last, first = side_by_side(lambda: api_page(offset=total - 10), lambda: api_page(offset=0))

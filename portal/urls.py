@@ -40,11 +40,12 @@ urlpatterns = [
 urlpatterns += [path(route, only_with_email(view), name=name) for route, view, name in PASSWORD_RESET_PAGES]
 
 if settings.BENCH_FLOOR_VIEWS:  # benchmarks/bench.py's floors; never in production
-    from portal.bench_floor import insert_one_row, signed_in_nothing
+    from portal.bench_floor import insert_one_row, signed_in_logs, signed_in_nothing
 
     urlpatterns += [
         path("bench/floor/insert-one-row", insert_one_row, name="bench_floor_insert"),
         path("bench/floor/signed-in-nothing", signed_in_nothing, name="bench_floor_signed_in"),
+        path("bench/floor/signed-in-logs", signed_in_logs, name="bench_floor_signed_in_logs"),
     ]
 
 handler400 = "webhooks_app.errors.bad_request"
