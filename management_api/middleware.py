@@ -1,11 +1,14 @@
 import hashlib
 import logging
+import time
+from typing import Any
 
 from django.conf import settings
+from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django_ratelimit import ALL
-from django_ratelimit.core import get_usage
+from django_ratelimit.core import EXPIRATION_FUDGE, _get_window, _make_cache_key, _split_rate, get_usage
 
 from management_api.authentication import bearer_token, environments_of
 from management_api.crypto import DecryptionFailed
@@ -52,6 +55,24 @@ def _client_address(group: str, request: HttpRequest) -> str:
     return client_address(request) or "unknown address"
 
 
+def counted_call(request: HttpRequest, group: str, key: Any, rate: str) -> dict[str, Any] | None:
+    """django-ratelimit's get_usage(increment=True) for one API call: the same window, the same cache
+    key and the same answer, in one round trip to a Redis cache (portal/cache.py's count_call)
+    instead of an `add` and an `incr`. Through get_usage itself on any other cache.
+
+    Its helpers are django-ratelimit's own (private, so the version is pinned in constraints.txt;
+    tests/management_api/test_rate_limits.py checks both paths count in the same place)."""
+    cache = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
+    count_call = getattr(cache, "count_call", None)
+    if count_call is None or not getattr(settings, "RATELIMIT_ENABLE", True):
+        return get_usage(request, group=group, key=key, rate=rate, method=ALL, increment=True)
+    limit, period = _split_rate(rate)
+    value = key(group, request)
+    window = _get_window(value, period)
+    count = count_call(_make_cache_key(group, window, rate, value, ALL), period + EXPIRATION_FUDGE)
+    return {"count": count, "limit": limit, "should_limit": count > limit, "time_left": window - int(time.time())}
+
+
 class ApiRateLimitMiddleware:
     """Limits calls to the management API; past a limit, 429 and Retry-After.
 
@@ -73,7 +94,7 @@ class ApiRateLimitMiddleware:
         else:
             group, key, rate = "api-unauthenticated", _client_address, settings.API_UNAUTHENTICATED_RATE_LIMIT
             message = "Too many calls without a valid API key and token from this address; try again later."
-        usage = get_usage(request, group=group, key=key, rate=rate, method=ALL, increment=True)
+        usage = counted_call(request, group, key, rate)
         if usage is not None and usage["should_limit"]:
             return too_many_requests(message, usage["time_left"])
         return self.get_response(request)

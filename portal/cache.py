@@ -5,11 +5,12 @@ Every API call counts against its rate limit through the cache (django-ratelimit
 `redis.Redis` for every operation, and its `incr` asks whether the key exists before adding to it,
 two round trips. Here each connection pool keeps one `redis.Redis` (thread-safe: it takes a
 connection from the pool for each command), and `incr` is one script that does both in Redis.
-Everything else is Django's.
+`count_call` does django-ratelimit's `add` and `incr` in one script, for the API's limits
+(management_api/middleware.py). Everything else is Django's.
 """
 
 import threading
-from typing import Any
+from typing import Any, cast
 
 from django.core.cache.backends import redis as django_redis
 
@@ -20,6 +21,16 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
     return redis.call('INCRBY', KEYS[1], ARGV[1])
 end
 return false
+"""
+
+# One more call in a rate limit's window: the count, from 1 for the window's first call, which
+# also sets the window's expiry (django-ratelimit's `add` of 1, else its `incr`, in one round trip).
+COUNT_CALL = """
+local count = redis.call('INCR', KEYS[1])
+if redis.call('TTL', KEYS[1]) < 0 then
+    redis.call('EXPIRE', KEYS[1], ARGV[1])
+end
+return count
 """
 
 
@@ -48,8 +59,17 @@ class RedisCacheClient(django_redis.RedisCacheClient):
             raise ValueError(f"Key '{key}' not found.")
         return int(value)
 
+    def count_call(self, key: Any, timeout: int) -> int:
+        return int(self.get_client(key, write=True).eval(COUNT_CALL, 1, key, timeout))
+
 
 class RedisCache(django_redis.RedisCache):
     def __init__(self, server: Any, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = RedisCacheClient
+
+    def count_call(self, key: Any, timeout: int, version: int | None = None) -> int:
+        """One more call in the rate limit window `key` (which expires `timeout` seconds after its
+        first call): the window's count, this call included."""
+        key = self.make_and_validate_key(key, version=version)
+        return cast(RedisCacheClient, self._cache).count_call(key, timeout)

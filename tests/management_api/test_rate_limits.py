@@ -1,9 +1,37 @@
-"""Limits on the management API: per key for valid calls, per address for the rest; 429 and Retry-After."""
+"""Limits on the management API: per key for valid calls, per address for the rest; 429 and Retry-After.
+
+Each test runs on the cache a single node has (Django's local memory) and on the Redis several
+nodes share (portal/cache.py), where a call is counted in one round trip."""
+
+import os
+import uuid
 
 import pytest
-from django.test import Client
+import redis
+from django.test import Client, RequestFactory
+from django_ratelimit import ALL
+from django_ratelimit.core import get_usage
 
+from management_api.middleware import _api_key_digest
+from portal.cache import RedisCacheClient
 from tests.management_api.conftest import ApiClient
+
+REDIS = os.environ.get("NODES_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture(params=["locmem", "redis"], autouse=True)
+def limits_cache(request, settings):
+    if request.param == "locmem":
+        yield request.param
+        return
+    prefix = f"test-limits-{uuid.uuid4().hex}"
+    settings.CACHES = {"default": {"BACKEND": "portal.cache.RedisCache", "LOCATION": REDIS, "KEY_PREFIX": prefix}}
+    yield request.param
+    server = redis.Redis.from_url(REDIS)
+    for key in server.scan_iter(f"{prefix}:*"):
+        server.delete(key)
+    server.close()
+
 
 KEY_MESSAGE = "Too many calls with this API key; try again later."
 ADDRESS_MESSAGE = "Too many calls without a valid API key and token from this address; try again later."
@@ -60,3 +88,31 @@ def test_a_valid_key_and_token_from_a_limited_address_still_get_through(stranger
         stranger.call("GET", "/webhooks", token="a-guessed-token")
     assert stranger.call("GET", "/webhooks", token="a-guessed-token").status_code == 429
     assert stranger.call("GET", "/webhooks").status_code == 200
+
+
+@pytest.mark.parametrize("limits_cache", ["redis"], indirect=True)
+def test_on_redis_a_call_is_one_round_trip_counted_where_django_ratelimit_counts(api, settings, monkeypatch):
+    settings.API_RATE_LIMIT = "5/h"
+    used: list[str] = []
+
+    def noted(name: str):
+        method = getattr(RedisCacheClient, name)
+
+        def call(self, *args, **kwargs):
+            used.append(name)
+            return method(self, *args, **kwargs)
+
+        return call
+
+    for name in ("add", "incr", "get", "count_call"):
+        monkeypatch.setattr(RedisCacheClient, name, noted(name))
+    for _ in range(3):
+        assert api.call("GET", "/webhooks").status_code == 200
+    assert used == ["count_call"] * 3
+    # The same window and key as django-ratelimit's own: its count, read without adding, is ours.
+    request = RequestFactory().get("/", {"key": api.key_for("sandbox")})
+    usage = get_usage(request, group="management-api", key=_api_key_digest, rate="5/h", method=ALL, increment=False)
+    assert usage is not None and usage["count"] == 3 and not usage["should_limit"]
+    assert api.call("GET", "/webhooks").status_code == 200
+    assert api.call("GET", "/webhooks").status_code == 200
+    assert_limited(api.call("GET", "/webhooks"), KEY_MESSAGE)

@@ -39,3 +39,15 @@ def test_each_pool_keeps_one_client(cache):
     # Django's own builds a redis.Redis for every operation, which cost more than the operation.
     assert cache._cache.get_client(write=True) is cache._cache.get_client("calls", write=True)
     assert cache._cache.get_client() is cache._cache.get_client("calls")
+
+
+def test_count_call_counts_a_window_in_one_script_and_keeps_its_expiry(cache):
+    assert [cache.count_call("window", 60) for _ in range(3)] == [1, 2, 3]
+    server = redis.Redis.from_url(REDIS)
+    assert 0 < server.ttl(cache.make_key("window")) <= 60
+    assert cache.get("window") == 3  # what django-ratelimit's get_usage reads
+    # A window django-ratelimit's own `add` began goes on counting, its expiry unchanged.
+    assert cache.add("begun", 1, 30) is True
+    assert cache.count_call("begun", 600) == 2
+    assert 0 < server.ttl(cache.make_key("begun")) <= 30
+    server.close()
