@@ -7,6 +7,7 @@ batch's log rows and state changes in one transaction. A transaction that makes 
 wakes the environment's idle workers when it commits (management_api/wakeups.py).
 """
 
+import functools
 import logging
 import random
 import threading
@@ -15,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Min
 from django.utils import timezone
 
@@ -114,10 +115,28 @@ def deliver_test_event(webhook: Webhook) -> tuple[WebhookLog, DeliveryResult]:
     return log, result
 
 
+@functools.cache
+def _sending_state_sql(vendor: str) -> str:
+    """The SQL of Webhook.objects.filter(environment=...).values_list("disabled_at", "disabled_reason")[:1],
+    compiled once: building it anew took a sixth of the events call's Python time under load."""
+    query = Webhook.objects.filter(environment="").values_list("disabled_at", "disabled_reason")[:1].query
+    sql, params = query.get_compiler(connection=connection).as_sql()
+    assert params == ("",), params  # the environment is its one parameter
+    return sql
+
+
+def sending_state(environment: str) -> tuple[Any, str] | None:
+    """The environment's webhook's (disabled_at, disabled_reason), disabled_at as the database gives
+    it (only its truth is read); None when there is no webhook."""
+    with connection.cursor() as cursor:
+        cursor.execute(_sending_state_sql(connection.vendor), [environment])
+        return cursor.fetchone()
+
+
 def queue_event(environment: str, event: str, payload: dict[str, Any], project_id: str | None = None) -> Delivery:
     """Queue one delivery of `event` to the environment's webhook; the worker sends it."""
     # Only whether it can be sent: the secret is read (and a due roll completed) when it is signed.
-    state = Webhook.objects.filter(environment=environment).values_list("disabled_at", "disabled_reason").first()
+    state = sending_state(environment)
     if state is None:
         raise Webhook.DoesNotExist(f"No webhook is configured for {environment}.")
     disabled_at, disabled_reason = state
