@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Min
+from django.db.models import F, Field, Min
 from django.utils import timezone
 
 from audit.trail import Action, audit_event, connection_test_outcome, event_detail, record, recover_detail
@@ -243,6 +243,28 @@ def _claim(delivery_id: str) -> Delivery | None:
         return delivery
 
 
+@functools.cache
+def _claim_sql() -> str:
+    """PostgreSQL's claim in one statement (the queue's usual UPDATE ... SKIP LOCKED ... RETURNING):
+    one round trip in autocommit, where a transaction of a SELECT and an UPDATE took four."""
+    table, quote = Delivery._meta.db_table, connection.ops.quote_name
+
+    def column(name: str) -> str:
+        field = Delivery._meta.get_field(name)
+        assert isinstance(field, Field) and field.column, field
+        return quote(field.column)
+
+    pk, state, attempts = column("id"), column("state"), column("attempts")
+    return (
+        f"UPDATE {quote(table)} SET {state} = %s, {attempts} = {attempts} + 1,"
+        f" {column('leased_until')} = %s, {column('updated_at')} = %s"
+        f" WHERE {pk} IN (SELECT {pk} FROM {quote(table)}"
+        f" WHERE {column('environment')} = %s AND {state} = %s AND {column('next_attempt_at')} <= %s"
+        f" ORDER BY {column('next_attempt_at')} LIMIT %s FOR UPDATE SKIP LOCKED)"
+        f" RETURNING *"
+    )
+
+
 def _claim_due(environment: str, size: int) -> list[Delivery]:
     """Take up to `size` due deliveries of `environment`, oldest due first, for one attempt each.
 
@@ -250,6 +272,10 @@ def _claim_due(environment: str, size: int) -> list[Delivery]:
     transaction is IMMEDIATE (settings.py), so claims are made one after the other.
     """
     now = timezone.now()
+    if connection.vendor == "postgresql":
+        leased_until = now + timedelta(seconds=lease_seconds())
+        params = [DeliveryState.IN_FLIGHT, leased_until, now, environment, DeliveryState.PENDING, now, size]
+        return sorted(Delivery.objects.raw(_claim_sql(), params), key=lambda delivery: delivery.next_attempt_at or now)
     with transaction.atomic():
         due = list(
             Delivery.objects.select_for_update(skip_locked=True)

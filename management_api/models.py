@@ -156,10 +156,12 @@ class LogSequence(models.Model):
     @classmethod
     def take_next(cls, environment: str, count: int = 1) -> int:
         """Reserve the next `count` numbers and return the last; call inside the writing transaction."""
-        cls.objects.get_or_create(environment=environment)
         # The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) until commit,
-        # so two writers can never be handed the same number.
-        cls.objects.filter(environment=environment).update(last=F("last") + count)
+        # so two writers can never be handed the same number. The row exists but on the first
+        # write of an environment, so it is made only when the UPDATE found none.
+        if not cls.objects.filter(environment=environment).update(last=F("last") + count):
+            cls.objects.get_or_create(environment=environment)
+            cls.objects.filter(environment=environment).update(last=F("last") + count)
         return cls.objects.get(environment=environment).last
 
 

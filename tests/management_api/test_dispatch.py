@@ -15,8 +15,17 @@ from werkzeug import Response
 from management_api import delivery as deliveries
 from management_api import worker
 from management_api.alerts import send_data_alert
-from management_api.models import AttemptTally, Delivery, LogSequence, Webhook, WebhookLog, latency_bucket
+from management_api.models import (
+    AttemptTally,
+    Delivery,
+    DeliveryState,
+    LogSequence,
+    Webhook,
+    WebhookLog,
+    latency_bucket,
+)
 from management_api.sender import close_kept_connections
+from tests import factories
 from tests.receiver import KeepAliveReceiver
 from tests.wakeups import postgresql_only, wake_ups_heard
 
@@ -81,6 +90,29 @@ def test_a_batch_costs_a_bounded_number_of_queries_whatever_its_size(
     # each latency bucket of the metrics the attempts fall in, however many deliveries there are.
     buckets = {latency_bucket(log.duration_ms) for log in logs}
     assert len(queries) <= 25 + 4 * len(buckets), [q["sql"] for q in queries.captured_queries]
+
+
+def test_a_claim_leases_the_due_deliveries_oldest_first_in_one_statement_on_postgresql(db):
+    now = timezone.now()
+    later = factories.delivery(next_attempt_at=now - timedelta(seconds=1))
+    first = factories.delivery(next_attempt_at=now - timedelta(minutes=1))
+    oldest = factories.delivery(next_attempt_at=now - timedelta(minutes=2))
+    factories.delivery(next_attempt_at=now + timedelta(minutes=1))  # not due yet
+    factories.delivery(environment="production", next_attempt_at=now - timedelta(minutes=3))
+    factories.delivery(next_attempt_at=now - timedelta(minutes=4), state=DeliveryState.DELIVERED)
+    with CaptureQueriesContext(connection) as queries:
+        claimed = deliveries._claim_due("sandbox", 2)
+    if connection.vendor == "postgresql":
+        assert len(queries) == 1, [q["sql"] for q in queries.captured_queries]
+    claimed += deliveries._claim_due("sandbox", 10)
+    assert [delivery.pk for delivery in claimed] == [oldest.pk, first.pk, later.pk]
+    stored = {delivery.pk: delivery for delivery in Delivery.objects.filter(pk__in=[d.pk for d in claimed])}
+    for delivery in claimed:
+        assert (delivery.state, delivery.attempts) == (DeliveryState.IN_FLIGHT, 1)
+        assert delivery.leased_until is not None and delivery.leased_until > now
+        kept = stored[delivery.pk]
+        assert (kept.state, kept.attempts, kept.leased_until) == (delivery.state, 1, delivery.leased_until)
+    assert deliveries._claim_due("sandbox", 10) == []
 
 
 def test_many_deliveries_to_one_receiver_share_one_connection(db, settings, receiver):
