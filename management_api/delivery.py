@@ -245,8 +245,10 @@ def _claim(delivery_id: str) -> Delivery | None:
 
 @functools.cache
 def _claim_sql() -> str:
-    """PostgreSQL's claim in one statement (the queue's usual UPDATE ... SKIP LOCKED ... RETURNING):
-    one round trip in autocommit, where a transaction of a SELECT and an UPDATE took four."""
+    """PostgreSQL's claim in one statement: one round trip in autocommit, where a transaction of a
+    SELECT and an UPDATE took four. The rows are chosen once, in a MATERIALIZED CTE: a subquery in
+    `WHERE id IN (...)` may be run again for each row a plan's nested loop visits, and SKIP LOCKED
+    can answer differently each time, which could claim more than `size`."""
     table, quote = Delivery._meta.db_table, connection.ops.quote_name
 
     def column(name: str) -> str:
@@ -254,14 +256,14 @@ def _claim_sql() -> str:
         assert isinstance(field, Field) and field.column, field
         return quote(field.column)
 
-    pk, state, attempts = column("id"), column("state"), column("attempts")
+    pk, state, attempts, due_at = column("id"), column("state"), column("attempts"), column("next_attempt_at")
     return (
-        f"UPDATE {quote(table)} SET {state} = %s, {attempts} = {attempts} + 1,"
+        f"WITH due AS MATERIALIZED (SELECT {pk} FROM {quote(table)}"
+        f" WHERE {column('environment')} = %s AND {state} = %s AND {due_at} <= %s"
+        f" ORDER BY {due_at} LIMIT %s FOR UPDATE SKIP LOCKED)"
+        f" UPDATE {quote(table)} AS claimed SET {state} = %s, {attempts} = claimed.{attempts} + 1,"
         f" {column('leased_until')} = %s, {column('updated_at')} = %s"
-        f" WHERE {pk} IN (SELECT {pk} FROM {quote(table)}"
-        f" WHERE {column('environment')} = %s AND {state} = %s AND {column('next_attempt_at')} <= %s"
-        f" ORDER BY {column('next_attempt_at')} LIMIT %s FOR UPDATE SKIP LOCKED)"
-        f" RETURNING *"
+        f" FROM due WHERE claimed.{pk} = due.{pk} RETURNING claimed.*"
     )
 
 
@@ -274,8 +276,9 @@ def _claim_due(environment: str, size: int) -> list[Delivery]:
     now = timezone.now()
     if connection.vendor == "postgresql":
         leased_until = now + timedelta(seconds=lease_seconds())
-        params = [DeliveryState.IN_FLIGHT, leased_until, now, environment, DeliveryState.PENDING, now, size]
-        return sorted(Delivery.objects.raw(_claim_sql(), params), key=lambda delivery: delivery.next_attempt_at or now)
+        params = [environment, DeliveryState.PENDING, now, size, DeliveryState.IN_FLIGHT, leased_until, now]
+        claimed = Delivery.objects.raw(_claim_sql(), params, using=connection.alias)
+        return sorted(claimed, key=lambda delivery: delivery.next_attempt_at or now)
     with transaction.atomic():
         due = list(
             Delivery.objects.select_for_update(skip_locked=True)

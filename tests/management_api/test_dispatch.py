@@ -109,6 +109,8 @@ def test_a_claim_leases_the_due_deliveries_oldest_first_in_one_statement_on_post
     stored = {delivery.pk: delivery for delivery in Delivery.objects.filter(pk__in=[d.pk for d in claimed])}
     for delivery in claimed:
         assert (delivery.state, delivery.attempts) == (DeliveryState.IN_FLIGHT, 1)
+        assert delivery.payload == {"title": "x"} and delivery.next_attempt_at is not None
+        assert timezone.is_aware(delivery.next_attempt_at)
         assert delivery.leased_until is not None and delivery.leased_until > now
         kept = stored[delivery.pk]
         assert (kept.state, kept.attempts, kept.leased_until) == (delivery.state, 1, delivery.leased_until)
