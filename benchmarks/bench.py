@@ -466,7 +466,7 @@ def pages_http(figures: Figures, user: Any, vendor: str, database_url: str) -> N
             filtering = LogFiltering.from_query(request.GET, "sandbox", size)
             sides = {
                 "partial": lambda: ok("/logs", logs_query, **HX),
-                "floor": lambda: ok("/bench/floor/signed-in-logs", logs_query),
+                "floor": lambda: ok("/bench/floor/signed-in-logs", logs_query, **HX),
                 "nothing": lambda: ok("/bench/floor/signed-in-nothing"),
                 "api": lambda: load_page(filtering, ManagementApi(), 1, size),
                 "render": lambda: render(request, "webhooks_app/_logs.html", context),
@@ -1184,8 +1184,16 @@ def latency(figures: Figures, receiver: Receiver, nodes: NodesStack, maximum: fl
 
     def sender() -> None:
         with nodes.session() as session:
-            session.get(f"{nodes.url}/healthz", timeout=30).raise_for_status()
-            ready.wait(timeout=60)
+            try:
+                session.get(f"{nodes.url}/healthz", timeout=30).raise_for_status()
+            except requests.RequestException as e:
+                ready.abort()  # the others stop waiting; the run ends with this sender's error
+                errors.append(f"a sender could not connect: {e}")
+                return
+            try:
+                ready.wait(timeout=60)
+            except threading.BrokenBarrierError:
+                return
             begin = schedule[0]
             while True:
                 with lock:
@@ -1213,6 +1221,8 @@ def latency(figures: Figures, receiver: Receiver, nodes: NodesStack, maximum: fl
         thread.start()
     for thread in threads:
         thread.join()
+    if not schedule:
+        sys.exit(f"latency: the senders never started: {errors[:1]}")
     held = len(accepted_at) / max(time.monotonic() - schedule[0] - LATENCY_WARMUP_SECONDS, 1e-9)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

@@ -64,7 +64,7 @@ def counted_call(request: HttpRequest, group: str, key: Any, rate: str) -> dict[
     tests/management_api/test_rate_limits.py checks both paths count in the same place)."""
     cache = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
     count_call = getattr(cache, "count_call", None)
-    if count_call is None or not getattr(settings, "RATELIMIT_ENABLE", True):
+    if count_call is None or not rate or not getattr(settings, "RATELIMIT_ENABLE", True):
         return get_usage(request, group=group, key=key, rate=rate, method=ALL, increment=True)
     limit, period = _split_rate(rate)
     value = key(group, request)

@@ -33,8 +33,9 @@ def signed_in_nothing(request: HttpRequest) -> HttpResponse:
     return HttpResponse("x", content_type="text/plain")
 
 
-# Per query string: the filters of the partial's API call, and the context its first request built.
-_KEPT: dict[str, tuple[LogFiltering, dict[str, Any]]] = {}
+# Per person and query string: the filters of the partial's API call, and the context its first
+# request built (what a person may see is theirs: a viewer is never shown a manager's page).
+_KEPT: dict[tuple[Any, str], tuple[LogFiltering, dict[str, Any]]] = {}
 
 
 @require_GET
@@ -44,7 +45,7 @@ def signed_in_logs(request: HttpRequest) -> HttpResponse:
     signed-in view above + the API call the partial makes, made the same way (load_page) + rendering
     the rows its first request showed, kept in memory. None of the partial's own work: reading the
     table's place and filters from the query, the rows' display values, the pager, the health panel."""
-    key = request.GET.urlencode()
+    key = (request.user.pk, request.GET.urlencode())
     if key not in _KEPT:
         context = logs_context(request, ManagementApi())
         _KEPT[key] = (LogFiltering.from_query(request.GET, context["env"], context["size"]), context)

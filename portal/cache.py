@@ -1,12 +1,13 @@
 """Django's RedisCache, cheaper per call: what CACHE_URL=redis://... gives the portal.
 
-Every API call counts against its rate limit through the cache (django-ratelimit: an `add`, then an
-`incr`), and Django's client spent more on itself than Redis on the work: it builds a new
-`redis.Redis` for every operation, and its `incr` asks whether the key exists before adding to it,
-two round trips. Here each connection pool keeps one `redis.Redis` (thread-safe: it takes a
-connection from the pool for each command), and `incr` is one script that does both in Redis.
-`count_call` does django-ratelimit's `add` and `incr` in one script, for the API's limits
-(management_api/middleware.py). Everything else is Django's.
+Every API call counts against its rate limit through the cache, and Django's client spent more on
+itself than Redis on the work: it builds a new `redis.Redis` for every operation, and its `incr`
+asks whether the key exists before adding to it, two round trips. Here each connection pool keeps
+one `redis.Redis` (thread-safe: it takes a connection from the pool for each command), and `incr`
+is one script that does both in Redis. The API's limits count a call with `count_call`: what
+django-ratelimit does with an `add`, then an `incr`, in one script (management_api/middleware.py);
+the portal's own limits (webhooks_app/limits.py) still go through django-ratelimit's pair. Everything
+else is Django's.
 """
 
 import threading
