@@ -1,3 +1,4 @@
+import functools
 import logging
 import operator
 import secrets
@@ -9,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, IntegrityError, connections, models, router, transaction
+from django.db import DatabaseError, IntegrityError, connection, connections, models, router, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -159,10 +160,24 @@ class LogSequence(models.Model):
         # The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) until commit,
         # so two writers can never be handed the same number. The row exists but on the first
         # write of an environment, so it is made only when the UPDATE found none.
-        if not cls.objects.filter(environment=environment).update(last=F("last") + count):
-            cls.objects.get_or_create(environment=environment)
-            cls.objects.filter(environment=environment).update(last=F("last") + count)
+        if connection.features.can_return_columns_from_insert:  # and so from an UPDATE: one statement
+            with connection.cursor() as cursor:
+                cursor.execute(cls._take_sql(connection.vendor), [count, environment])
+                taken = cursor.fetchone()
+            if taken is not None:
+                return int(taken[0])
+        elif cls.objects.filter(environment=environment).update(last=F("last") + count):
+            return cls.objects.get(environment=environment).last
+        cls.objects.get_or_create(environment=environment)
+        cls.objects.filter(environment=environment).update(last=F("last") + count)
         return cls.objects.get(environment=environment).last
+
+    @staticmethod
+    @functools.cache
+    def _take_sql(vendor: str) -> str:
+        quote = connection.ops.quote_name
+        table, last = quote(LogSequence._meta.db_table), quote("last")
+        return f"UPDATE {table} SET {last} = {last} + %s WHERE {quote('environment')} = %s RETURNING {last}"
 
 
 class LogStatus(models.TextChoices):

@@ -30,10 +30,14 @@ CLAIMED_ELSEWHERE_S = 0.05
 AFTER_FAILURE_S = 2.0
 
 
-def rest_after_delivering(environment: str, stop: threading.Event) -> float:
-    """Deliver what is due in `environment`; then how many seconds to rest before looking again."""
-    due_at = next_due(environment)
-    if due_at is not None and due_at <= timezone.now():
+def rest_after_delivering(environment: str, stop: threading.Event, woken: bool = False) -> float:
+    """Deliver what is due in `environment`; then how many seconds to rest before looking again.
+
+    A turn that a wake-up began claims at once: a wake-up means a delivery is due (or when one is
+    due moved), and asking first would be one more query for every alert, in every worker woken.
+    """
+    due_at = None if woken else next_due(environment)
+    if woken or (due_at is not None and due_at <= timezone.now()):
         deliver_due(environment, stop)
         due_at = next_due(environment)
     if due_at is None:
@@ -46,17 +50,18 @@ def rest_after_delivering(environment: str, stop: threading.Event) -> float:
 
 def deliver_forever(environment: str, stop: threading.Event, woken: threading.Event) -> None:
     """One environment's loop, until `stop` is set; `woken` cuts a rest short."""
+    was_woken = False
     while not stop.is_set():
         # Cleared before looking: a wake-up that comes while this turn looks is kept for the next.
         woken.clear()
         try:
-            rest = rest_after_delivering(environment, stop)
+            rest = rest_after_delivering(environment, stop, woken=was_woken)
         except Exception:
             logger.exception("Delivering %s webhooks failed; trying again in %g s", environment, AFTER_FAILURE_S)
             # The connection may be what failed: the next turn opens a new one.
             connection.close()
             rest = AFTER_FAILURE_S
-        woken.wait(rest)
+        was_woken = woken.wait(rest)
     connection.close()
 
 

@@ -256,6 +256,25 @@ def test_an_idle_turn_is_one_query_and_rests_a_poll_interval_at_most(db, setting
         assert worker.rest_after_delivering("sandbox", threading.Event()) == 0.25
 
 
+def test_a_woken_turn_claims_without_asking_first_and_asks_once_for_its_rest(db, settings, receiver, monkeypatch):
+    settings.WEBHOOK_POLL_INTERVAL = 0.25
+    webhook_to(receiver.url)
+    [queued] = queue(1)
+    asked: list[str] = []
+    next_due = deliveries.next_due
+
+    def asking(environment: str):
+        asked.append(environment)
+        return next_due(environment)
+
+    monkeypatch.setattr(worker, "next_due", asking)
+    assert worker.rest_after_delivering("sandbox", threading.Event(), woken=True) == 0.25
+    assert receiver.received == [queued] and asked == ["sandbox"]
+    # Woken for nothing (another worker took it): one claim that finds none, and the rest.
+    assert worker.rest_after_delivering("sandbox", threading.Event(), woken=True) == 0.25
+    assert asked == ["sandbox", "sandbox"] and receiver.received == [queued]
+
+
 def test_a_worker_told_to_stop_finishes_its_batch_and_claims_no_other(db, settings, httpserver):
     settings.WEBHOOK_DISPATCH_BATCH = 2
     stop = threading.Event()

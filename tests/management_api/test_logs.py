@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from management_api.models import LogSequence, WebhookLog
@@ -219,3 +220,13 @@ def test_an_unknown_end_is_refused(api):
     response = page(api, "&end=middle")
     assert response.status_code == 400
     assert "end" in response.json()["message"]
+
+
+def test_log_numbers_are_taken_in_one_statement_once_the_environment_has_its_row(db, django_assert_num_queries):
+    with transaction.atomic():
+        assert LogSequence.take_next("sandbox", 3) == 3  # the environment's first: its row is made
+        one_statement = connection.features.can_return_columns_from_insert
+        with django_assert_num_queries(1 if one_statement else 2):
+            assert LogSequence.take_next("sandbox", 2) == 5
+        assert LogSequence.take_next("production") == 1
+    assert (LogSequence.of("sandbox").last, LogSequence.of("production").last) == (5, 1)
