@@ -1,5 +1,6 @@
 import hashlib
 import logging
+import re
 import time
 from typing import Any
 
@@ -8,7 +9,7 @@ from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django_ratelimit import ALL
-from django_ratelimit.core import EXPIRATION_FUDGE, _get_window, _make_cache_key, _split_rate, get_usage
+from django_ratelimit.core import get_usage
 
 from management_api.authentication import bearer_token, environments_of
 from management_api.crypto import DecryptionFailed
@@ -55,22 +56,29 @@ def _client_address(group: str, request: HttpRequest) -> str:
     return client_address(request) or "unknown address"
 
 
-def counted_call(request: HttpRequest, group: str, key: Any, rate: str) -> dict[str, Any] | None:
-    """django-ratelimit's get_usage(increment=True) for one API call: the same window, the same cache
-    key and the same answer, in one round trip to a Redis cache (portal/cache.py's count_call)
-    instead of an `add` and an `incr`. Through get_usage itself on any other cache.
+# A django-ratelimit rate: calls, then per an optional number of seconds, minutes, hours or days.
+RATE = re.compile(r"(\d+)/(\d*)([smhd])")
+UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
-    Its helpers are django-ratelimit's own (private, so the version is pinned in constraints.txt;
-    tests/management_api/test_rate_limits.py checks both paths count in the same place)."""
+
+def counted_call(request: HttpRequest, group: str, key: Any, rate: str) -> dict[str, Any] | None:
+    """One API call counted against `rate`, answered as django-ratelimit's get_usage answers: on a
+    cache that counts in one round trip (portal/cache.py's Redis, `count_call`), a fixed window of
+    the rate's period counted there, instead of get_usage's `add` and then `incr`; on any other
+    cache, or for a rate this does not read, get_usage itself."""
     cache = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
     count_call = getattr(cache, "count_call", None)
-    if count_call is None or not rate or not getattr(settings, "RATELIMIT_ENABLE", True):
+    parsed = RATE.fullmatch(rate or "")
+    if count_call is None or parsed is None or not getattr(settings, "RATELIMIT_ENABLE", True):
         return get_usage(request, group=group, key=key, rate=rate, method=ALL, increment=True)
-    limit, period = _split_rate(rate)
-    value = key(group, request)
-    window = _get_window(value, period)
-    count = count_call(_make_cache_key(group, window, rate, value, ALL), period + EXPIRATION_FUDGE)
-    return {"count": count, "limit": limit, "should_limit": count > limit, "time_left": window - int(time.time())}
+    calls, multiplier, unit = parsed.groups()
+    limit, period = int(calls), int(multiplier or 1) * UNIT_SECONDS[unit]
+    now = int(time.time())
+    window_ends = now - now % period + period
+    # Digested: an address (or "unknown address") is no cache key as it stands.
+    counter = hashlib.sha256(f"{group}:{key(group, request)}".encode()).hexdigest()
+    count = count_call(f"api-limit:{counter}:{period}:{window_ends}", period + 5)
+    return {"count": count, "limit": limit, "should_limit": count > limit, "time_left": window_ends - now}
 
 
 class ApiRateLimitMiddleware:
