@@ -35,11 +35,11 @@ from portal.credentials import new_credential
 from tests.instances import accepts_connections
 from tests.nginx import Proxy, client_from, nginx_in_front
 from tests.ports import free_port
+from tests.shared_redis import REDIS, own_cache_prefix
 from tests.systemd import ENV_EXAMPLES, ROOT, UNITS, read_environment_file, service, stop, write_environment_file
 from tests.workers import wait_for
 
 SERVER = os.environ.get("NODES_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-REDIS = os.environ.get("NODES_REDIS_URL", "redis://127.0.0.1:6379/0")
 WEB_UNIT = UNITS / "webhooks-portal-web.service"
 WORKER_UNIT = UNITS / "webhooks-portal-worker@.service"
 API = "/autoql/management/api/v1/notifications"
@@ -84,18 +84,6 @@ def own_database() -> Iterator[str]:
 
 
 @contextmanager
-def own_cache_prefix() -> Iterator[tuple[redis.Redis, str]]:
-    client = redis.Redis.from_url(REDIS)
-    prefix = f"nodes-test-{os.getpid()}-{secrets.token_hex(4)}"
-    try:
-        yield client, prefix
-    finally:
-        for key in client.scan_iter(f"{prefix}:*"):
-            client.delete(key)
-        client.close()
-
-
-@contextmanager
 def two_nodes_behind_nginx(folder: Path, receiver: Callable[[Request], Response], httpserver, **node_settings: str):
     """README, "Several machines", on this machine: a database, migrate, the web units on two
     ports, a worker unit, nginx in front of both; yields the Portal."""
@@ -105,7 +93,7 @@ def two_nodes_behind_nginx(folder: Path, receiver: Callable[[Request], Response]
     httpserver.expect_request("/hook", method="POST").respond_with_handler(receiver)
     with ExitStack() as stack:
         database_url = stack.enter_context(own_database())
-        cache, prefix = stack.enter_context(own_cache_prefix())
+        cache, prefix = stack.enter_context(own_cache_prefix("nodes-test"))
         shared = {
             **credentials,
             "DATABASE_URL": database_url,

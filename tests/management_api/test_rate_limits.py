@@ -3,17 +3,12 @@
 Each test runs on the cache a single node has (Django's local memory) and on the Redis several
 nodes share (portal/cache.py), where a call is counted in one round trip."""
 
-import os
-import uuid
-
 import pytest
-import redis
 from django.test import Client
 
 from portal.cache import RedisCacheClient
 from tests.management_api.conftest import ApiClient
-
-REDIS = os.environ.get("NODES_REDIS_URL", "redis://127.0.0.1:6379/0")
+from tests.shared_redis import REDIS, own_cache_prefix
 
 
 @pytest.fixture(params=["locmem", "redis"], autouse=True)
@@ -21,13 +16,9 @@ def limits_cache(request, settings):
     if request.param == "locmem":
         yield request.param
         return
-    prefix = f"test-limits-{uuid.uuid4().hex}"
-    settings.CACHES = {"default": {"BACKEND": "portal.cache.RedisCache", "LOCATION": REDIS, "KEY_PREFIX": prefix}}
-    yield request.param
-    server = redis.Redis.from_url(REDIS)
-    for key in server.scan_iter(f"{prefix}:*"):
-        server.delete(key)
-    server.close()
+    with own_cache_prefix("test-limits") as (_, prefix):
+        settings.CACHES = {"default": {"BACKEND": "portal.cache.RedisCache", "LOCATION": REDIS, "KEY_PREFIX": prefix}}
+        yield request.param
 
 
 KEY_MESSAGE = "Too many calls with this API key; try again later."

@@ -1,25 +1,17 @@
 """The shared cache (portal/cache.py): Django's RedisCache, against a real Redis, with one client
 per connection pool and `incr` as one script."""
 
-import os
-import uuid
-
 import pytest
 import redis
 
 from portal.cache import RedisCache
-
-REDIS = os.environ.get("NODES_REDIS_URL", "redis://127.0.0.1:6379/0")
+from tests.shared_redis import REDIS, own_cache_prefix
 
 
 @pytest.fixture
 def cache():
-    prefix = f"test-cache-{uuid.uuid4().hex}"
-    cache = RedisCache(REDIS, {"KEY_PREFIX": prefix})
-    yield cache
-    server = redis.Redis.from_url(REDIS)
-    for key in server.scan_iter(f"{prefix}:*"):
-        server.delete(key)
+    with own_cache_prefix("test-cache") as (_, prefix):
+        yield RedisCache(REDIS, {"KEY_PREFIX": prefix})
 
 
 def test_it_counts_as_django_ratelimit_uses_it(cache):
