@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Field, Min
+from django.db.models import F, Field
 from django.utils import timezone
 
 from audit.trail import Action, audit_event, connection_test_outcome, event_detail, record, recover_detail
@@ -34,7 +34,8 @@ from management_api.models import (
 from management_api.periodic import repeat
 from management_api.schemas import iso
 from management_api.sender import DeliveryResult, build_body, failed_result, send_signed, signed_headers
-from management_api.wakeups import announce_due
+from management_api.wakeups import announce_due, announced
+from portal.compiled import CompiledQuery
 from portal.inserts import insert_together
 
 logger = logging.getLogger(__name__)
@@ -115,22 +116,21 @@ def deliver_test_event(webhook: Webhook) -> tuple[WebhookLog, DeliveryResult]:
     return log, result
 
 
-@functools.cache
-def _sending_state_sql(vendor: str) -> str:
-    """The SQL of Webhook.objects.filter(environment=...).values_list("disabled_at", "disabled_reason")[:1],
-    compiled once: building it anew took a sixth of the events call's Python time under load."""
-    query = Webhook.objects.filter(environment="").values_list("disabled_at", "disabled_reason")[:1].query
-    sql, params = query.get_compiler(connection=connection).as_sql()
-    assert params == ("",), params  # the environment is its one parameter
-    return sql
+# Stand-ins for the values of the queries compiled once (portal/compiled.py).
+ENVIRONMENT = "\x00environment"
+
+_SENDING_STATE = CompiledQuery(
+    lambda environment: Webhook.objects.filter(environment=environment).values_list("disabled_at", "disabled_reason")[
+        :1
+    ],
+    ENVIRONMENT,
+)
 
 
-def sending_state(environment: str) -> tuple[Any, str] | None:
-    """The environment's webhook's (disabled_at, disabled_reason), disabled_at as the database gives
-    it (only its truth is read); None when there is no webhook."""
-    with connection.cursor() as cursor:
-        cursor.execute(_sending_state_sql(connection.vendor), [environment])
-        return cursor.fetchone()
+def sending_state(environment: str) -> tuple[datetime | None, str] | None:
+    """The environment's webhook's (disabled_at, disabled_reason); None when there is no webhook."""
+    rows = _SENDING_STATE.rows(environment)
+    return rows[0] if rows else None
 
 
 def queue_event(environment: str, event: str, payload: dict[str, Any], project_id: str | None = None) -> Delivery:
@@ -338,11 +338,16 @@ def deliver_due(environment: str, stop: threading.Event | None = None) -> int:
     size = settings.WEBHOOK_DISPATCH_BATCH
     attempted = 0
     while not (stop and stop.is_set()) and (batch := _claim_due(environment, size)):
-        webhook = Webhook.objects.filter(environment=environment).first()
+        webhook = webhook_of(environment)
         if webhook is None or webhook.disabled_at:
             _give_up_unsendable(batch)
             continue
         attempted += _attempt_batch(webhook, batch)
+        if len(batch) < size and announced():
+            # None was left to claim: what was queued since comes with a wake-up, and a retry that
+            # fell due since is found by the caller's next_due. Claiming again now would nearly
+            # always find nothing. (Where nothing is announced, the loop claims until none is left.)
+            break
     return attempted
 
 
@@ -351,9 +356,33 @@ def next_due(environment: str) -> datetime | None:
 
     What an idle worker asks on every turn: one query on the (environment, state, next_attempt_at) index.
     """
-    return Delivery.objects.filter(environment=environment, state=DeliveryState.PENDING).aggregate(
-        at=Min("next_attempt_at")
-    )["at"]
+    rows = _NEXT_DUE.rows(environment)
+    return rows[0][0] if rows else None
+
+
+# The earliest first: what MIN() gives (a waiting delivery always has its time), read off the same index.
+_NEXT_DUE = CompiledQuery(
+    lambda environment: (
+        Delivery.objects.filter(environment=environment, state=DeliveryState.PENDING, next_attempt_at__isnull=False)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at")[:1]
+    ),
+    ENVIRONMENT,
+)
+_WEBHOOK_FIELDS = [field.attname for field in Webhook._meta.concrete_fields]
+_WEBHOOK = CompiledQuery(
+    lambda environment: (
+        Webhook.objects.filter(environment=environment).order_by("pk").values_list(*_WEBHOOK_FIELDS)[:1]
+    ),
+    ENVIRONMENT,
+)
+
+
+def webhook_of(environment: str) -> Webhook | None:
+    """Webhook.objects.filter(environment=environment).first(), with its query compiled once: every
+    batch a worker sends reads it afresh."""
+    rows = _WEBHOOK.rows(environment)
+    return Webhook.from_db(connection.alias, _WEBHOOK_FIELDS, rows[0]) if rows else None
 
 
 def _give_up_unsendable(deliveries: list[Delivery]) -> None:
@@ -382,8 +411,10 @@ def _attempt_batch(webhook: Webhook, deliveries: list[Delivery]) -> int:
     settled = [_settle(webhook, delivery, result, now) for delivery, result in attempts]
     try:
         with transaction.atomic():
-            _write_settled(webhook, settled, unsent, now)
+            # The health first: a failure locks the webhook's row, which _write_settled's numbering
+            # lock should not wait on.
             _track_health(webhook, [result for _, result in attempts])
+            _write_settled(webhook, settled, unsent, now)
     except Exception:
         # Whatever stopped the batch's transaction, each attempt still gets its row and its next
         # step, one by one: a delivery is never sent again without the row of the attempt before.
@@ -420,9 +451,10 @@ def _settle(webhook: Webhook, delivery: Delivery, result: DeliveryResult, now: d
 def _write_settled(
     webhook: Webhook, settled: list[tuple[Delivery, WebhookLog]], unsent: list[Delivery], now: datetime
 ) -> None:
-    """In the caller's transaction: the attempts' log rows, the deliveries' new states, and the
-    deliveries not attempted handed back, due at once."""
-    WebhookLog.objects.append([log for _, log in settled])
+    """In the caller's transaction: the deliveries' new states, the deliveries not attempted handed
+    back (due at once), and last the attempts' log rows. Numbering the rows locks the environment's
+    numbering until the commit, and every other worker of the environment waits for it there, so
+    nothing that can come before it comes after it."""
     finished = {"next_attempt_at": None, "leased_until": None, "updated_at": now}
     for state in (DeliveryState.DELIVERED, DeliveryState.FAILED):
         done = [delivery.pk for delivery, _ in settled if delivery.state == state]
@@ -437,6 +469,7 @@ def _write_settled(
         )
         # Due again at once: an idle worker may take them before this one is back for them.
         announce_due(webhook.environment)
+    WebhookLog.objects.append([log for _, log in settled])
 
 
 def _send_guarded(webhook: Webhook, delivery: Delivery, keep_alive: bool = False) -> DeliveryResult:
@@ -465,6 +498,11 @@ def _track_health(webhook: Webhook, results: list[DeliveryResult]) -> None:
 
 
 def _note_success(webhook: Webhook) -> None:
+    if webhook.failing_since is None and webhook.alert_state not in (AlertState.FAILING, AlertState.DISABLED):
+        # Healthy when the batch began (read just before it was sent): nearly always, and nothing
+        # to write. Should another worker's failure have started the clock since, the next batch
+        # that succeeds reads it and clears it.
+        return
     current = Webhook.objects.filter(pk=webhook.pk).values("failing_since", "alert_state").first()
     if current is None:
         return

@@ -34,9 +34,14 @@ def channel(environment: str) -> str:
     return f"webhook_deliveries_{environment}"
 
 
+def announced() -> bool:
+    """Whether wake-ups are sent on this database (PostgreSQL); elsewhere the workers poll."""
+    return connection.vendor == "postgresql"
+
+
 def announce_due(environment: str) -> None:
     """Wake the workers of `environment` once the current transaction commits (at once outside one)."""
-    if connection.vendor != "postgresql":
+    if not announced():
         return
     wake_up = functools.partial(_notify, environment)
     # Once per environment and transaction, however many deliveries it queues. A wake-up registered

@@ -30,15 +30,21 @@ CLAIMED_ELSEWHERE_S = 0.05
 AFTER_FAILURE_S = 2.0
 
 
-def rest_after_delivering(environment: str, stop: threading.Event, woken: bool = False) -> float:
+def rest_after_delivering(
+    environment: str, stop: threading.Event, woken: bool = False, wake_up: threading.Event | None = None
+) -> float:
     """Deliver what is due in `environment`; then how many seconds to rest before looking again.
 
     A turn that a wake-up began claims at once: a wake-up means a delivery is due (or when one is
     due moved), and asking first would be one more query for every alert, in every worker woken.
+    For the same reason, a turn during which `wake_up` was set rests not at all and asks nothing:
+    the next turn claims at once.
     """
     due_at = None if woken else next_due(environment)
     if woken or (due_at is not None and due_at <= timezone.now()):
         deliver_due(environment, stop)
+        if wake_up is not None and wake_up.is_set():
+            return 0.0
         due_at = next_due(environment)
     if due_at is None:
         return settings.WEBHOOK_POLL_INTERVAL
@@ -55,7 +61,7 @@ def deliver_forever(environment: str, stop: threading.Event, woken: threading.Ev
         # Cleared before looking: a wake-up that comes while this turn looks is kept for the next.
         woken.clear()
         try:
-            rest = rest_after_delivering(environment, stop, woken=was_woken)
+            rest = rest_after_delivering(environment, stop, woken=was_woken, wake_up=woken)
         except Exception:
             logger.exception("Delivering %s webhooks failed; trying again in %g s", environment, AFTER_FAILURE_S)
             # The connection may be what failed: the next turn opens a new one.

@@ -275,6 +275,61 @@ def test_a_woken_turn_claims_without_asking_first_and_asks_once_for_its_rest(db,
     assert asked == ["sandbox", "sandbox"] and receiver.received == [queued]
 
 
+def test_a_turn_woken_again_while_it_delivered_rests_not_at_all_and_asks_nothing(db, settings, receiver, monkeypatch):
+    settings.WEBHOOK_POLL_INTERVAL = 0.25
+    webhook_to(receiver.url)
+    [queued] = queue(1)
+    asked: list[str] = []
+    wake_up = threading.Event()
+    send = deliveries._send_guarded
+
+    def sending(webhook, delivery, keep_alive=False):
+        wake_up.set()  # another alert queued while this one is sent
+        return send(webhook, delivery, keep_alive=keep_alive)
+
+    monkeypatch.setattr(deliveries, "_send_guarded", sending)
+    monkeypatch.setattr(worker, "next_due", lambda environment: asked.append(environment))
+    assert worker.rest_after_delivering("sandbox", threading.Event(), woken=True, wake_up=wake_up) == 0.0
+    assert receiver.received == [queued] and asked == []
+    # Not woken again: it asks when the next is due, as before.
+    wake_up.clear()
+    assert worker.rest_after_delivering("sandbox", threading.Event(), woken=True, wake_up=wake_up) == 0.25
+    assert asked == ["sandbox"]
+
+
+def test_a_short_batch_ends_the_drain_where_wake_ups_are_sent(db, settings, receiver, monkeypatch):
+    settings.WEBHOOK_DISPATCH_BATCH = 10
+    webhook_to(receiver.url)
+    queue(3)
+    claims: list[int] = []
+    claim = deliveries._claim_due
+
+    def claiming(environment: str, size: int):
+        claimed = claim(environment, size)
+        claims.append(len(claimed))
+        return claimed
+
+    monkeypatch.setattr(deliveries, "_claim_due", claiming)
+    assert deliveries.deliver_due("sandbox") == 3
+    # PostgreSQL announces what is queued since, so a batch of 3 out of 10 leaves nothing to claim;
+    # SQLite announces nothing, so the loop claims until it finds none.
+    assert claims == ([3] if connection.vendor == "postgresql" else [3, 0])
+
+
+def test_a_batch_sent_to_a_healthy_webhook_reads_nothing_of_its_health(db, settings, receiver):
+    webhook_to(receiver.url)
+    queue(2)
+    with CaptureQueriesContext(connection) as queries:
+        assert deliveries.deliver_due("sandbox") == 2
+    health_reads = [q["sql"] for q in queries.captured_queries if "failing_since" in q["sql"] and "SELECT" in q["sql"]]
+    assert len(health_reads) == 1  # only the webhook read at the batch's start, which has it
+    # A failing webhook is still read again, and cleared, by the next batch that succeeds.
+    Webhook.objects.filter(environment="sandbox").update(failing_since=timezone.now())
+    queue(1)
+    assert deliveries.deliver_due("sandbox") == 1
+    assert Webhook.objects.get(environment="sandbox").failing_since is None
+
+
 def test_a_worker_told_to_stop_finishes_its_batch_and_claims_no_other(db, settings, httpserver):
     settings.WEBHOOK_DISPATCH_BATCH = 2
     stop = threading.Event()
