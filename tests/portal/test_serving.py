@@ -1,4 +1,9 @@
-"""Serving with gunicorn as `make run` does: the access log never holds an API key."""
+"""Serving with gunicorn as `make run` does: the access log never holds an API key, and a worker
+has every route imported before its first request."""
+
+import os
+import subprocess
+import sys
 
 import requests
 
@@ -27,3 +32,20 @@ def test_favicon_ico_leads_to_the_icon(client):
     response = client.get("/favicon.ico", follow=True)
     assert response.status_code == 200
     assert response.redirect_chain[0][0] == "/static/portal/favicon.svg"
+
+
+def test_the_wsgi_module_imports_every_route_before_any_request():
+    # gunicorn imports portal.wsgi in each worker before it accepts a connection.
+    imported = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, portal.wsgi; print(sorted({'portal.urls', 'management_api.api'} & set(sys.modules)))",
+        ],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.strip() == "['management_api.api', 'portal.urls']"
