@@ -177,7 +177,13 @@ class Figures:
 
 
 class Receiver:
-    """A threaded HTTP server that answers 200 (after `delay` seconds) and notes each delivery."""
+    """An HTTP server that answers 200 (after `delay` seconds) and notes each delivery, run in a
+    process of its own (`bench.py receiver DELAY`, serve_receiver) that reports each request it
+    answered on a line of its standard output.
+
+    Its own process, because in the bench's own the senders' threads held the GIL while a delivery's
+    request waited to be read: the time noted for its arrival came late by however long that took.
+    """
 
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = delay
@@ -186,37 +192,23 @@ class Receiver:
         # (delivery id, when its request had been read up to the headers): its first bytes had come.
         self.arrived: list[tuple[str, float]] = []
         self.done = threading.Condition(self.lock)
-        receiver = self
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "receiver", repr(delay)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        self.output = self.process.stdout
+        self.url = f"http://127.0.0.1:{int(self.output.readline())}/hook"
+        threading.Thread(target=self.note_deliveries, daemon=True).start()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive, so senders can reuse their connection
-            # One buffered write per answer and no Nagle: otherwise delayed ACKs add 40 ms a request.
-            wbufsize = 65536
-            disable_nagle_algorithm = True
-
-            def do_POST(self) -> None:
-                arrived_at = time.time()
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if receiver.delay:
-                    time.sleep(receiver.delay)
-                body = b'{"received": true}'
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-                with receiver.done:
-                    receiver.received.append((self.headers.get("AutoQL-Delivery-Id", ""), time.time()))
-                    receiver.arrived.append((self.headers.get("AutoQL-Delivery-Id", ""), arrived_at))
-                    receiver.done.notify_all()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def note_deliveries(self) -> None:
+        for line in self.output:
+            delivery_id, arrived_at, received_at = json.loads(line)
+            with self.done:
+                self.received.append((delivery_id, received_at))
+                self.arrived.append((delivery_id, arrived_at))
+                self.done.notify_all()
 
     def reset(self) -> None:
         with self.lock:
@@ -228,8 +220,44 @@ class Receiver:
             return self.done.wait_for(lambda: len({i for i, _ in self.received}) >= count, timeout)
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def serve_receiver(delay: float) -> None:
+    """The Receiver's process: prints its port, then a JSON line for each request it answered,
+    [delivery id, when it had been read up to its headers, when it had been answered]."""
+    printing = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, so senders can reuse their connection
+        # One buffered write per answer and no Nagle: otherwise delayed ACKs add 40 ms a request.
+        wbufsize = 65536
+        disable_nagle_algorithm = True
+
+        def do_POST(self) -> None:
+            arrived_at = time.time()
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if delay:
+                time.sleep(delay)
+            body = b'{"received": true}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            line = json.dumps([self.headers.get("AutoQL-Delivery-Id", ""), arrived_at, time.time()])
+            with printing:
+                print(line, flush=True)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    print(server.server_port, flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    server.serve_forever()
 
 
 def free_port() -> int:
@@ -1271,4 +1299,7 @@ def machine(vendor: str) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["receiver"]:
+        serve_receiver(float(sys.argv[2]))
+    else:
+        main()
