@@ -8,6 +8,7 @@ Beside the loops: recovery of attempts cut off by a worker that died, retention,
 that /readyz and /metrics read.
 """
 
+import gc
 import logging
 import threading
 from collections.abc import Sequence
@@ -73,6 +74,9 @@ def deliver_forever(environment: str, stop: threading.Event, woken: threading.Ev
 
 def serve(environments: Sequence[str], worker_id: str, stop: threading.Event) -> None:
     """Deliver `environments` until `stop` is set; then finish each loop's batch and return."""
+    # What is loaded by now lives as long as the process: the garbage collector stops walking it
+    # (a full collection walked it all, 60 to 160 ms under load, deliveries waiting).
+    gc.freeze()
     woken = {environment: threading.Event() for environment in environments}
     loops = [
         threading.Thread(target=deliver_forever, args=(environment, stop, woken[environment]), name=environment)

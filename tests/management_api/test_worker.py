@@ -328,3 +328,16 @@ def test_a_dropped_listen_connection_is_opened_again(webhook, httpserver, tmp_pa
         assert process.poll() is None
     assert [arrival.id for arrival in receiver.received] == [str(queued.id)]
     assert "wake-up connection to the database failed" in (tmp_path / "worker-0.log").read_text()
+
+
+def test_a_worker_has_the_garbage_collector_leave_alone_what_it_loaded_before_it_delivers(monkeypatch):
+    from management_api import worker
+
+    calls: list[str] = []
+    monkeypatch.setattr(worker.gc, "freeze", lambda: calls.append("freeze"))
+    for loop in ("deliver_forever", "recover_forever", "prune_forever", "beat_forever", "listen_forever"):
+        monkeypatch.setattr(worker, loop, lambda *args, loop=loop: calls.append(loop))
+    stop = threading.Event()
+    stop.set()
+    worker.serve(["sandbox"], "test-worker", stop)
+    assert calls[0] == "freeze" and "deliver_forever" in calls
