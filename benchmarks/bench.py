@@ -74,6 +74,10 @@ LATENCY_SECONDS = float(os.environ.get("BENCH_LATENCY_SECONDS", "60"))
 LATENCY_WARMUP_SECONDS = 5.0
 LATENCY_SENDERS = 16  # threads sending on the schedule, so one slow answer does not hold the rate
 LATENCY_WORKERS_PER_ENVIRONMENT = 2
+# Beside the alerts, not a goal: bare POSTs from the bench straight to the receiver, this many a
+# second, timed the same way (sent to first byte): what one request between two processes takes on
+# the same machine under the same load.
+LATENCY_FLOOR_RATE = 20.0
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 # As scripts/serve.sh starts it, with its defaults: every environment, each in a loop of its own.
@@ -1208,7 +1212,29 @@ def latency(figures: Figures, receiver: Receiver, nodes: NodesStack, maximum: fl
     # The schedule starts once every sender has its connection through nginx (TLS included), so
     # that the senders' own start-up does not come in a burst at the stack.
     schedule: list[float] = []
-    ready = threading.Barrier(LATENCY_SENDERS, action=lambda: schedule.append(time.monotonic() + 0.2))
+    started = threading.Event()
+
+    def start() -> None:
+        schedule.append(time.monotonic() + 0.2)
+        started.set()
+
+    ready = threading.Barrier(LATENCY_SENDERS, action=start)
+    floor_sent: dict[str, float] = {}  # measured bare POSTs: id -> when it was sent
+
+    def floor() -> None:
+        with requests.Session() as session:
+            if not started.wait(timeout=90):
+                return
+            begin = schedule[0]
+            for n in range(int(LATENCY_FLOOR_RATE * (LATENCY_WARMUP_SECONDS + LATENCY_SECONDS))):
+                time.sleep(max(0.0, begin + n / LATENCY_FLOOR_RATE - time.monotonic()))
+                floor_id, sent_at = f"floor-{n}", time.time()
+                try:
+                    session.post(receiver.url, data=b"{}", headers={"AutoQL-Delivery-Id": floor_id}, timeout=30)
+                except requests.RequestException:
+                    continue  # not timed, and so not in the floor's figures
+                if n >= LATENCY_FLOOR_RATE * LATENCY_WARMUP_SECONDS:
+                    floor_sent[floor_id] = sent_at
 
     def sender() -> None:
         with nodes.session() as session:
@@ -1245,6 +1271,7 @@ def latency(figures: Figures, receiver: Receiver, nodes: NodesStack, maximum: fl
                         accepted_at[response.json()["data"]["delivery_id"]] = at
 
     threads = [threading.Thread(target=sender) for _ in range(LATENCY_SENDERS)]
+    threads.append(threading.Thread(target=floor))
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -1275,6 +1302,13 @@ def latency(figures: Figures, receiver: Receiver, nodes: NodesStack, maximum: fl
     figures.add("latency: the API's 202 to the receiver's first byte, p50", p50, "ms")
     figures.add("latency: the API's 202 to the receiver's first byte, p99", p99, "ms", "<= 1000 ms", p99 <= 1000)
     figures.ratio("latency: p99 / p50", p99 / p50, "<= 10x")
+    floor_ms = [(first_byte[i] - at) * 1000 for i, at in floor_sent.items() if i in first_byte]
+    if floor_ms:
+        floor_p50, floor_p99 = percentile(floor_ms, 0.5), percentile(floor_ms, 0.99)
+        meanwhile = f"{LATENCY_FLOOR_RATE:g} a second meanwhile"
+        figures.add(f"latency floor: a bare POST from the bench to the receiver, {meanwhile}, p50", floor_p50, "ms")
+        figures.add("latency floor: the same, p99", floor_p99, "ms")
+        figures.add("latency floor: p99 / p50 (not a goal)", floor_p99 / floor_p50, "x")
     figures.add("latency: errors", len(errors), "", "0", not errors)
     figures.add("latency: accepted, not delivered in 120 s", lost, "alerts", "0", lost == 0)
     if errors:
