@@ -334,6 +334,7 @@ def attempt_delivery(delivery_id: str) -> str:
 def deliver_due(environment: str, stop: threading.Event | None = None) -> int:
     """Attempt every due delivery of `environment`, a batch at a time, until none is left or `stop`
     is set (checked between batches, so a batch is always finished); returns how many were attempted.
+    Where wake-ups are announced, a batch shorter than the batch size ends it (see below).
     """
     size = settings.WEBHOOK_DISPATCH_BATCH
     attempted = 0
@@ -411,10 +412,11 @@ def _attempt_batch(webhook: Webhook, deliveries: list[Delivery]) -> int:
     settled = [_settle(webhook, delivery, result, now) for delivery, result in attempts]
     try:
         with transaction.atomic():
-            # The health first: a failure locks the webhook's row, which _write_settled's numbering
-            # lock should not wait on.
-            _track_health(webhook, [result for _, result in attempts])
             _write_settled(webhook, settled, unsent, now)
+            # After the log rows: the numbering lock they took orders the batches of the
+            # environment's workers, so the health read here sees every batch logged before this
+            # one, and the last batch logged sets it.
+            _track_health(webhook, [result for _, result in attempts])
     except Exception:
         # Whatever stopped the batch's transaction, each attempt still gets its row and its next
         # step, one by one: a delivery is never sent again without the row of the attempt before.
@@ -498,11 +500,8 @@ def _track_health(webhook: Webhook, results: list[DeliveryResult]) -> None:
 
 
 def _note_success(webhook: Webhook) -> None:
-    if webhook.failing_since is None and webhook.alert_state not in (AlertState.FAILING, AlertState.DISABLED):
-        # Healthy when the batch began (read just before it was sent): nearly always, and nothing
-        # to write. Should another worker's failure have started the clock since, the next batch
-        # that succeeds reads it and clears it.
-        return
+    # Read afresh, not from `webhook` (read before the batch was sent): another worker's failure
+    # may have started the clock since, and this later success must clear it.
     current = Webhook.objects.filter(pk=webhook.pk).values("failing_since", "alert_state").first()
     if current is None:
         return

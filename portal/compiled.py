@@ -17,7 +17,7 @@ field accepts (a number in the column's range): the ORM compiles no SQL for a fi
 from collections.abc import Callable
 from typing import Any
 
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import QuerySet
 from django.db.models.sql import Query, UpdateQuery
 
@@ -80,19 +80,29 @@ class CompiledQuery:
             compiled = self._compiled[key] = _Compiled(query, alias, self.stand_ins)
         return compiled
 
-    def _execute(self, alias: str, values: tuple[Any, ...]) -> tuple[_Compiled, Any]:
+    def _execute(self, alias: str, values: tuple[Any, ...], update: bool) -> tuple[_Compiled, Any]:
         if len(values) != len(self.stand_ins):
             raise TypeError(f"{len(self.stand_ins)} values are needed, not {len(values)}.")
         compiled = self._for(alias)
-        cursor = connections[alias].cursor()
+        if compiled.is_update != update:
+            kind, method = ("an update", "update") if compiled.is_update else ("a read", "rows")
+            raise TypeError(f"This query is {kind}: use {method}().")
         params = [
             constant if place is None else compiled.wrap(place, values[place]) for place, constant in compiled.params
         ]
-        cursor.execute(compiled.sql, params)
+        cursor = connections[alias].cursor()
+        try:
+            # As QuerySet.update and iteration do: a failed statement in a transaction marks it for
+            # rollback, even if the caller catches the error.
+            with transaction.mark_for_rollback_on_error(using=alias):
+                cursor.execute(compiled.sql, params)
+        except BaseException:
+            cursor.close()
+            raise
         return compiled, cursor
 
     def rows(self, *values: Any, using: str = "default") -> list[tuple[Any, ...]]:
-        compiled, cursor = self._execute(using, values)
+        compiled, cursor = self._execute(using, values, update=False)
         with cursor:
             rows = cursor.fetchall()
         if compiled.converters:
@@ -101,6 +111,6 @@ class CompiledQuery:
 
     def update(self, *values: Any, using: str = "default") -> int:
         """Runs an update_query; returns how many rows it changed."""
-        _, cursor = self._execute(using, values)
+        _, cursor = self._execute(using, values, update=True)
         with cursor:
             return cursor.rowcount

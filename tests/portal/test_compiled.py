@@ -90,3 +90,5 @@ def test_a_query_whose_sql_would_depend_on_its_values_is_refused_when_compiled(d
     compiled = CompiledQuery(lambda environment: Webhook.objects.filter(environment=environment), "\x00e")
     with pytest.raises(TypeError, match="1 values are needed, not 2"):
         compiled.rows("sandbox", "production")
+    with pytest.raises(TypeError, match="a read: use rows"):
+        compiled.update("sandbox")
