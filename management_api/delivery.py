@@ -323,7 +323,7 @@ def attempt_delivery(delivery_id: str) -> str:
     delivery = _claim(delivery_id)
     if delivery is None:
         return "not due"
-    webhook = Webhook.objects.filter(environment=delivery.environment).first()
+    webhook = webhook_of(delivery.environment)
     if webhook is None or webhook.disabled_at:
         _give_up_unsendable([delivery])
         return "no webhook" if webhook is None else "webhook disabled"
@@ -381,7 +381,7 @@ _WEBHOOK = CompiledQuery(
 
 def webhook_of(environment: str) -> Webhook | None:
     """Webhook.objects.filter(environment=environment).first(), with its query compiled once: every
-    batch a worker sends reads it afresh."""
+    batch a worker sends reads it afresh, and so does every single attempt (attempt_delivery)."""
     rows = _WEBHOOK.rows(environment)
     return Webhook.from_db(connection.alias, _WEBHOOK_FIELDS, rows[0]) if rows else None
 

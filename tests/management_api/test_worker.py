@@ -331,11 +331,13 @@ def test_a_dropped_listen_connection_is_opened_again(webhook, httpserver, tmp_pa
 
 
 def test_a_worker_has_the_garbage_collector_leave_alone_what_it_loaded_before_it_delivers(monkeypatch):
+    import gc
+
     from management_api import worker
 
     calls: list[str] = []
-    monkeypatch.setattr(worker.gc, "collect", lambda: calls.append("collect"))
-    monkeypatch.setattr(worker.gc, "freeze", lambda: calls.append("freeze"))
+    monkeypatch.setattr(gc, "collect", lambda: calls.append("collect"))
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
     for loop in ("deliver_forever", "recover_forever", "prune_forever", "beat_forever", "listen_forever"):
         monkeypatch.setattr(worker, loop, lambda *args, loop=loop: calls.append(loop))
     stop = threading.Event()
