@@ -72,7 +72,7 @@ LATENCY_SECONDS = float(os.environ.get("BENCH_LATENCY_SECONDS", "60"))
 # Before them, the same rate for this long, not measured: a cold stack (64 web threads opening
 # their database connections, the workers' first claims) needed about 2 s to reach its pace (README).
 LATENCY_WARMUP_SECONDS = 5.0
-LATENCY_SENDERS = 16  # threads sending on the schedule, so one slow answer does not hold the rate
+LATENCY_SENDERS = 16  # connections sending on the schedule, so one slow answer does not hold the rate
 LATENCY_WORKERS_PER_ENVIRONMENT = 2
 # Beside the alerts, not a goal: bare POSTs from the bench straight to the receiver, this many a
 # second, timed the same way (sent to first byte): what one request between two processes takes on
@@ -262,6 +262,117 @@ def serve_receiver(delay: float) -> None:
     print(server.server_port, flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     server.serve_forever()
+
+
+def send_on_schedule(plan: dict[str, Any]) -> None:
+    """`bench.py senders`: the latency part's alerts, each at its time on the schedule, and beside
+    them the floor's bare POSTs to the receiver; the plan comes on standard input, JSON lines out:
+    ["began", t] when the schedule starts, ["accepted", slot, delivery id, when its 202 was read],
+    ["floor", n, when it was sent], ["error", what], ["ended", t].
+
+    One thread and asyncio, so nothing holds the time of a 202 back: a connection's coroutine reads
+    the answer and notes the time at once. HTTP/1.1 over keep-alive connections, `connections` of
+    them through nginx (TLS, from 127.0.0.1), so one slow answer does not hold the rate.
+    """
+    import asyncio
+    import ssl
+
+    tls = ssl.create_default_context(cafile=plan["certificate"])
+    host = f"{plan['host']}:{plan['port']}"
+    payloads = [json.dumps(alert).encode() for alert in plan["alerts"]]
+    slots = iter(range(len(payloads)))
+
+    def emit(*line: Any) -> None:
+        print(json.dumps(line), flush=True)
+
+    async def exchange(reader: Any, writer: Any, head: str, body: bytes) -> tuple[int, bytes, bool]:
+        """One request and its answer: the status, the body, and whether the connection stays open."""
+        writer.write(head.encode() + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        status = int((await reader.readline()).split()[1])
+        length, chunked, open_after = 0, False, True
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            name, _, value = (part.strip().lower() for part in line.decode("latin-1").partition(":"))
+            if name == "content-length":
+                length = int(value)
+            elif name == "transfer-encoding":
+                chunked = "chunked" in value
+            elif name == "connection":
+                open_after = value != "close"  # e.g. nginx after keepalive_requests
+        if not chunked:
+            return status, await reader.readexactly(length), open_after
+        parts = []
+        while size := int((await reader.readline()).split(b";")[0], 16):
+            parts.append(await reader.readexactly(size))
+            await reader.readline()
+        await reader.readline()
+        return status, b"".join(parts), open_after
+
+    async def connect() -> tuple[Any, Any]:
+        return await asyncio.open_connection(
+            plan["host"], plan["port"], ssl=tls, server_hostname=plan["host"], local_addr=("127.0.0.1", 0)
+        )
+
+    async def sender(begin: float, connection: tuple[Any, Any] | None) -> None:
+        alert = (
+            f"POST {plan['path']} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {plan['token']}\r\n"
+            "Content-Type: application/json\r\nAccept: application/json\r\n"
+        )
+        loop = asyncio.get_running_loop()
+        while (slot := next(slots, None)) is not None:
+            await asyncio.sleep(max(0.0, begin + slot / plan["rate"] - loop.time()))  # the schedule
+            try:
+                connection = connection or await connect()
+                status, body, open_after = await asyncio.wait_for(exchange(*connection, alert, payloads[slot]), 30)
+            except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError, IndexError) as e:
+                emit("error", type(e).__name__)
+                if connection:
+                    connection[1].close()
+                connection = None
+                continue
+            at = time.time()
+            if not open_after:
+                connection[1].close()
+                connection = None
+            if status == 202:
+                emit("accepted", slot, json.loads(body)["data"]["delivery_id"], at)
+            else:
+                emit("error", f"HTTP {status}: {body[:100].decode(errors='replace')}")
+        if connection:
+            connection[1].close()
+
+    async def floor(begin: float) -> None:
+        target = urlsplit(plan["floor_url"])
+        reader, writer = await asyncio.open_connection(target.hostname, target.port)
+        head = f"POST {target.path} HTTP/1.1\r\nHost: {target.netloc}\r\nContent-Type: application/json\r\n"
+        loop = asyncio.get_running_loop()
+        for n in range(plan["floor_count"]):
+            await asyncio.sleep(max(0.0, begin + n / plan["floor_rate"] - loop.time()))
+            sent_at = time.time()
+            try:
+                await asyncio.wait_for(exchange(reader, writer, head + f"AutoQL-Delivery-Id: floor-{n}\r\n", b"{}"), 30)
+            except (TimeoutError, OSError, asyncio.IncompleteReadError) as e:
+                emit("error", f"floor: {type(e).__name__}")
+                return
+            emit("floor", n, sent_at)
+        writer.close()
+
+    async def run() -> None:
+        # Every connection is made (TLS included) and answers /healthz before the schedule starts,
+        # so that the senders' own start-up does not come in a burst at the stack.
+        connections = []
+        for _ in range(plan["connections"]):
+            connection = await connect()
+            status, _, _ = await exchange(*connection, f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n", b"")
+            if status != 200:
+                emit("error", f"a sender could not connect: /healthz answered {status}")
+                return
+            connections.append(connection)
+        begin = asyncio.get_running_loop().time() + 0.2
+        emit("began", time.time() + 0.2)
+        await asyncio.gather(floor(begin), *(sender(begin, connection) for connection in connections))
+        emit("ended", time.time())
+
+    asyncio.run(run())
 
 
 def free_port() -> int:
@@ -1005,16 +1116,22 @@ class NodesStack:
 
         return client_from("127.0.0.1", self.proxy)
 
-    def post_alert(self, session: Any, title: str) -> Any:
-        from management_api.alerts import data_alert_payload
+    events_path = f"{API.rsplit('/', 1)[0]}/events"
 
+    def post_alert(self, session: Any, title: str) -> Any:
         return session.post(
-            f"{self.url}{API.rsplit('/', 1)[0]}/events",
+            f"{self.url}{self.events_path}",
             params={"key": self.credentials["AUTOQL_SANDBOX_API_KEY"]},
             headers={"Authorization": f"Bearer {self.credentials['AUTOQL_TOKEN']}"},
-            json={"event": "data_alert.true", "payload": data_alert_payload("project-bench", title)},
+            json=self.alert(title),
             timeout=30,
         )
+
+    @staticmethod
+    def alert(title: str) -> dict[str, Any]:
+        from management_api.alerts import data_alert_payload
+
+        return {"event": "data_alert.true", "payload": data_alert_payload("project-bench", title)}
 
     def start_workers(self) -> None:
         """Two worker units per environment, each serving only its own (WORKER_OPTIONS)."""
@@ -1194,9 +1311,12 @@ def delivered_once(figures: Figures, receiver: Receiver, accepted: list[str]) ->
 
 def latency(figures: Figures, receiver: Receiver, nodes: NodesStack, maximum: float | None) -> None:
     """Alerts at a sustained rate through nginx, two workers per environment: from the API's 202
-    to the receiver's first byte, per alert, after LATENCY_WARMUP_SECONDS at the same rate."""
-    import requests
+    to the receiver's first byte, per alert, after LATENCY_WARMUP_SECONDS at the same rate.
 
+    The alerts are sent, and their 202s timed, by a process of their own (`bench.py senders`, one
+    thread, asyncio): in the bench's, the 202 was noted when a sender thread next had the GIL, up to
+    10 ms late under this load (the receiver then often noted the delivery before its 202).
+    """
     default = maximum / 2 if maximum else 10.0
     rate = float(os.environ.get("BENCH_LATENCY_RATE") or default)
     if not rate > 0:
@@ -1204,81 +1324,53 @@ def latency(figures: Figures, receiver: Receiver, nodes: NodesStack, maximum: fl
     warmup = int(rate * LATENCY_WARMUP_SECONDS)
     total = warmup + max(1, int(rate * LATENCY_SECONDS))
     receiver.reset()
+    proxy = urlsplit(nodes.url)
+    plan = {
+        "host": proxy.hostname,
+        "port": proxy.port,
+        "certificate": str(nodes.proxy.certificate),
+        "path": f"{nodes.events_path}?key={nodes.credentials['AUTOQL_SANDBOX_API_KEY']}",
+        "token": nodes.credentials["AUTOQL_TOKEN"],
+        "alerts": [nodes.alert(f"alert {slot}") for slot in range(total)],
+        "rate": rate,
+        "connections": LATENCY_SENDERS,
+        "floor_url": receiver.url,
+        "floor_rate": LATENCY_FLOOR_RATE,
+        "floor_count": int(LATENCY_FLOOR_RATE * (LATENCY_WARMUP_SECONDS + LATENCY_SECONDS)),
+    }
     accepted_at: dict[str, float] = {}  # measured alerts: delivery id -> when the 202 came
     warming: set[str] = set()  # the warm-up's alerts, delivered and checked but not measured
     errors: list[str] = []
-    lock = threading.Lock()
-    slots = iter(range(total))
-    # The schedule starts once every sender has its connection through nginx (TLS included), so
-    # that the senders' own start-up does not come in a burst at the stack.
-    schedule: list[float] = []
-    started = threading.Event()
-
-    def start() -> None:
-        schedule.append(time.monotonic() + 0.2)
-        started.set()
-
-    ready = threading.Barrier(LATENCY_SENDERS, action=start)
     floor_sent: dict[str, float] = {}  # measured bare POSTs: id -> when it was sent
-
-    def floor() -> None:
-        with requests.Session() as session:
-            if not started.wait(timeout=90):
-                return
-            begin = schedule[0]
-            for n in range(int(LATENCY_FLOOR_RATE * (LATENCY_WARMUP_SECONDS + LATENCY_SECONDS))):
-                time.sleep(max(0.0, begin + n / LATENCY_FLOOR_RATE - time.monotonic()))
-                floor_id, sent_at = f"floor-{n}", time.time()
-                try:
-                    session.post(receiver.url, data=b"{}", headers={"AutoQL-Delivery-Id": floor_id}, timeout=30)
-                except requests.RequestException:
-                    continue  # not timed, and so not in the floor's figures
-                if n >= LATENCY_FLOOR_RATE * LATENCY_WARMUP_SECONDS:
-                    floor_sent[floor_id] = sent_at
-
-    def sender() -> None:
-        with nodes.session() as session:
-            try:
-                session.get(f"{nodes.url}/healthz", timeout=30).raise_for_status()
-            except requests.RequestException as e:
-                ready.abort()  # the others stop waiting; the run ends with this sender's error
-                errors.append(f"a sender could not connect: {e}")
-                return
-            try:
-                ready.wait(timeout=60)
-            except threading.BrokenBarrierError:
-                return
-            begin = schedule[0]
-            while True:
-                with lock:
-                    slot = next(slots, None)
-                if slot is None:
-                    return
-                time.sleep(max(0.0, begin + slot / rate - time.monotonic()))  # the schedule, not a wait for state
-                try:
-                    response = nodes.post_alert(session, f"alert {slot}")
-                except requests.RequestException as e:
-                    with lock:
-                        errors.append(type(e).__name__)
-                    continue
-                at = time.time()
-                with lock:
-                    if response.status_code != 202:
-                        errors.append(f"HTTP {response.status_code}: {response.text[:100]}")
-                    elif slot < warmup:
-                        warming.add(response.json()["data"]["delivery_id"])
-                    else:
-                        accepted_at[response.json()["data"]["delivery_id"]] = at
-
-    threads = [threading.Thread(target=sender) for _ in range(LATENCY_SENDERS)]
-    threads.append(threading.Thread(target=floor))
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if not schedule:
+    began = ended = None
+    senders = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "senders"],
+        input=json.dumps(plan),
+        capture_output=True,
+        text=True,
+        timeout=LATENCY_WARMUP_SECONDS + LATENCY_SECONDS + 300,
+    )
+    if senders.returncode:
+        sys.exit(f"latency: the senders failed:\n{senders.stderr[-2000:]}")
+    for line in senders.stdout.splitlines():
+        kind, *rest = json.loads(line)
+        if kind == "began":
+            began = rest[0]
+        elif kind == "ended":
+            ended = rest[0]
+        elif kind == "error":
+            errors.append(rest[0])
+        elif kind == "accepted":
+            slot, delivery_id, at = rest
+            if slot < warmup:
+                warming.add(delivery_id)
+            else:
+                accepted_at[delivery_id] = at
+        elif kind == "floor" and rest[0] >= LATENCY_FLOOR_RATE * LATENCY_WARMUP_SECONDS:
+            floor_sent[f"floor-{rest[0]}"] = rest[1]
+    if began is None or ended is None:
         sys.exit(f"latency: the senders never started: {errors[:1]}")
-    held = len(accepted_at) / max(time.monotonic() - schedule[0] - LATENCY_WARMUP_SECONDS, 1e-9)
+    held = len(accepted_at) / max(ended - began - LATENCY_WARMUP_SECONDS, 1e-9)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         with receiver.lock:
@@ -1297,6 +1389,7 @@ def latency(figures: Figures, receiver: Receiver, nodes: NodesStack, maximum: fl
     figures.add(f"latency: rate held (asked {rate:,.1f}/s, {held_for}, {workers})", held, "per s")
     if not latencies:
         figures.add("latency: alerts delivered", 0, "alerts", f"{len(accepted_at)}", False)
+        print(f"  latency errors, first few: {errors[:5]}", flush=True)
         return
     p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
     figures.add("latency: the API's 202 to the receiver's first byte, p50", p50, "ms")
@@ -1335,5 +1428,7 @@ def machine(vendor: str) -> dict[str, Any]:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["receiver"]:
         serve_receiver(float(sys.argv[2]))
+    elif sys.argv[1:2] == ["senders"]:
+        send_on_schedule(json.load(sys.stdin))
     else:
         main()
