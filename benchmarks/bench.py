@@ -267,8 +267,9 @@ def serve_receiver(delay: float) -> None:
 def send_on_schedule(plan: dict[str, Any]) -> None:
     """`bench.py senders`: the latency part's alerts, each at its time on the schedule, and beside
     them the floor's bare POSTs to the receiver; the plan comes on standard input, JSON lines out:
-    ["began", t] when the schedule starts, ["accepted", slot, delivery id, when its 202 was read],
-    ["floor", n, when it was sent], ["error", what], ["ended", t].
+    ["began", t] when the schedule starts; ["accepted", slot, delivery id, when its 202's status
+    line was read, how late it was sent (ms)]; ["floor", n, when it was sent]; ["error", what];
+    ["floor error", what]; ["ended", t].
 
     One thread and asyncio, so nothing holds the time of a 202 back: a connection's coroutine reads
     the answer and notes the time at once. HTTP/1.1 over keep-alive connections, `connections` of
@@ -281,14 +282,18 @@ def send_on_schedule(plan: dict[str, Any]) -> None:
     host = f"{plan['host']}:{plan['port']}"
     payloads = [json.dumps(alert).encode() for alert in plan["alerts"]]
     slots = iter(range(len(payloads)))
+    failures = (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError, LookupError, TypeError)
 
     def emit(*line: Any) -> None:
         print(json.dumps(line), flush=True)
 
-    async def exchange(reader: Any, writer: Any, head: str, body: bytes) -> tuple[int, bytes, bool]:
-        """One request and its answer: the status, the body, and whether the connection stays open."""
+    async def exchange(reader: Any, writer: Any, head: str, body: bytes) -> tuple[float, float, int, bytes, bool]:
+        """One request and its answer: when it was sent, when the answer's status line was read, the
+        status, the body, and whether the connection stays open."""
+        sent_at = time.time()
         writer.write(head.encode() + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
         status = int((await reader.readline()).split()[1])
+        answered_at = time.time()
         length, chunked, open_after = 0, False, True
         while (line := await reader.readline()) not in (b"\r\n", b""):
             name, _, value = (part.strip().lower() for part in line.decode("latin-1").partition(":"))
@@ -299,13 +304,13 @@ def send_on_schedule(plan: dict[str, Any]) -> None:
             elif name == "connection":
                 open_after = value != "close"  # e.g. nginx after keepalive_requests
         if not chunked:
-            return status, await reader.readexactly(length), open_after
+            return sent_at, answered_at, status, await reader.readexactly(length), open_after
         parts = []
         while size := int((await reader.readline()).split(b";")[0], 16):
             parts.append(await reader.readexactly(size))
             await reader.readline()
         await reader.readline()
-        return status, b"".join(parts), open_after
+        return sent_at, answered_at, status, b"".join(parts), open_after
 
     async def connect() -> tuple[Any, Any]:
         return await asyncio.open_connection(
@@ -319,22 +324,25 @@ def send_on_schedule(plan: dict[str, Any]) -> None:
         )
         loop = asyncio.get_running_loop()
         while (slot := next(slots, None)) is not None:
-            await asyncio.sleep(max(0.0, begin + slot / plan["rate"] - loop.time()))  # the schedule
+            due = begin + slot / plan["rate"]
+            await asyncio.sleep(max(0.0, due - loop.time()))  # the schedule
+            late_ms = (loop.time() - due) * 1000
             try:
-                connection = connection or await connect()
-                status, body, open_after = await asyncio.wait_for(exchange(*connection, alert, payloads[slot]), 30)
-            except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError, IndexError) as e:
+                async with asyncio.timeout(30):
+                    connection = connection or await connect()
+                    _, at, status, body, open_after = await exchange(*connection, alert, payloads[slot])
+                delivery_id = json.loads(body)["data"]["delivery_id"] if status == 202 else None
+            except failures as e:
                 emit("error", type(e).__name__)
                 if connection:
                     connection[1].close()
                 connection = None
                 continue
-            at = time.time()
             if not open_after:
                 connection[1].close()
                 connection = None
-            if status == 202:
-                emit("accepted", slot, json.loads(body)["data"]["delivery_id"], at)
+            if delivery_id:
+                emit("accepted", slot, delivery_id, at, late_ms)
             else:
                 emit("error", f"HTTP {status}: {body[:100].decode(errors='replace')}")
         if connection:
@@ -342,31 +350,45 @@ def send_on_schedule(plan: dict[str, Any]) -> None:
 
     async def floor(begin: float) -> None:
         target = urlsplit(plan["floor_url"])
-        reader, writer = await asyncio.open_connection(target.hostname, target.port)
         head = f"POST {target.path} HTTP/1.1\r\nHost: {target.netloc}\r\nContent-Type: application/json\r\n"
         loop = asyncio.get_running_loop()
+        connection = None
         for n in range(plan["floor_count"]):
             await asyncio.sleep(max(0.0, begin + n / plan["floor_rate"] - loop.time()))
-            sent_at = time.time()
             try:
-                await asyncio.wait_for(exchange(reader, writer, head + f"AutoQL-Delivery-Id: floor-{n}\r\n", b"{}"), 30)
-            except (TimeoutError, OSError, asyncio.IncompleteReadError) as e:
-                emit("error", f"floor: {type(e).__name__}")
-                return
+                async with asyncio.timeout(30):
+                    connection = connection or await asyncio.open_connection(target.hostname, target.port)
+                    sent_at, _, _, _, open_after = await exchange(
+                        *connection, head + f"AutoQL-Delivery-Id: floor-{n}\r\n", b"{}"
+                    )
+            except failures as e:
+                emit("floor error", type(e).__name__)
+                if connection:
+                    connection[1].close()
+                connection = None
+                continue
+            if not open_after:
+                connection[1].close()
+                connection = None
             emit("floor", n, sent_at)
-        writer.close()
+        if connection:
+            connection[1].close()
 
     async def run() -> None:
         # Every connection is made (TLS included) and answers /healthz before the schedule starts,
         # so that the senders' own start-up does not come in a burst at the stack.
         connections = []
-        for _ in range(plan["connections"]):
-            connection = await connect()
-            status, _, _ = await exchange(*connection, f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n", b"")
-            if status != 200:
-                emit("error", f"a sender could not connect: /healthz answered {status}")
-                return
-            connections.append(connection)
+        try:
+            async with asyncio.timeout(60):
+                for _ in range(plan["connections"]):
+                    connection = await connect()
+                    _, _, status, _, _ = await exchange(*connection, f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n", b"")
+                    connections.append(connection)
+                    if status != 200:
+                        raise ValueError(f"/healthz answered {status}")
+        except failures as e:
+            emit("error", f"a sender could not connect: {type(e).__name__}: {e}")
+            return
         begin = asyncio.get_running_loop().time() + 0.2
         emit("began", time.time() + 0.2)
         await asyncio.gather(floor(begin), *(sender(begin, connection) for connection in connections))
@@ -1342,14 +1364,19 @@ def latency(figures: Figures, receiver: Receiver, nodes: NodesStack, maximum: fl
     warming: set[str] = set()  # the warm-up's alerts, delivered and checked but not measured
     errors: list[str] = []
     floor_sent: dict[str, float] = {}  # measured bare POSTs: id -> when it was sent
+    floor_errors: list[str] = []
+    late_ms: list[float] = []  # how late each measured alert was sent, against its schedule
     began = ended = None
-    senders = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "senders"],
-        input=json.dumps(plan),
-        capture_output=True,
-        text=True,
-        timeout=LATENCY_WARMUP_SECONDS + LATENCY_SECONDS + 300,
-    )
+    try:
+        senders = subprocess.run(
+            [sys.executable, str(Path(__file__).resolve()), "senders"],
+            input=json.dumps(plan),
+            capture_output=True,
+            text=True,
+            timeout=LATENCY_WARMUP_SECONDS + LATENCY_SECONDS + 300,
+        )
+    except subprocess.TimeoutExpired:
+        sys.exit("latency: the senders did not finish in 300 s past their schedule")
     if senders.returncode:
         sys.exit(f"latency: the senders failed:\n{senders.stderr[-2000:]}")
     for line in senders.stdout.splitlines():
@@ -1360,12 +1387,15 @@ def latency(figures: Figures, receiver: Receiver, nodes: NodesStack, maximum: fl
             ended = rest[0]
         elif kind == "error":
             errors.append(rest[0])
+        elif kind == "floor error":
+            floor_errors.append(rest[0])
         elif kind == "accepted":
-            slot, delivery_id, at = rest
+            slot, delivery_id, at, late = rest
             if slot < warmup:
                 warming.add(delivery_id)
             else:
                 accepted_at[delivery_id] = at
+                late_ms.append(late)
         elif kind == "floor" and rest[0] >= LATENCY_FLOOR_RATE * LATENCY_WARMUP_SECONDS:
             floor_sent[f"floor-{rest[0]}"] = rest[1]
     if began is None or ended is None:
@@ -1387,6 +1417,8 @@ def latency(figures: Figures, receiver: Receiver, nodes: NodesStack, maximum: fl
     workers = f"{LATENCY_WORKERS_PER_ENVIRONMENT} workers per environment"
     held_for = f"{LATENCY_SECONDS:g} s after {LATENCY_WARMUP_SECONDS:g} s"
     figures.add(f"latency: rate held (asked {rate:,.1f}/s, {held_for}, {workers})", held, "per s")
+    if late_ms:
+        figures.add("latency: alerts sent behind their schedule, p99 (not a goal)", percentile(late_ms, 0.99), "ms")
     if not latencies:
         figures.add("latency: alerts delivered", 0, "alerts", f"{len(accepted_at)}", False)
         print(f"  latency errors, first few: {errors[:5]}", flush=True)
@@ -1402,6 +1434,9 @@ def latency(figures: Figures, receiver: Receiver, nodes: NodesStack, maximum: fl
         figures.add(f"latency floor: a bare POST from the bench to the receiver, {meanwhile}, p50", floor_p50, "ms")
         figures.add("latency floor: the same, p99", floor_p99, "ms")
         figures.add("latency floor: p99 / p50 (not a goal)", floor_p99 / floor_p50, "x")
+    if floor_errors:
+        figures.add("latency floor: bare POSTs that failed (not a goal)", len(floor_errors), "")
+        print(f"  latency floor errors, first few: {floor_errors[:5]}", flush=True)
     figures.add("latency: errors", len(errors), "", "0", not errors)
     figures.add("latency: accepted, not delivered in 120 s", lost, "alerts", "0", lost == 0)
     if errors:
