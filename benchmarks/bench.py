@@ -312,12 +312,38 @@ def send_on_schedule(plan: dict[str, Any]) -> None:
         await reader.readline()
         return sent_at, answered_at, status, b"".join(parts), open_after
 
-    async def connect() -> tuple[Any, Any]:
-        return await asyncio.open_connection(
+    class Connection:
+        """One keep-alive connection, opened when a request needs it: closed after a failure (which
+        the request raises) or when the answer says so, and opened again by the next request."""
+
+        def __init__(self, opener: Callable[[], Any]) -> None:
+            self.opener = opener
+            self.streams: tuple[Any, Any] | None = None
+
+        async def send(self, head: str, body: bytes) -> tuple[float, float, int, bytes]:
+            try:
+                async with asyncio.timeout(30):
+                    self.streams = self.streams or await self.opener()
+                    reader, writer = self.streams
+                    sent_at, answered_at, status, answer, open_after = await exchange(reader, writer, head, body)
+            except failures:
+                self.close()
+                raise
+            if not open_after:
+                self.close()
+            return sent_at, answered_at, status, answer
+
+        def close(self) -> None:
+            if self.streams:
+                self.streams[1].close()
+            self.streams = None
+
+    def to_nginx() -> Any:
+        return asyncio.open_connection(
             plan["host"], plan["port"], ssl=tls, server_hostname=plan["host"], local_addr=("127.0.0.1", 0)
         )
 
-    async def sender(begin: float, connection: tuple[Any, Any] | None) -> None:
+    async def sender(begin: float, connection: Connection) -> None:
         alert = (
             f"POST {plan['path']} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {plan['token']}\r\n"
             "Content-Type: application/json\r\nAccept: application/json\r\n"
@@ -328,64 +354,42 @@ def send_on_schedule(plan: dict[str, Any]) -> None:
             await asyncio.sleep(max(0.0, due - loop.time()))  # the schedule
             late_ms = (loop.time() - due) * 1000
             try:
-                async with asyncio.timeout(30):
-                    connection = connection or await connect()
-                    _, at, status, body, open_after = await exchange(*connection, alert, payloads[slot])
+                _, at, status, body = await connection.send(alert, payloads[slot])
                 delivery_id = json.loads(body)["data"]["delivery_id"] if status == 202 else None
             except failures as e:
                 emit("error", type(e).__name__)
-                if connection:
-                    connection[1].close()
-                connection = None
+                connection.close()
                 continue
-            if not open_after:
-                connection[1].close()
-                connection = None
             if delivery_id:
                 emit("accepted", slot, delivery_id, at, late_ms)
             else:
                 emit("error", f"HTTP {status}: {body[:100].decode(errors='replace')}")
-        if connection:
-            connection[1].close()
+        connection.close()
 
     async def floor(begin: float) -> None:
         target = urlsplit(plan["floor_url"])
         head = f"POST {target.path} HTTP/1.1\r\nHost: {target.netloc}\r\nContent-Type: application/json\r\n"
         loop = asyncio.get_running_loop()
-        connection = None
+        connection = Connection(lambda: asyncio.open_connection(target.hostname, target.port))
         for n in range(plan["floor_count"]):
             await asyncio.sleep(max(0.0, begin + n / plan["floor_rate"] - loop.time()))
             try:
-                async with asyncio.timeout(30):
-                    connection = connection or await asyncio.open_connection(target.hostname, target.port)
-                    sent_at, _, _, _, open_after = await exchange(
-                        *connection, head + f"AutoQL-Delivery-Id: floor-{n}\r\n", b"{}"
-                    )
+                sent_at, _, _, _ = await connection.send(head + f"AutoQL-Delivery-Id: floor-{n}\r\n", b"{}")
             except failures as e:
                 emit("floor error", type(e).__name__)
-                if connection:
-                    connection[1].close()
-                connection = None
                 continue
-            if not open_after:
-                connection[1].close()
-                connection = None
             emit("floor", n, sent_at)
-        if connection:
-            connection[1].close()
+        connection.close()
 
     async def run() -> None:
         # Every connection is made (TLS included) and answers /healthz before the schedule starts,
         # so that the senders' own start-up does not come in a burst at the stack.
-        connections = []
+        connections = [Connection(to_nginx) for _ in range(plan["connections"])]
         try:
-            async with asyncio.timeout(60):
-                for _ in range(plan["connections"]):
-                    connection = await connect()
-                    _, _, status, _, _ = await exchange(*connection, f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n", b"")
-                    connections.append(connection)
-                    if status != 200:
-                        raise ValueError(f"/healthz answered {status}")
+            for connection in connections:
+                _, _, status, _ = await connection.send(f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n", b"")
+                if status != 200:
+                    raise ValueError(f"/healthz answered {status}")
         except failures as e:
             emit("error", f"a sender could not connect: {type(e).__name__}: {e}")
             return
