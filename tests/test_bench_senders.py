@@ -14,6 +14,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
 from tests.nginx import self_signed_certificate
 
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench.py"
@@ -29,9 +33,10 @@ class Seen:
 
 
 @contextmanager
-def serving(seen: Seen, tls: ssl.SSLContext | None = None) -> Iterator[int]:
+def serving(seen: Seen, tls: ssl.SSLContext | None = None, raw: list[bytes] | None = None) -> Iterator[int]:
     """An HTTP/1.1 server with keep-alive. An alert's slot (its payload's "n") says how it is
-    answered: 1 mod 4 in chunks, 2 mod 4 with `Connection: close`, FAILING_SLOT with a 500."""
+    answered: 1 mod 4 in chunks, 2 mod 4 with `Connection: close`, FAILING_SLOT with a 500; or,
+    given `raw`, with raw[n] as it is, the connection closed after it."""
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -70,6 +75,10 @@ def serving(seen: Seen, tls: ssl.SSLContext | None = None) -> Iterator[int]:
                 self.answer(200, b'{"received": true}')
                 return
             n = json.loads(body)["payload"]["n"]
+            if raw is not None:
+                self.wfile.write(raw[n])
+                self.close_connection = True
+                return
             if n == FAILING_SLOT:
                 self.answer(500, b"boom")
                 return
@@ -92,10 +101,23 @@ def serving(seen: Seen, tls: ssl.SSLContext | None = None) -> Iterator[int]:
         server.server_close()
 
 
-def test_the_senders_report_every_answer_as_it_was_given(tmp_path):
-    certificate, key = self_signed_certificate(tmp_path)
+def tls_serving(folder: Path) -> tuple[Path, ssl.SSLContext]:
+    certificate, key = self_signed_certificate(folder)
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls.load_cert_chain(certificate, key)
+    return certificate, tls
+
+
+def senders(plan: dict[str, Any]) -> list[list[Any]]:
+    run = subprocess.run(
+        [sys.executable, str(BENCH), "senders"], input=json.dumps(plan), capture_output=True, text=True, timeout=90
+    )
+    assert run.returncode == 0, run.stderr
+    return [json.loads(line) for line in run.stdout.splitlines()]
+
+
+def test_the_senders_report_every_answer_as_it_was_given(tmp_path):
+    certificate, tls = tls_serving(tmp_path)
     api, floor = Seen(), Seen()
     alerts = [{"event": "data_alert.true", "payload": {"n": n}} for n in range(ALERTS)]
     with serving(api, tls) as api_port, serving(floor) as floor_port:
@@ -112,11 +134,7 @@ def test_the_senders_report_every_answer_as_it_was_given(tmp_path):
             "floor_rate": 100.0,
             "floor_count": 3,
         }
-        run = subprocess.run(
-            [sys.executable, str(BENCH), "senders"], input=json.dumps(plan), capture_output=True, text=True, timeout=60
-        )
-    assert run.returncode == 0, run.stderr
-    lines = [json.loads(line) for line in run.stdout.splitlines()]
+        lines = senders(plan)
     kinds = [line[0] for line in lines]
     assert kinds[0] == "began" and kinds[-1] == "ended"
     began, ended = lines[0][1], lines[-1][1]
@@ -144,3 +162,58 @@ def test_the_senders_report_every_answer_as_it_was_given(tmp_path):
     assert [line[1] for line in lines if line[0] == "floor"] == [0, 1, 2]
     assert [request[2]["AutoQL-Delivery-Id"] for request in floor.requests] == ["floor-0", "floor-1", "floor-2"]
     assert floor.connections == 1  # kept open between the floor's POSTs
+
+
+def well_formed(n: int) -> bytes:
+    body = json.dumps({"data": {"delivery_id": f"delivery-{n}"}}).encode()
+    return b"HTTP/1.1 202 Accepted\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+
+
+HEADER = st.sampled_from(
+    [
+        *(b"Content-Length: " + length for length in (b"5", b"99999", b"-1", b"x")),
+        *(b"Transfer-Encoding: chunked", b"Connection: close", b"X: \xff\xfe", b"no colon", b""),
+    ]
+)
+STATUS = st.sampled_from([b"HTTP/1.1 202 Accepted", b"HTTP/1.1 500 Oops", b"HTTP/1.1 100 Continue", b"HTTP/1.1"])
+LOOKS_LIKE_HTTP = st.builds(
+    lambda status, headers, body: status + b"\r\n" + b"".join(h + b"\r\n" for h in headers) + b"\r\n" + body,
+    STATUS,
+    st.lists(HEADER, max_size=4),
+    st.binary(max_size=40) | st.sampled_from([b"5\r\nabcde\r\n0\r\n\r\n", b"zz\r\n", b"{}", b'{"data": 1}']),
+)
+# None: a well-formed 202 for that alert.
+ANSWERS = st.lists(st.none() | st.binary(max_size=120) | LOOKS_LIKE_HTTP, min_size=1, max_size=6)
+
+
+@hypothesis_settings(
+    max_examples=15, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+)
+@given(answers=ANSWERS)
+def test_whatever_the_stack_answers_every_alert_is_reported_once(tmp_path_factory, answers):
+    certificate, tls = tls_serving(tmp_path_factory.mktemp("tls"))
+    raw = [well_formed(n) if answer is None else answer for n, answer in enumerate(answers)]
+    with serving(Seen(), tls, raw=raw) as port:
+        lines = senders(
+            {
+                "host": "127.0.0.1",
+                "port": port,
+                "certificate": str(certificate),
+                "path": "/events",
+                "token": "t",
+                "alerts": [{"payload": {"n": n}} for n in range(len(answers))],
+                "rate": 500.0,
+                # A connection for each alert: each sender takes one slot as the schedule starts,
+                # so no alert is sent down a connection a raw answer has left in any state.
+                "connections": len(answers),
+                "floor_url": "http://127.0.0.1:9/unused",
+                "floor_rate": 1.0,
+                "floor_count": 0,
+            }
+        )
+    assert [line[0] for line in lines][:: len(lines) - 1] == ["began", "ended"]
+    accepted = {line[1]: line[2] for line in lines if line[0] == "accepted"}
+    errors = [line for line in lines if line[0] == "error"]
+    # Each alert is reported once, accepted or failed, and the well-formed 202s are accepted.
+    assert len(accepted) + len(errors) == len(answers)
+    assert accepted == {n: f"delivery-{n}" for n, answer in enumerate(answers) if answer is None}
